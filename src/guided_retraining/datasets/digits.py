@@ -1,0 +1,17 @@
+"""scikit-learn's digits: 1,797 8x8 grayscale images of 10 digits, shipped inside scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import RawDataset
+
+
+def load_digits(root=None) -> RawDataset:
+    """Load the embedded digits dataset (``root`` is ignored: nothing is read from disk)."""
+    from sklearn.datasets import load_digits as _load
+
+    bunch = _load()
+    x = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]
+    y = bunch.target.astype(np.int64)
+    return RawDataset("digits", x, y, None, None, 10)

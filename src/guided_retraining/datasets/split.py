@@ -1,0 +1,50 @@
+"""Train / validation / test splits of a loaded dataset.
+
+- ``merged`` (the replication package): pool the dataset's train and test images,
+  shuffle with the seed, and cut by ``fractions`` (default 70/20/10).
+- ``original``: keep the dataset's own test split; cut a validation share
+  ``fractions[1] / (fractions[0] + fractions[1])`` off its training split.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ConfigError
+from .base import RawDataset
+
+SPLITS = ("merged", "original")
+
+
+def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed: int = 0) -> dict[str, np.ndarray]:
+    """Return ``x_train, y_train, x_val, y_val, x_test, y_test`` as a dict of arrays."""
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
+        raise ConfigError(f"split.fractions: expected three non-negative shares summing to 1, got {list(fractions)}")
+    rng = np.random.default_rng(seed)
+    if mode == "merged":
+        xs = [raw.x_train] + ([raw.x_test] if raw.x_test is not None else [])
+        ys = [raw.y_train] + ([raw.y_test] if raw.y_test is not None else [])
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        perm = rng.permutation(len(x))
+        n_train = int(np.floor(fractions[0] * len(x)))
+        n_val = int(np.floor(fractions[1] * len(x)))
+        parts = np.split(perm, [n_train, n_train + n_val])
+        names = ("train", "val", "test")
+        out = {}
+        for name, idx in zip(names, parts):
+            out[f"x_{name}"], out[f"y_{name}"] = x[idx], y[idx]
+        return out
+    if mode == "original":
+        if raw.x_test is None:
+            raise ConfigError(f"split.mode: dataset {raw.name!r} has no test split of its own; use 'merged'")
+        share = fractions[1] / (fractions[0] + fractions[1]) if fractions[0] + fractions[1] > 0 else 0.0
+        perm = rng.permutation(len(raw.x_train))
+        n_val = int(np.floor(share * len(perm)))
+        val, train = perm[:n_val], perm[n_val:]
+        return {
+            "x_train": raw.x_train[train], "y_train": raw.y_train[train],
+            "x_val": raw.x_train[val], "y_val": raw.y_train[val],
+            "x_test": raw.x_test, "y_test": raw.y_test,
+        }
+    raise ConfigError(f"split.mode: expected one of {list(SPLITS)}, got {mode!r}")

@@ -1,0 +1,13 @@
+"""Exceptions with one-line messages meant for users."""
+
+
+class GuidedRetrainingError(Exception):
+    """Base class: its message is a single line naming the key or path at fault."""
+
+
+class ConfigError(GuidedRetrainingError):
+    """A configuration value is missing, mistyped or out of range."""
+
+
+class DataError(GuidedRetrainingError):
+    """An input or intermediate file is missing, corrupt or inconsistent."""

@@ -1,0 +1,151 @@
+"""Safe, atomic file input and output.
+
+Every writer writes to a temporary file beside the target and renames it into
+place, so a killed job never leaves a half-written file that a later step would
+accept. Readers refuse pickled objects: arrays load with ``allow_pickle=False``
+and model weights with ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io as _io
+import json
+import os
+import platform
+import tempfile
+import zipfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from .errors import DataError
+
+PACKAGES = ("guided-retraining", "torch", "torchattacks", "numpy", "scipy", "scikit-learn", "pandas", "snakemake")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` on success, delete it on error."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    """Write arrays to a compressed-free ``.npz`` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+
+
+def load_npz(path: str | os.PathLike, required: Iterable[str] = ()) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` (no pickles) and check that ``required`` keys are present."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataError(f"{path}: refusing to load pickled objects (allow_pickle=False)") from None
+        raise DataError(f"{path}: not a valid .npz array file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: corrupt or truncated .npz file ({exc})") from None
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise DataError(f"{path}: missing arrays {missing}; found {sorted(arrays)}")
+    return arrays
+
+
+def save_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write JSON atomically (sorted keys, indented, trailing newline)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def load_json(path: str | os.PathLike) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def save_state_dict(path: str | os.PathLike, model) -> None:
+    """Save a model's state dict atomically (tensors only, loadable with ``weights_only=True``)."""
+    import torch
+
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_state_dict(path: str | os.PathLike, model) -> None:
+    """Load weights into ``model`` with ``weights_only=True``; refuse pickles and mismatched architectures."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: model file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: refused or unreadable model file (loaded with weights_only=True): {first}") from None
+    if not isinstance(state, dict):
+        raise DataError(f"{path}: expected a state dict, found {type(state).__name__}")
+    expected = model.state_dict()
+    if set(state) != set(expected) or any(tuple(state[k].shape) != tuple(expected[k].shape) for k in expected):
+        raise DataError(
+            f"{path}: weights do not match architecture {type(model).__name__}"
+            f" (expected {len(expected)} tensors {_shapes(expected)}, found {_shapes(state)})"
+        )
+    model.load_state_dict(state)
+
+
+def _shapes(state: dict) -> str:
+    items = list(state.items())[:3]
+    text = ", ".join(f"{k}{tuple(v.shape)}" for k, v in items)
+    return text + (", ..." if len(state) > 3 else "")
+
+
+def provenance() -> dict[str, Any]:
+    """Versions of Python and the packages that produce results."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def bytes_of_npz(**arrays: np.ndarray) -> bytes:
+    """The bytes ``save_npz`` would write (for hashing in tests)."""
+    buf = _io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
