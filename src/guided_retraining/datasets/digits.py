@@ -7,8 +7,8 @@ import numpy as np
 from .base import RawDataset
 
 
-def load_digits(root=None) -> RawDataset:
-    """Load the embedded digits dataset (``root`` is ignored: nothing is read from disk)."""
+def load_digits(root=None, download: bool = False) -> RawDataset:
+    """Load the embedded digits dataset (``root`` and ``download`` are ignored: it ships with scikit-learn)."""
     from sklearn.datasets import load_digits as _load
 
     bunch = _load()

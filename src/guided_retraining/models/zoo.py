@@ -4,8 +4,6 @@ Each architecture is a list of named layers; ``Dense`` and ``Conv`` layers inclu
 their ReLU so their outputs are the activations the guidance metrics read (as in
 Keras). The last layer outputs logits (the softmax is applied by the callers that
 need probabilities): attacks need logits, which fixes the study's softmax-output flaw.
-
-Layer spec: ("conv", filters) | ("pool",) | ("drop", p) | ("flatten",) | ("dense", units) | ("logits",)
 """
 
 from __future__ import annotations
@@ -16,27 +14,7 @@ import torch
 from torch import nn
 
 from .layers import Conv, Dense, SeededDropout
-
-C, P, D, F, L = "conv", "pool", "drop", "flatten", "dense"
-
-SPECS: dict[str, list[tuple]] = {
-    # scikit-learn digits (8x8): the MNIST network with halved widths.
-    "digits_cnn": [(C, 16), (C, 32), (P,), (D, 0.25), (F,), (L, 64), (D, 0.5)],
-    "mnist_cnn": [(C, 32), (C, 64), (P,), (D, 0.25), (F,), (L, 128), (D, 0.5)],
-    "fashion_cnn": [(C, 64), (P,), (C, 64), (P,), (D, 0.25), (F,), (L, 128), (D, 0.5), (L, 64), (D, 0.5)],
-    "cifar_cnn": [
-        (C, 16), (C, 32), (P,), (C, 64), (C, 64), (P,), (D, 0.25), (C, 128), (P,), (D, 0.25),
-        (F,), (D, 0.3), (L, 256), (D, 0.3), (L, 64),
-    ],
-    "gtsrb_cnn": [
-        (C, 32), (C, 32), (P,), (D, 0.2), (C, 64), (C, 64), (P,), (D, 0.2), (C, 128), (C, 128), (P,), (D, 0.2),
-        (F,), (L, 512), (D, 0.5), (L, 256), (D, 0.5),
-    ],
-    "intel_cnn": [
-        (C, 32), (P,), (C, 64), (P,), (C, 128), (P,), (D, 0.3), (C, 128), (P,), (D, 0.3),
-        (F,), (D, 0.5), (L, 512), (D, 0.5), (L, 100),
-    ],
-}
+from ..architectures import C, D, F, L, P, SPECS
 
 
 class SequentialCNN(nn.Sequential):

@@ -1,0 +1,24 @@
+# guided-retraining: the study "Guiding the retraining of convolutional neural
+# networks against adversarial inputs" as a Snakemake workflow.
+#   snakemake --cores 8                              the default study (config/config.yaml)
+#   snakemake --cores 8 --configfile config/X.yaml   another study
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/metrics.smk"
+include: "workflow/rules/retrain.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        aggregate_outputs(),

@@ -1,0 +1,35 @@
+"""Rule activations: one layer's activations (or the softmax outputs) of the original model over Train*.
+
+Train* = Train followed by Adv.Train; the first ``n_train`` rows are the reference set of
+the surprise-adequacy metrics (the study's setting).
+"""
+
+import numpy as np
+
+from guided_retraining.activations import extract
+from guided_retraining.io import load_npz, load_state_dict, save_npz
+from guided_retraining.models import build_model
+
+
+def main(job, log):
+    p, w = job.params, job.wildcards
+    data = load_npz(job.input.data, ["x_train", "y_train", "y_test"])
+    adv = load_npz(job.input.adversarial, ["x_adv_train"])
+    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
+    model = build_model(p.arch, data["x_train"].shape[1:], n_classes)
+    load_state_dict(job.input.model, model)
+    x = np.concatenate([data["x_train"], adv["x_adv_train"]])
+    layers = [] if w.layer == "softmax" else [w.layer]
+    acts = extract(model, x, layers, p.batch_size_eval, p.device, log)
+    meta = {"n_train": np.int64(len(data["x_train"]))}
+    if w.layer == "softmax":
+        save_npz(job.output.activations, probs=acts["probs"], pred=acts["pred"], **meta)
+    else:
+        save_npz(job.output.activations, acts=acts[f"layer:{w.layer}"], **meta)
+    log.info("%s activations of %d inputs", w.layer, len(x))
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)

@@ -1,0 +1,51 @@
+"""Rule attack: Adv.Train from a seeded subset of Train and Adv.Test from all of Test."""
+
+import numpy as np
+
+from guided_retraining.attacks import make_attack
+from guided_retraining.errors import ConfigError
+from guided_retraining.io import load_npz, load_state_dict, provenance, save_json, save_npz
+from guided_retraining.models import build_model
+from guided_retraining.seeding import derive_seed
+from guided_retraining.training import accuracy
+
+
+def main(job, log):
+    p, w = job.params, job.wildcards
+    data = load_npz(job.input.data, ["x_train", "y_train", "x_test", "y_test"])
+    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
+    model = build_model(p.arch, data["x_train"].shape[1:], n_classes)
+    load_state_dict(job.input.model, model)
+    n_train = len(data["x_train"])
+    if p.adv_train_size > n_train:
+        raise ConfigError(f"datasets.{w.dataset}.adv_train_size: {p.adv_train_size} exceeds the {n_train} training inputs")
+    seed = derive_seed(p.seed, w.dataset, w.attack, "adv_train_subset")
+    idx = np.sort(np.random.default_rng(seed).choice(n_train, size=p.adv_train_size, replace=False))
+    settings = {k: v for k, v in p.attack.items() if k != "kind"}
+    attack = make_attack(p.attack["kind"], **settings)
+    adv_train = attack.run(model, data["x_train"][idx], data["y_train"][idx], p.batch_size_eval, p.device, log,
+                           f"{w.attack} on Train subset")
+    adv_test = attack.run(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device, log, f"{w.attack} on Test")
+    save_npz(job.output.adversarial,
+             x_adv_train=adv_train.x_adv, y_adv_train=data["y_train"][idx], idx_adv_train=idx.astype(np.int64),
+             success_train=adv_train.success, x_adv_test=adv_test.x_adv, y_adv_test=data["y_test"],
+             success_test=adv_test.success)
+    acc_test = accuracy(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device)
+    acc_adv = accuracy(model, adv_test.x_adv, data["y_test"], p.batch_size_eval, p.device)
+    n_test = len(data["x_test"])
+    summary = {
+        "dataset": w.dataset, "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
+        "adv_train": adv_train.summary(), "adv_test": adv_test.summary(),
+        "original_acc_test": acc_test, "original_acc_adv_test": acc_adv,
+        "original_acc_test_star": (acc_test * n_test + acc_adv * n_test) / (2 * n_test),
+        "versions": provenance(),
+    }
+    save_json(job.output.summary, summary)
+    log.info("original accuracy: Test %.4f, Adv.Test %.4f; attack success on Train subset %.3f, on Test %.3f",
+             acc_test, acc_adv, summary["adv_train"]["success_rate"], summary["adv_test"]["success_rate"])
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)

@@ -1,0 +1,33 @@
+"""Rule prepare: load a dataset and split it into train / validation / test arrays."""
+
+import numpy as np
+
+from guided_retraining import datasets
+from guided_retraining.io import provenance, save_json, save_npz
+
+
+def main(job, log):
+    p = job.params
+    raw = datasets.load(p.loader, p.root, download=p.download, **p.options)
+    log.info("loaded %s: %d train, %s test images of shape %s", p.loader, len(raw.x_train),
+             "no" if raw.x_test is None else len(raw.x_test), raw.x_train.shape[1:])
+    parts = datasets.split(raw, **p.split, seed=p.seed)
+    for name in ("train", "val", "test"):
+        datasets.check_images(parts[f"x_{name}"], f"{p.loader} {name} split")
+    save_npz(job.output.data, **parts)
+    summary = {
+        "dataset": job.wildcards.dataset, "loader": p.loader, "root": p.root, "split": p.split, "seed": p.seed,
+        "n_classes": raw.n_classes, "shape": list(raw.x_train.shape[1:]),
+        "counts": {name: int(len(parts[f"y_{name}"])) for name in ("train", "val", "test")},
+        "class_counts": {name: np.bincount(parts[f"y_{name}"], minlength=raw.n_classes).tolist()
+                         for name in ("train", "val", "test")},
+        "versions": provenance(),
+    }
+    save_json(job.output.summary, summary)
+    log.info("split: %s", summary["counts"])
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)

@@ -1,0 +1,66 @@
+"""Rule score: one score per input of Train* with one metric, and its wall time."""
+
+import time
+
+import numpy as np
+
+from guided_retraining import metrics
+from guided_retraining.io import load_npz, provenance, save_json, save_npz
+from guided_retraining.seeding import derive_seed
+
+
+def main(job, log):
+    p, w = job.params, job.wildcards
+    soft = load_npz(job.input.softmax, ["probs", "pred", "n_train"])
+    n_train = int(soft["n_train"])
+    target = {"probs": soft["probs"], "pred": soft["pred"]}
+    for layer in p.layers:
+        acts = load_npz(job.input[f"layer_{layer}"], ["acts", "n_train"])["acts"]
+        if len(acts) != len(target["probs"]):
+            raise ValueError(f"{job.input[f'layer_{layer}']}: {len(acts)} rows, expected {len(target['probs'])}")
+        target[f"layer:{layer}"] = acts
+    n = len(target["probs"])
+    target["ref_index"] = np.where(np.arange(n) < n_train, np.arange(n), -1).astype(np.int64)
+    reference = {k: v[:n_train] for k, v in target.items() if k != "ref_index"}
+    options = {k: v for k, v in p.options.items() if k != "kind"}
+    if p.layers:
+        options["layers"] = list(p.layers)
+    options.setdefault("device", p.device)
+    seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
+    start = time.perf_counter()
+    if p.kind in metrics.MODEL_METRICS:
+        scores, info = _model_metric(job, p, options, seed, log)
+    else:
+        scores, info = metrics.score(p.kind, target, reference, options, seed=seed, log=log)
+    seconds = time.perf_counter() - start
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (n,) or not np.isfinite(scores).all():
+        raise ValueError(f"metric {w.metric}: expected {n} finite scores, got shape {scores.shape}"
+                         f" with {int((~np.isfinite(scores)).sum())} non-finite")
+    save_npz(job.output.scores, scores=scores, n_train=np.int64(n_train))
+    save_json(job.output.summary, {
+        "dataset": w.dataset, "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
+        "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n, "n_reference": n_train,
+        "seconds": seconds, "info": info, "versions": provenance(),
+    })
+    log.info("%s: %d scores in %.3f s", w.metric, n, seconds)
+
+
+def _model_metric(job, p, options, seed, log):
+    from guided_retraining.io import load_state_dict
+    from guided_retraining.models import build_model
+
+    data = load_npz(job.input.data, ["x_train", "y_train", "y_test"])
+    adv = load_npz(job.input.adversarial, ["x_adv_train"])
+    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
+    model = build_model(p.arch, data["x_train"].shape[1:], n_classes)
+    load_state_dict(job.input.model, model)
+    x = np.concatenate([data["x_train"], adv["x_adv_train"]])
+    kwargs = {k: v for k, v in options.items() if k not in ("device", "layers")}
+    return metrics.mc_dropout_variation_ratio(model, x, seed=seed, **kwargs), {}
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)

@@ -1,0 +1,128 @@
+"""Run the workflow's entry scripts: inside Snakemake, or alone for debugging.
+
+Inside Snakemake, each rule's ``run:`` block calls :func:`run_script`, which imports
+``scripts/<rule>.py`` once and calls its ``main(job, log)``. With the default profile's
+``force-use-threads`` the jobs of a local run are threads of the Snakemake process,
+so torch is imported once instead of once per job (about 4 s each); on a cluster
+each job is its own process and runs the same code.
+
+Alone, ``python scripts/<rule>.py TARGET [--configfile FILE]`` builds the same job
+object for the job that produces ``TARGET`` (see :func:`mock_job`) and runs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from types import SimpleNamespace
+
+_modules: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+def _load(script: Path):
+    key = str(script.resolve())
+    with _lock:
+        if key not in _modules:
+            spec = importlib.util.spec_from_file_location(f"gr_script_{script.stem}", script)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            _modules[key] = module
+        return _modules[key]
+
+
+def job_logger(path: str | None, name: str) -> logging.Logger:
+    """A logger of its own for one job, writing to the job's log file (or stderr)."""
+    log = logging.getLogger(f"guided_retraining.job.{name}")
+    log.handlers.clear()
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    handler: logging.Handler
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, mode="w")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    return log
+
+
+def execute(main, job) -> None:
+    """Call ``main(job, log)`` with a job logger; log and re-raise any error."""
+    log_path = job.log[0] if len(job.log) else None
+    name = job.output[0] if len(job.output) else job.rule
+    log = job_logger(log_path, str(name))
+    threads = int(getattr(job, "threads", 1) or 1)
+    if "torch" in sys.modules or job.rule not in ("order", "aggregate"):
+        import torch
+
+        torch.set_num_threads(max(threads, 1))
+    start = time.perf_counter()
+    log.info("rule %s, wildcards %s", job.rule, dict(job.wildcards.items()))
+    try:
+        main(job, log)
+    except Exception as exc:
+        log.error("%s: %s\n%s", type(exc).__name__, exc, traceback.format_exc())
+        raise
+    finally:
+        log.info("done in %.2f s", time.perf_counter() - start)
+        for h in list(log.handlers):
+            h.close()
+            log.removeHandler(h)
+
+
+def run_script(basedir, rule, input, output, params, wildcards, threads, resources, log, config) -> None:
+    """Entry point used by every rule's ``run:`` block."""
+    module = _load(Path(basedir) / "scripts" / f"{rule}.py")
+    job = SimpleNamespace(rule=rule, input=input, output=output, params=params, wildcards=wildcards,
+                          threads=threads, resources=resources, log=log, config=config)
+    execute(module.main, job)
+
+
+def mock_job(target: str, configfiles=None, snakefile: str = "Snakefile"):
+    """Build the job object of the job producing ``target`` from the real workflow (for standalone runs)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    root = Path(snakefile).resolve().parent
+    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+        workflow_api = api.workflow(
+            resource_settings=ResourceSettings(cores=1),
+            config_settings=ConfigSettings(configfiles=[Path(c) for c in (configfiles or [])]),
+            snakefile=Path(snakefile).resolve(),
+            workdir=root,
+        )
+        workflow = workflow_api._workflow
+        target_path = str(Path(target))
+        for rule in workflow.rules:
+            for pattern in rule.output:
+                wildcards = rule.get_wildcards(target_path) if hasattr(rule, "get_wildcards") else None
+                if wildcards is None:
+                    break
+                from snakemake.dag import DAG  # noqa: F401  (imported for its side effects on Job)
+                from snakemake.jobs import Job
+
+                dag = workflow_api.dag()._workflow.dag if False else None  # noqa: F841
+                job = Job(rule, workflow.persistence and None or None, wildcards_dict=wildcards, targetfile=target_path)
+                return SimpleNamespace(rule=rule.name, input=job.input, output=job.output, params=job.params,
+                                       wildcards=job.wildcards, threads=1, resources=job.resources, log=job.log,
+                                       config=workflow.config)
+    raise SystemExit(f"no rule of {snakefile} produces {target}")
+
+
+def standalone(main) -> None:
+    """``python scripts/<rule>.py TARGET [--configfile FILE ...]``: run the job producing TARGET alone."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run one job of the workflow alone (for debugging).")
+    parser.add_argument("target", help="an output file of this rule, e.g. results/digits/original/model.pt")
+    parser.add_argument("--configfile", action="append", default=[], help="config file(s), as for snakemake")
+    args = parser.parse_args()
+    job = mock_job(args.target, args.configfile)
+    execute(main, job)

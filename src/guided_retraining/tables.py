@@ -1,0 +1,113 @@
+"""The study's tables from the per-job JSON results.
+
+- Table 3: per dataset, attack, configuration and metric, the best accuracy on
+  Test* over the data points, the inputs used there (u) and available (T).
+- Table 4: per dataset, attack and metric, C2 retrained on as many inputs as C3's
+  total against C3 on all of Adv.Train.
+- Table 5: the wall time of each metric over the scored set.
+
+Each is written as CSV (tidy, one row per cell of the grid) and Markdown
+(the paper's layout).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .io import atomic_path
+
+KEYS = ["dataset", "attack", "configuration", "metric"]
+
+
+def points_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per retrained model: the keys, point, inputs used/available and accuracies."""
+    cols = KEYS + ["point", "inputs_used", "inputs_total", "acc_test_star", "acc_test", "acc_adv_test"]
+    frame = pd.DataFrame([{c: r[c] for c in cols} for r in records], columns=cols)
+    return frame.sort_values(KEYS + ["inputs_used"], kind="stable").reset_index(drop=True)
+
+
+def table3(points: pd.DataFrame, original: dict[tuple[str, str], float], include_original: bool = False) -> pd.DataFrame:
+    """Best Test* accuracy per (dataset, attack, configuration, metric); ties go to fewer inputs.
+
+    ``original`` maps (dataset, attack) to the original model's Test* accuracy. With
+    ``include_original`` the original model competes as a point with 0 inputs (as the
+    replication notebooks did).
+    """
+    rows = []
+    regular = points[points["point"] != "atc3"]
+    for key, group in regular.groupby(KEYS, sort=True):
+        orig = original[(key[0], key[1])]
+        best = group.sort_values(["acc_test_star", "inputs_used"], ascending=[False, True], kind="stable").iloc[0]
+        acc, used = float(best["acc_test_star"]), int(best["inputs_used"])
+        if include_original and orig > acc:
+            acc, used = orig, 0
+        total = int(group["inputs_total"].max())
+        rows.append(dict(zip(KEYS, key), original=orig, best_acc=acc, inputs_used=used, inputs_total=total,
+                         utilisation=used / total if total else float("nan")))
+    return pd.DataFrame(rows, columns=KEYS + ["original", "best_acc", "inputs_used", "inputs_total", "utilisation"])
+
+
+def table4(points: pd.DataFrame) -> pd.DataFrame:
+    """C2 at C3's total input count against C3 on all adversarial inputs."""
+    rows = []
+    c3 = points[(points["configuration"] == "C3")]
+    c2 = points[(points["configuration"] == "C2") & (points["point"] == "atc3")]
+    for (dataset, attack, metric), group in c3.groupby(["dataset", "attack", "metric"], sort=True):
+        full = group.sort_values("inputs_used", kind="stable").iloc[-1]
+        match = c2[(c2["dataset"] == dataset) & (c2["attack"] == attack) & (c2["metric"] == metric)]
+        if match.empty:
+            continue
+        m = match.iloc[0]
+        rows.append({
+            "dataset": dataset, "attack": attack, "metric": metric, "inputs": int(full["inputs_used"]),
+            "acc_C2": float(m["acc_test_star"]), "acc_C3": float(full["acc_test_star"]),
+            "difference": float(m["acc_test_star"]) - float(full["acc_test_star"]),
+        })
+    return pd.DataFrame(rows, columns=["dataset", "attack", "metric", "inputs", "acc_C2", "acc_C3", "difference"])
+
+
+def table5(scores: list[dict]) -> pd.DataFrame:
+    """Wall time of each metric over the scored set."""
+    rows = [{"dataset": s["dataset"], "attack": s["attack"], "metric": s["metric"], "scored_inputs": int(s["n"]),
+             "seconds": float(s["seconds"]), "hh:mm:ss": _hms(float(s["seconds"]))} for s in scores]
+    frame = pd.DataFrame(rows, columns=["dataset", "attack", "metric", "scored_inputs", "seconds", "hh:mm:ss"])
+    return frame.sort_values(["dataset", "attack", "metric"], kind="stable").reset_index(drop=True)
+
+
+def table3_markdown(t3: pd.DataFrame) -> pd.DataFrame:
+    """The paper's layout: one row per dataset/attack/configuration, a column per metric, cells 'acc (u/T)'."""
+    if t3.empty:
+        return pd.DataFrame()
+    cells = t3.assign(cell=[f"{a:.4f} ({u}/{t})" for a, u, t in zip(t3.best_acc, t3.inputs_used, t3.inputs_total)])
+    wide = cells.pivot_table(index=["dataset", "attack", "configuration"], columns="metric", values="cell", aggfunc="first")
+    orig = t3.groupby(["dataset", "attack", "configuration"])["original"].first().map(lambda a: f"{a:.4f}")
+    wide.insert(0, "original", orig)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markdown: pd.DataFrame | None = None) -> None:
+    """Write ``frame`` as CSV and (``markdown`` or ``frame``) as a Markdown table, both atomically.
+
+    The Markdown file starts with the title and the config that produced it; the CSV
+    carries the source in a ``# source:`` comment line read back by ``read_csv(comment='#')``.
+    """
+    with atomic_path(csv_path) as tmp:
+        with open(tmp, "w") as fh:
+            fh.write(f"# {title}; source: {source}\n")
+            frame.to_csv(fh, index=False, float_format="%.6g", lineterminator="\n")
+    md = markdown if markdown is not None else frame
+    body = md.to_markdown(index=False, floatfmt=".4f") if not md.empty else "(no rows)"
+    with atomic_path(md_path) as tmp:
+        tmp.write_text(f"# {title}\n\nSource: `{source}`\n\n{body}\n")
+
+
+def read_csv(path) -> pd.DataFrame:
+    return pd.read_csv(Path(path), comment="#")

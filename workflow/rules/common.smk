@@ -1,0 +1,73 @@
+# Shared helpers: config validation, wildcard constraints, path and parameter
+# helpers, and the entry point of every rule's run: block.
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from guided_retraining.architectures import last_hidden
+from guided_retraining.runner import run_script
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+R = config["results"]
+CONFIGURATIONS = config["configurations"]
+N_POINTS = config["retrain"]["data_points"]
+POINTS = [f"p{k:0{len(str(N_POINTS))}d}" for k in range(1, N_POINTS + 1)]
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9_]+",
+    attack=r"[A-Za-z0-9_]+",
+    metric=r"[A-Za-z0-9_]+",
+    layer=r"[A-Za-z0-9_]+",
+    configuration=r"C[123]",
+    point=r"p\d+|atc3",
+
+
+def run(rule, input, output, params, wildcards, threads, resources, log):
+    """Call scripts/<rule>.py's main() in this process (see guided_retraining.runner)."""
+    run_script(workflow.basedir, rule, input, output, params, wildcards, threads, resources, log, config)
+
+
+def dataset_config(w):
+    return config["datasets"][w.dataset]
+
+
+def metric_kind(metric):
+    return config["metrics"][metric].get("kind", metric)
+
+
+def metric_layers(metric, dataset):
+    """Real layer names read by a metric (the alias last_hidden resolved for the dataset's model)."""
+    arch = config["datasets"][dataset]["arch"]
+    names = config["metrics"][metric].get("layers", [])
+    return [last_hidden(arch) if n == "last_hidden" else n for n in names]
+
+
+def retrain_points(configuration):
+    """Data-point wildcards of a configuration; C2 also runs at C3's total (Table 4)."""
+    extra = ["atc3"] if configuration == "C2" and "C3" in CONFIGURATIONS else []
+    return POINTS + extra
+
+
+def retrain_outputs(dataset, attack):
+    return [
+        f"{R}/{dataset}/{attack}/retrain/{c}/{m}/{p}.json"
+        for c in CONFIGURATIONS
+        for m in config["metrics"]
+        for p in retrain_points(c)
+    ]
+
+
+def grid():
+    return [(d, a) for d in config["datasets"] for a in config["attacks"]]
+
+
+def aggregate_outputs():
+    tables = [f"{R}/tables/table{n}.{ext}" for n in (3, 4, 5) for ext in ("csv", "md")]
+    figures = [f"{R}/figures/figure3_{d}_{a}.{ext}" for d, a in grid() for ext in ("png", "pdf")]
+    return tables + figures

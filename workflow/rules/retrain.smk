@@ -1,0 +1,20 @@
+rule retrain:
+    """Retrain at one data point of one configuration and metric; evaluate on Test*, Test, Adv.Test."""
+    input:
+        data=rules.prepare.output.data,
+        adversarial=rules.attack.output.adversarial,
+        model=rules.train_original.output.model,
+        order=rules.order.output.order,
+    output:
+        result=f"{R}/{{dataset}}/{{attack}}/retrain/{{configuration}}/{{metric}}/{{point}}.json",
+    params:
+        arch=lambda w: dataset_config(w)["arch"],
+        train=lambda w: {**dataset_config(w)["train"], **config["retrain"].get("train", {})},
+        data_points=N_POINTS,
+        batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
+        device=config.get("device", "cpu"),
+        seed=config["seed"],
+    log:
+        f"{R}/logs/{{dataset}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.log",
+    run:
+        run("retrain", input, output, params, wildcards, threads, resources, log)
