@@ -96,8 +96,7 @@ def to_float_nchw(x: np.ndarray) -> np.ndarray:
     else:
         x = x.transpose(0, 3, 1, 2)
     out = np.empty(x.shape, dtype=np.float32)
-    np.multiply(x, np.float32(1.0 / 255.0), out=out, casting="unsafe")
-    np.clip(out, 0.0, 1.0, out=out)
+    np.divide(x, np.float32(255.0), out=out, casting="unsafe")  # as Keras code does: x.astype("float32") / 255
     return out
 
 

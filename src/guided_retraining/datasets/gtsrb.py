@@ -65,12 +65,12 @@ def check_gtsrb(root) -> None:
 def load_gtsrb(root, download: bool = False, size=48, grayscale: bool = True, resample: str = "bilinear",
                workers: int | None = None) -> RawDataset:
     """Load GTSRB from ``root``; ``download=True`` fetches it with torchvision into ``root/gtsrb``."""
-    from torchvision.datasets import GTSRB
-
     shape = parse_size(NAME, size)
     if shape is None:
         raise DataError(f"{NAME}: images differ in size; set datasets.{NAME}.size (the study used 48)")
     mode = parse_resample(NAME, resample)
+    from torchvision.datasets import GTSRB
+
     if download:
         for split in ("train", "test"):
             GTSRB(str(root_path(NAME, root)), split=split, download=True)
