@@ -214,6 +214,14 @@ def test_gtsrb_incomplete(tmp_path):
                    "gtsrb/GT-final_test.csv", "set datasets.gtsrb.root")
 
 
+def test_gtsrb_stray_training_folder(tmp_path):
+    write_gtsrb(tmp_path, per_class=1, n_test=2)
+    (tmp_path / "gtsrb" / "GTSRB" / "Training" / "__MACOSX").mkdir()
+    with pytest.raises(DataError) as e:
+        check_available("gtsrb", tmp_path)
+    one_line_error(e, "gtsrb: ", "unexpected folders __MACOSX")
+
+
 def test_gtsrb_missing_test_image(tmp_path):
     info = write_gtsrb(tmp_path, per_class=1, n_test=3)
     info["test"][1][0].unlink()

@@ -48,6 +48,10 @@ def _locate(root) -> Path:
         if absent:
             shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
             lacking.append(f"class folders gtsrb/GTSRB/Training/{{{shown}}}")
+        extra = sorted(e.name for e in p["train"].iterdir() if e.is_dir() and e.name not in CLASS_DIRS)
+        if extra:  # torchvision numbers the folders in sorted order: a stray one would shift the labels
+            raise DataError(f"{NAME}: {p['train']}: unexpected folders {', '.join(extra[:5])}"
+                            " (only the class folders 00000..00042 may be there)")
     if not p["test_images"].is_dir():
         lacking.append("gtsrb/GTSRB/Final_Test/Images/")
     if not p["test_csv"].is_file():
