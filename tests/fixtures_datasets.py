@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -62,11 +63,34 @@ def write_idx_dataset(d: Path, n_train=12, n_test=5, gz=True, rng_seed=0) -> dic
 
 # ---- CIFAR-10 (python version) ---------------------------------------------------------------
 
+def _py2_str(b: bytes) -> bytes:
+    return (b"U" + bytes([len(b)]) + b) if len(b) < 256 else (b"T" + struct.pack("<I", len(b)) + b)
+
+
+def py2_batch_bytes(data: np.ndarray, labels: list[int]) -> bytes:
+    """A batch pickled as the official files are (Python 2, protocol 2, numpy 1.x globals, str keys).
+
+    Built opcode by opcode: ``{'data': <uint8 array>, 'labels': [...]}`` whose array state is a
+    Python 2 ``str`` and whose globals are ``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``,
+    ``numpy.dtype`` -- what ``pickle.load(f, encoding="latin1")`` meets in cifar-10-python.tar.gz.
+    """
+    s = _py2_str
+    n, m = data.shape
+    dtype = (b"cnumpy\ndtype\n" + s(b"u1") + b"K\x00K\x01\x87R" + b"(K\x03" + s(b"|")
+             + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb")
+    shape = b"M" + struct.pack("<H", n) + b"M" + struct.pack("<H", m) + b"\x86"
+    arr = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + b"K\x00\x85" + s(b"b") + b"\x87R"
+           + b"(K\x01" + shape + dtype + b"\x89" + s(np.ascontiguousarray(data, np.uint8).tobytes()) + b"tb")
+    labs = b"](" + b"".join(b"K" + bytes([v]) for v in labels) + b"e"
+    return b"\x80\x02}(" + s(b"data") + arr + s(b"labels") + labs + b"u."
+
+
 def write_cifar10(root: Path, per_batch=4, protocol=2) -> dict[str, tuple[np.ndarray, list[int]]]:
     """``root/cifar-10-batches-py/`` with data_batch_1..5, test_batch and batches.meta.
 
     Each batch holds ``per_batch`` images: image 0 pure red, 1 pure green, 2 pure blue, the
-    rest random; labels ``(batch_index + i) % 10``. Returns {file: (HWC uint8 images, labels)}.
+    rest random; labels ``(batch_index + i) % 10``. ``protocol="py2"`` writes them byte-for-byte
+    as the official Python 2 pickles are laid out. Returns {file: (HWC uint8 images, labels)}.
     """
     d = root / "cifar-10-batches-py"
     d.mkdir(parents=True, exist_ok=True)
@@ -81,7 +105,10 @@ def write_cifar10(root: Path, per_batch=4, protocol=2) -> dict[str, tuple[np.nda
         data = hwc.transpose(0, 3, 1, 2).reshape(per_batch, 3072)  # R plane, G plane, B plane
         entry = {"batch_label": f"{name} of 6", "labels": labels, "data": data,
                  "filenames": [f"img_{b}_{i}.png" for i in range(per_batch)]}
-        (d / name).write_bytes(pickle.dumps(entry, protocol=protocol))
+        if protocol == "py2":
+            (d / name).write_bytes(py2_batch_bytes(data, labels))
+        else:
+            (d / name).write_bytes(pickle.dumps(entry, protocol=protocol))
         out[name] = (hwc, labels)
     meta = {"num_cases_per_batch": per_batch, "label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog",
                                                              "frog", "horse", "ship", "truck"], "num_vis": 3072}

@@ -113,7 +113,7 @@ def test_idx_label_count_mismatch(tmp_path):
 
 # ---- CIFAR-10 ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("protocol", [2, 5])
+@pytest.mark.parametrize("protocol", ["py2", 2, 5])
 def test_cifar10_batches(tmp_path, protocol):
     written = write_cifar10(tmp_path, per_batch=4, protocol=protocol)
     check_available("cifar10", tmp_path)
@@ -314,3 +314,19 @@ def test_digits_split_still_works():
         == np.unique(raw.x_train, axis=0).shape[0]
     with pytest.raises(ConfigError):
         split(raw, "original")
+
+
+def test_cifar10_reads_as_torchvision_does(tmp_path, monkeypatch):
+    """Same images and labels as torchvision.datasets.CIFAR10 + PIL "L" (checksums disabled for the fixture)."""
+    from torchvision.datasets import CIFAR10
+
+    write_cifar10(tmp_path, per_batch=5, protocol="py2")
+    monkeypatch.setattr(CIFAR10, "train_list", [[f, None] for f, _ in CIFAR10.train_list])
+    monkeypatch.setattr(CIFAR10, "test_list", [[f, None] for f, _ in CIFAR10.test_list])
+    monkeypatch.setattr(CIFAR10, "meta", dict(CIFAR10.meta, md5=None))
+    raw = load("cifar10", tmp_path, verify=False)
+    for train, x, y in ((True, raw.x_train, raw.y_train), (False, raw.x_test, raw.y_test)):
+        ds = CIFAR10(str(tmp_path), train=train, download=False, transform=lambda im: np.asarray(im.convert("L")))
+        ref = np.stack([ds[i][0] for i in range(len(ds))]).astype(np.float32) / 255
+        np.testing.assert_array_equal(x[:, 0], ref)
+        assert y.tolist() == list(ds.targets)
