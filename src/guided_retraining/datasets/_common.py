@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -124,9 +124,3 @@ def stack_images(name: str, items: Sequence, read: Callable[[int], tuple[np.ndar
                 pass
     return x, y
 
-
-def first_existing(candidates: Iterable[Path], test: Callable[[Path], bool]) -> Path | None:
-    for c in candidates:
-        if test(c):
-            return c
-    return None
