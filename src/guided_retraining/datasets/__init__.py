@@ -1,23 +1,62 @@
-"""Dataset loaders. Each returns a :class:`RawDataset` (float32 NCHW in [0, 1])."""
+"""Dataset loaders. Each returns a :class:`RawDataset` (float32 NCHW in [0, 1]).
+
+``LOADERS[name](root, download=False, **options)`` loads dataset ``name`` from its data directory
+``root``; ``CHECKS[name](root)`` (or :func:`check_available`) verifies cheaply, without reading any
+image, that the files the loader needs are there, raising a one-line :class:`DataError` naming the
+directory and the files expected. Nothing is downloaded unless ``download=True``.
+"""
 
 from __future__ import annotations
 
 from typing import Callable
 
 from .base import RawDataset, check_images
+from .cifar10 import check_cifar10, load_cifar10
 from .digits import load_digits
-from .split import SPLITS, split
+from .fashion_mnist import check_fashion_mnist, load_fashion_mnist
+from .gtsrb import check_gtsrb, load_gtsrb
+from .intel import check_intel, load_intel
+from .mnist import check_mnist, load_mnist
+from .split import SPLITS, merged_sizes, split
 
 LOADERS: dict[str, Callable[..., RawDataset]] = {
     "digits": load_digits,
+    "mnist": load_mnist,
+    "fashion_mnist": load_fashion_mnist,
+    "cifar10": load_cifar10,
+    "gtsrb": load_gtsrb,
+    "intel": load_intel,
 }
+
+CHECKS: dict[str, Callable[..., None]] = {
+    "digits": lambda root=None: None,  # embedded: nothing on disk
+    "mnist": check_mnist,
+    "fashion_mnist": check_fashion_mnist,
+    "cifar10": check_cifar10,
+    "gtsrb": check_gtsrb,
+    "intel": check_intel,
+}
+
+
+def _known(name: str) -> None:
+    if name not in LOADERS:
+        raise KeyError(f"unknown dataset {name!r}; choose one of {sorted(LOADERS)}")
 
 
 def load(name: str, root=None, **options) -> RawDataset:
     """Load dataset ``name`` from ``root`` (its directory; unused for embedded datasets)."""
-    if name not in LOADERS:
-        raise KeyError(f"unknown dataset {name!r}; choose one of {sorted(LOADERS)}")
+    _known(name)
     return LOADERS[name](root, **options)
 
 
-__all__ = ["LOADERS", "RawDataset", "SPLITS", "check_images", "load", "split"]
+def check_available(name: str, root=None) -> None:
+    """Raise a one-line DataError unless dataset ``name``'s files are present under ``root``.
+
+    Cheap (no image is read): meant for the workflow's start-up, before any job runs.
+    """
+    _known(name)
+    CHECKS[name](root)
+
+
+__all__ = ["CHECKS", "LOADERS", "RawDataset", "SPLITS", "check_available", "check_images", "load",
+           "merged_sizes", "split"]

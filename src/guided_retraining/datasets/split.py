@@ -1,7 +1,9 @@
 """Train / validation / test splits of a loaded dataset.
 
 - ``merged`` (the replication package): pool the dataset's train and test images,
-  shuffle with the seed, and cut by ``fractions`` (default 70/20/10).
+  shuffle with the seed, and cut by ``fractions`` (default 70/20/10). The sizes follow
+  the study's two calls of scikit-learn's ``train_test_split`` (see :func:`merged_sizes`):
+  70,000 images give 48,999 / 14,000 / 7,001 and 60,000 give 41,999 / 12,000 / 6,001.
 - ``original``: keep the dataset's own test split; cut a validation share
   ``fractions[1] / (fractions[0] + fractions[1])`` off its training split.
 """
@@ -16,6 +18,21 @@ from .base import RawDataset
 SPLITS = ("merged", "original")
 
 
+def merged_sizes(n: int, fractions=(0.7, 0.2, 0.1)) -> tuple[int, int, int]:
+    """Sizes (train, val, test) of the merged split of ``n`` images.
+
+    The replication package split twice with scikit-learn's ``train_test_split``:
+    ``test_size=1 - train`` (held-out part), then ``test_size=test / (test + val)`` of the
+    held-out part. ``train_test_split`` rounds a float test share up (``ceil``) on the
+    float product, so ``(1 - 0.7) * 70000 = 21000.000000000004`` holds out 21,001 images.
+    This reproduces those sizes exactly, including that floating-point artefact.
+    """
+    f_train, f_val, f_test = (float(f) for f in fractions)
+    n_rest = min(n, int(np.ceil((1.0 - f_train) * n))) if f_val + f_test > 0 else 0
+    n_test = min(n_rest, int(np.ceil(f_test / (f_test + f_val) * n_rest))) if f_test > 0 else 0
+    return n - n_rest, n_rest - n_test, n_test
+
+
 def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed: int = 0) -> dict[str, np.ndarray]:
     """Return ``x_train, y_train, x_val, y_val, x_test, y_test`` as a dict of arrays."""
     fractions = tuple(float(f) for f in fractions)
@@ -27,8 +44,7 @@ def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed
         ys = [raw.y_train] + ([raw.y_test] if raw.y_test is not None else [])
         x, y = np.concatenate(xs), np.concatenate(ys)
         perm = rng.permutation(len(x))
-        n_train = int(np.floor(fractions[0] * len(x)))
-        n_val = int(np.floor(fractions[1] * len(x)))
+        n_train, n_val, _ = merged_sizes(len(x), fractions)
         parts = np.split(perm, [n_train, n_train + n_val])
         names = ("train", "val", "test")
         out = {}
