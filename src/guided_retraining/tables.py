@@ -102,7 +102,7 @@ def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markd
     with atomic_path(csv_path) as tmp:
         with open(tmp, "w") as fh:
             fh.write(f"# {title}; source: {source}\n")
-            frame.to_csv(fh, index=False, float_format="%.6g", lineterminator="\n")
+            frame.to_csv(fh, index=False, lineterminator="\n")
     md = markdown if markdown is not None else frame
     body = md.to_markdown(index=False, floatfmt=".4f") if not md.empty else "(no rows)"
     with atomic_path(md_path) as tmp:

@@ -8,7 +8,7 @@ rule aggregate:
         aggregate_outputs(),
     params:
         include_original=config.get("aggregate", {}).get("include_original_in_best", False),
-        source=lambda w: ", ".join(workflow.configfiles) or "config/config.yaml",
+        source=config_source(),
         grid=grid(),
         results=R,
     log:

@@ -3,15 +3,15 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from guided_retraining.architectures import last_hidden
+from guided_retraining.config import check_or_exit
 from guided_retraining.runner import run_script
 
-
-validate(config, "../schemas/config.schema.yaml")
+# Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included:
+# a bad config stops here with one line, before any job.
+check_or_exit(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 
 R = config["results"]
 CONFIGURATIONS = config["configurations"]
@@ -71,3 +71,12 @@ def aggregate_outputs():
     tables = [f"{R}/tables/table{n}.{ext}" for n in (3, 4, 5) for ext in ("csv", "md")]
     figures = [f"{R}/figures/figure3_{d}_{a}.{ext}" for d, a in grid() for ext in ("png", "pdf")]
     return tables + figures
+
+
+def config_source():
+    """Names the config a table came from: the config file names and a digest of the effective config."""
+    import hashlib, json
+
+    names = ", ".join(Path(c).name for c in workflow.configfiles) or "config.yaml"
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{names} (effective config sha256 {digest})"

@@ -1,0 +1,118 @@
+"""Configuration checks run by the Snakefile before any job: one clear line per problem.
+
+1. The JSON schema (workflow/schemas/config.schema.yaml): every key typed and ranged,
+   unknown keys rejected, defaults filled in.
+2. Checks a schema cannot express: split fractions summing to 1, layers that exist in
+   the dataset's architecture, each metric's own options, data present on disk.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError, GuidedRetrainingError
+
+
+def _path(parts) -> str:
+    return ".".join(str(p) for p in parts) or "(top level)"
+
+
+def _one_line(error) -> str:
+    """Turn a jsonschema error into 'key.path: what is wrong (what is allowed)'."""
+    where = _path(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        return f"{where}: unknown key(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}"
+    if error.validator == "enum":
+        return f"{where}: {error.instance!r} is not allowed; choose one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[error.validator]
+        return f"{where}: {error.instance!r} is out of range; expected a value {bound} {error.validator_value}"
+    if error.validator == "type":
+        return f"{where}: {error.instance!r} has the wrong type; expected {error.validator_value}"
+    if error.validator == "propertyNames":
+        return f"{where}: name {error.instance!r} is not allowed; use letters, digits and underscores"
+    return f"{where}: {error.message}"
+
+
+def _validator(schema: dict):
+    from jsonschema import Draft202012Validator, validators
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub and name not in instance:
+                    instance[name] = sub["default"]
+        yield from Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, schema)
+
+    cls = validators.extend(Draft202012Validator, {"properties": set_defaults})
+    return cls(schema)
+
+
+def validate_schema(config: dict, schema_path) -> None:
+    """Validate ``config`` against the schema, filling in defaults; raise ConfigError on the first problem."""
+    from jsonschema.exceptions import best_match
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    errors = list(_validator(schema).iter_errors(config))
+    if errors:
+        raise ConfigError(_one_line(best_match(errors)))
+
+
+def check_semantics(config: dict, check_data: bool = True) -> None:
+    """Checks beyond the schema (see module docstring)."""
+    from .architectures import layer_names, last_hidden
+
+    for name, ds in config["datasets"].items():
+        fractions = ds.get("split", {}).get("fractions", [0.7, 0.2, 0.1])
+        if abs(sum(fractions) - 1.0) > 1e-6:
+            raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
+        layers = layer_names(ds["arch"])
+        for metric, opts in config["metrics"].items():
+            for layer in opts.get("layers", []):
+                if layer != "last_hidden" and layer not in layers:
+                    raise ConfigError(
+                        f"metrics.{metric}.layers: {layer!r} is not a layer of {ds['arch']} (dataset {name});"
+                        f" choose last_hidden or one of {', '.join(layers)}"
+                    )
+        if check_data:
+            from . import datasets
+
+            datasets.check_available(ds["loader"], ds.get("root"))
+        del last_hidden
+    _check_metric_options(config)
+
+
+def _check_metric_options(config: dict) -> None:
+    try:
+        from .metrics import METRIC_OPTIONS
+    except ImportError:  # pragma: no cover - metrics without an options table
+        return
+    for metric, opts in config["metrics"].items():
+        kind = opts.get("kind", metric)
+        if kind not in METRIC_OPTIONS:
+            raise ConfigError(
+                f"metrics.{metric}: unknown metric {kind!r}; set kind to one of {', '.join(sorted(METRIC_OPTIONS))}"
+            )
+        allowed = set(METRIC_OPTIONS[kind]) | {"kind", "layers"}
+        extra = sorted(set(opts) - allowed)
+        if extra:
+            raise ConfigError(f"metrics.{metric}: unknown option(s) {', '.join(extra)} for {kind}; allowed: "
+                              f"{', '.join(sorted(allowed))}")
+
+
+def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:
+    """Run every check; on failure print one line to stderr and exit with status 1 (no traceback)."""
+    try:
+        validate_schema(config, schema_path)
+        check_semantics(config, check_data)
+    except GuidedRetrainingError as exc:
+        print(f"guided-retraining: config error: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,27 @@
+"""Data points, configurations and ordering on hand-checkable cases."""
+
+import numpy as np
+import pytest
+
+from guided_retraining.retraining import order_by_scores, point_size, pool, selection
+
+
+def test_point_sizes_grow_to_the_whole_set():
+    assert [point_size(k, 4, 10) for k in range(1, 5)] == [3, 5, 8, 10]  # 2.5 -> 3 (half up), 5, 7.5 -> 8, 10
+    assert [point_size(k, 20, 55998) for k in (1, 20)] == [2800, 55998]
+    with pytest.raises(ValueError):
+        point_size(0, 20, 100)
+
+
+def test_order_is_descending_and_stable():
+    assert order_by_scores(np.array([0.1, 0.5, 0.5, 0.2])).tolist() == [1, 2, 3, 0]
+
+
+def test_configurations_draw_from_their_pools():
+    order = np.array([5, 0, 4, 1, 3, 2])  # Train* of 4 train inputs (0-3) and 2 adversarial (4, 5)
+    assert pool(order, 4, "C1").tolist() == [5, 0, 4, 1, 3, 2]
+    assert pool(order, 4, "C2").tolist() == [5, 0, 4, 1, 3, 2]
+    assert pool(order, 4, "C3").tolist() == [5, 4]
+    assert selection(order, 4, "C2", 1, 3).tolist() == [5, 0]
+    assert selection(order, 4, "C3", 1, 2).tolist() == [5]
+    assert selection(order, 4, "C3", 2, 2).tolist() == [5, 4]

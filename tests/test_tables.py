@@ -1,0 +1,61 @@
+"""Tables 3, 4 and 5 from hand-made results."""
+
+import pandas as pd
+
+from guided_retraining import tables
+
+
+def record(configuration, metric, point, used, total, acc):
+    return {"dataset": "d", "attack": "a", "configuration": configuration, "metric": metric, "point": point,
+            "inputs_used": used, "inputs_total": total, "acc_test_star": acc, "acc_test": acc, "acc_adv_test": acc}
+
+
+RECORDS = [
+    record("C2", "dsa", "p1", 50, 100, 0.80), record("C2", "dsa", "p2", 100, 100, 0.80),
+    record("C2", "dsa", "atc3", 20, 100, 0.70),
+    record("C2", "random", "p1", 50, 100, 0.60), record("C2", "random", "p2", 100, 100, 0.75),
+    record("C2", "random", "atc3", 20, 100, 0.65),
+    record("C3", "dsa", "p1", 10, 20, 0.72), record("C3", "dsa", "p2", 20, 20, 0.68),
+    record("C3", "random", "p1", 10, 20, 0.50), record("C3", "random", "p2", 20, 20, 0.55),
+]
+
+
+def test_table3_best_point_ties_to_fewer_inputs():
+    t3 = tables.table3(tables.points_frame(RECORDS), {("d", "a"): 0.7})
+    rows = {(r.configuration, r.metric): r for r in t3.itertuples()}
+    assert (rows["C2", "dsa"].best_acc, rows["C2", "dsa"].inputs_used, rows["C2", "dsa"].inputs_total) == (0.8, 50, 100)
+    assert rows["C2", "dsa"].utilisation == 0.5
+    assert (rows["C2", "random"].best_acc, rows["C2", "random"].inputs_used) == (0.75, 100)
+    assert (rows["C3", "dsa"].best_acc, rows["C3", "dsa"].inputs_used) == (0.72, 10)
+    assert len(t3) == 4  # the atc3 points do not compete
+
+
+def test_table3_can_let_the_original_compete():
+    t3 = tables.table3(tables.points_frame(RECORDS), {("d", "a"): 0.74}, include_original=True)
+    row = t3[(t3.configuration == "C3") & (t3.metric == "random")].iloc[0]
+    assert (row.best_acc, row.inputs_used) == (0.74, 0)
+
+
+def test_table4_takes_c2_at_c3_total_and_c3_at_its_last_point():
+    t4 = tables.table4(tables.points_frame(RECORDS))
+    assert t4.to_dict("records") == [
+        {"dataset": "d", "attack": "a", "metric": "dsa", "inputs": 20, "acc_C2": 0.70, "acc_C3": 0.68,
+         "difference": 0.70 - 0.68},
+        {"dataset": "d", "attack": "a", "metric": "random", "inputs": 20, "acc_C2": 0.65, "acc_C3": 0.55,
+         "difference": 0.65 - 0.55},
+    ]
+
+
+def test_table5_formats_wall_time():
+    t5 = tables.table5([{"dataset": "d", "attack": "a", "metric": "dsa", "n": 10, "seconds": 3725.4}])
+    assert t5.iloc[0]["hh:mm:ss"] == "01:02:05"
+
+
+def test_written_tables_name_their_source(tmp_path):
+    t3 = tables.table3(tables.points_frame(RECORDS), {("d", "a"): 0.7})
+    tables.write(t3, tmp_path / "t3.csv", tmp_path / "t3.md", "Table 3", "my.yaml", tables.table3_markdown(t3))
+    assert (tmp_path / "t3.csv").read_text().startswith("# Table 3; source: my.yaml\n")
+    back = tables.read_csv(tmp_path / "t3.csv")
+    pd.testing.assert_frame_equal(back, t3, check_dtype=False)
+    md = (tmp_path / "t3.md").read_text()
+    assert "Source: `my.yaml`" in md and "0.8000 (50/100)" in md
