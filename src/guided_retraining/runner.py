@@ -85,34 +85,38 @@ def run_script(basedir, rule, input, output, params, wildcards, threads, resourc
     execute(module.main, job)
 
 
-def mock_job(target: str, configfiles=None, snakefile: str = "Snakefile"):
-    """Build the job object of the job producing ``target`` from the real workflow (for standalone runs)."""
+def mock_job(target: str, configfiles=None, snakefile=None):
+    """The job object of the job producing ``target``, built from the real workflow (for standalone runs).
+
+    Like PyPSA-Eur's ``mock_snakemake``: the Snakefile is parsed with the given config files,
+    the rule whose output pattern matches ``target`` is found, and its input, output, params
+    and log are expanded for the matched wildcards.
+    """
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
 
-    root = Path(snakefile).resolve().parent
+    snakefile = Path(snakefile or Path(__file__).resolve().parents[2] / "Snakefile").resolve()
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         workflow_api = api.workflow(
             resource_settings=ResourceSettings(cores=1),
-            config_settings=ConfigSettings(configfiles=[Path(c) for c in (configfiles or [])]),
-            snakefile=Path(snakefile).resolve(),
-            workdir=root,
+            config_settings=ConfigSettings(configfiles=[Path(c).resolve() for c in (configfiles or [])]),
+            snakefile=snakefile,
+            workdir=Path.cwd(),
         )
         workflow = workflow_api._workflow
-        target_path = str(Path(target))
         for rule in workflow.rules:
-            for pattern in rule.output:
-                wildcards = rule.get_wildcards(target_path) if hasattr(rule, "get_wildcards") else None
-                if wildcards is None:
-                    break
-                from snakemake.dag import DAG  # noqa: F401  (imported for its side effects on Job)
-                from snakemake.jobs import Job
+            if not rule.output or rule.name == "all" or not rule.is_producer(target):
+                continue
+            wildcards = rule.get_wildcards(target)
+            input, _mapping, _deps, _incomplete = rule.expand_input(wildcards)
+            output, _ = rule.expand_output(wildcards)
+            params, _ = rule.expand_params(wildcards, input, output, None)
+            log = rule.expand_log(wildcards)
+            from snakemake.iocontainers import Wildcards
 
-                dag = workflow_api.dag()._workflow.dag if False else None  # noqa: F841
-                job = Job(rule, workflow.persistence and None or None, wildcards_dict=wildcards, targetfile=target_path)
-                return SimpleNamespace(rule=rule.name, input=job.input, output=job.output, params=job.params,
-                                       wildcards=job.wildcards, threads=1, resources=job.resources, log=job.log,
-                                       config=workflow.config)
+            return SimpleNamespace(rule=rule.name, input=input, output=output, params=params,
+                                   wildcards=Wildcards(fromdict=wildcards), threads=1, resources={},
+                                   log=log, config=workflow.config)
     raise SystemExit(f"no rule of {snakefile} produces {target}")
 
 

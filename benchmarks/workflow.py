@@ -1,0 +1,83 @@
+"""Wall time and per-job overhead of a whole study run (default: config/config.yaml).
+
+    python benchmarks/workflow.py [--configfile FILE] [--cores 8] [--keep DIR]
+
+Runs the real workflow from scratch in a temporary directory and prints:
+- wall time of `snakemake --cores N` and the number of jobs per rule;
+- the time spent inside jobs (each job logs "done in X s");
+- the per-job overhead: (wall x parallel cores - time in jobs) / jobs, the scheduling,
+  bookkeeping and idle time each job costs beyond its own work;
+- for comparison, the start-up of one fresh Python process importing what a job needs
+  (what each job would pay if it ran as its own process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configfile", default=str(REPO / "config/config.yaml"))
+    parser.add_argument("--cores", type=int, default=8)
+    parser.add_argument("--keep", help="run in this directory and keep it")
+    args = parser.parse_args()
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gr-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--workflow-profile", str(REPO / "workflow/profiles/default"), "--configfile", args.configfile,
+           "--cores", str(args.cores), "--quiet"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"workflow failed:\n{proc.stderr[-3000:]}")
+    per_rule: dict[str, list[float]] = collections.defaultdict(list)
+    for log in (workdir / "results/logs").rglob("*.log"):
+        text = log.read_text()
+        rule = re.search(r"INFO rule (\w+),", text)
+        done = re.search(r"done in ([0-9.]+) s", text)
+        if rule and done:
+            per_rule[rule.group(1)].append(float(done.group(1)))
+    jobs = sum(len(v) for v in per_rule.values())
+    inside = sum(sum(v) for v in per_rule.values())
+    cpus = min(args.cores, os.cpu_count() or 1)
+    startup = _fresh_process_startup()
+    print(f"config: {args.configfile}; cores asked {args.cores}, CPUs {os.cpu_count()}")
+    print(f"{'rule':<16}{'jobs':>6}{'mean s':>10}{'total s':>10}")
+    for rule, times in sorted(per_rule.items(), key=lambda kv: -sum(kv[1])):
+        print(f"{rule:<16}{len(times):>6}{sum(times) / len(times):>10.2f}{sum(times):>10.1f}")
+    print(f"jobs (without 'all'): {jobs}")
+    print(f"wall time: {wall:.1f} s ({wall / 60:.1f} min)")
+    print(f"time inside jobs (summed over threads): {inside:.1f} s")
+    print(f"per-job overhead: ({wall:.1f} s x {cpus} CPUs - {inside:.1f} s) / {jobs} jobs = "
+          f"{(wall * cpus - inside) / jobs:.3f} s")
+    print(f"a fresh process importing torch, torchattacks, pandas, scikit-learn would cost {startup:.2f} s per job"
+          f" ({startup * jobs / cpus / 60:.1f} min over {cpus} CPUs)")
+    if not args.keep:
+        shutil.rmtree(workdir)
+
+
+def _fresh_process_startup() -> float:
+    code = "import torch, torchattacks, pandas, sklearn, guided_retraining.training"
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+if __name__ == "__main__":
+    main()
