@@ -7,16 +7,16 @@ the surprise-adequacy metrics (the study's setting).
 import numpy as np
 
 from guided_retraining.activations import extract
-from guided_retraining.io import load_npz, load_state_dict, save_npz
+from guided_retraining.datasets.prepared import load_adversarial, load_prepared
+from guided_retraining.io import load_state_dict, save_npz
 from guided_retraining.models import build_model
 
 
 def main(job, log):
     p, w = job.params, job.wildcards
-    data = load_npz(job.input.data, ["x_train", "y_train", "y_test"])
-    adv = load_npz(job.input.adversarial, ["x_adv_train"])
-    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
-    model = build_model(p.arch, data["x_train"].shape[1:], n_classes)
+    data = load_prepared(job.input.data)
+    adv = load_adversarial(job.input.adversarial, data)
+    model = build_model(p.arch, data.shape, data.n_classes)
     load_state_dict(job.input.model, model)
     x = np.concatenate([data["x_train"], adv["x_adv_train"]])
     layers = [] if w.layer == "softmax" else [w.layer]

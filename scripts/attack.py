@@ -4,7 +4,8 @@ import numpy as np
 
 from guided_retraining.attacks import make_attack
 from guided_retraining.errors import ConfigError
-from guided_retraining.io import load_npz, load_state_dict, provenance, save_json, save_npz
+from guided_retraining.datasets.prepared import load_prepared
+from guided_retraining.io import load_state_dict, provenance, save_json, save_npz
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy
@@ -12,9 +13,8 @@ from guided_retraining.training import accuracy
 
 def main(job, log):
     p, w = job.params, job.wildcards
-    data = load_npz(job.input.data, ["x_train", "y_train", "x_test", "y_test"])
-    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
-    model = build_model(p.arch, data["x_train"].shape[1:], n_classes)
+    data = load_prepared(job.input.data)
+    model = build_model(p.arch, data.shape, data.n_classes)
     load_state_dict(job.input.model, model)
     n_train = len(data["x_train"])
     if p.adv_train_size > n_train:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from guided_retraining.errors import DataError
+from guided_retraining.datasets.prepared import load_adversarial, load_prepared
 from guided_retraining.io import load_npz, load_state_dict, provenance, save_json
 from guided_retraining.models import build_model
 from guided_retraining.retraining import CONFIGURATIONS, pool, selection
@@ -12,8 +13,8 @@ from guided_retraining.training import TrainSettings, accuracy, train
 
 def main(job, log):
     p, w = job.params, job.wildcards
-    data = load_npz(job.input.data, ["x_train", "y_train", "x_test", "y_test"])
-    adv = load_npz(job.input.adversarial, ["x_adv_train", "y_adv_train", "x_adv_test", "y_adv_test"])
+    data = load_prepared(job.input.data)
+    adv = load_adversarial(job.input.adversarial, data)
     order_file = load_npz(job.input.order, ["order", "n_train"])
     order, n_train = order_file["order"], int(order_file["n_train"])
     x_star = np.concatenate([data["x_train"], adv["x_adv_train"]])
@@ -27,9 +28,8 @@ def main(job, log):
         k = int(w.point[1:])
         used = selection(order, n_train, w.configuration, k, p.data_points)
     total = len(pool(order, n_train, w.configuration))
-    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
     init_seed = derive_seed(p.seed, w.dataset, w.attack, w.configuration, w.point, "init")
-    model = build_model(p.arch, data["x_train"].shape[1:], n_classes, seed=init_seed)
+    model = build_model(p.arch, data.shape, data.n_classes, seed=init_seed)
     if CONFIGURATIONS[w.configuration]["from_original"]:
         load_state_dict(job.input.model, model)
     settings = TrainSettings.from_config(p.train)

@@ -47,13 +47,13 @@ def main(job, log):
 
 
 def _model_metric(job, p, options, seed, log):
+    from guided_retraining.datasets.prepared import load_adversarial, load_prepared
     from guided_retraining.io import load_state_dict
     from guided_retraining.models import build_model
 
-    data = load_npz(job.input.data, ["x_train", "y_train", "y_test"])
-    adv = load_npz(job.input.adversarial, ["x_adv_train"])
-    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
-    model = build_model(p.arch, data["x_train"].shape[1:], n_classes)
+    data = load_prepared(job.input.data)
+    adv = load_adversarial(job.input.adversarial, data)
+    model = build_model(p.arch, data.shape, data.n_classes)
     load_state_dict(job.input.model, model)
     x = np.concatenate([data["x_train"], adv["x_adv_train"]])
     kwargs = {k: v for k, v in options.items() if k not in ("device", "layers")}

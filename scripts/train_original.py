@@ -1,6 +1,7 @@
 """Rule train_original: train the original model on Train."""
 
-from guided_retraining.io import load_npz, provenance, save_json, save_state_dict
+from guided_retraining.datasets.prepared import load_prepared
+from guided_retraining.io import provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import TrainSettings, accuracy, train
@@ -8,10 +9,10 @@ from guided_retraining.training import TrainSettings, accuracy, train
 
 def main(job, log):
     p = job.params
-    data = load_npz(job.input.data, ["x_train", "y_train", "x_val", "y_val", "x_test", "y_test"])
-    n_classes = int(max(data["y_train"].max(), data["y_test"].max()) + 1)
+    data = load_prepared(job.input.data)
+    n_classes = data.n_classes
     seed = derive_seed(p.seed, job.wildcards.dataset, "original")
-    model = build_model(p.arch, data["x_train"].shape[1:], n_classes, seed=seed)
+    model = build_model(p.arch, data.shape, n_classes, seed=seed)
     settings = TrainSettings.from_config(p.train)
     losses = train(model, data["x_train"], data["y_train"], settings, seed, p.device, log, "train original")
     acc = {f"acc_{part}": accuracy(model, data[f"x_{part}"], data[f"y_{part}"], p.batch_size_eval, p.device)
