@@ -22,11 +22,13 @@ Needs root and Debian's slurmctld, slurmd, slurm-client and munge packages
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -151,8 +153,16 @@ def _node_hardware() -> dict[str, int]:
 
 
 def _write_conf(cluster_dir: Path, node: str, hw: dict[str, int],
-                munge_socket: Path, ports: list[int]) -> Path:
+                munge_socket: Path, ports: list[int],
+                cgroups: bool = False) -> Path:
     d = cluster_dir
+    if cgroups:
+        proctrack, task = "proctrack/cgroup", "task/cgroup"
+        (d / "cgroup.conf").write_text(
+            "CgroupPlugin=autodetect\nConstrainCores=yes\n"
+            "ConstrainRAMSpace=yes\n")
+    else:
+        proctrack, task = "proctrack/linuxproc", "task/none"
     topo = " ".join(f"{k}={hw[k]}" for k in
                     ("CPUs", "Boards", "SocketsPerBoard", "CoresPerSocket",
                      "ThreadsPerCore") if k in hw)
@@ -168,8 +178,8 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={munge_socket}
 MpiDefault=none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType={proctrack}
+TaskPlugin={task}
 SwitchType=switch/none
 ReturnToService=2
 SchedulerType=sched/backfill
@@ -252,8 +262,16 @@ def _node_state(cluster: Cluster) -> str:
 
 # ------------------------------------------------------------ start / stop
 
-def start_cluster(workdir: Path, timeout: float = 60.0) -> Cluster:
+def start_cluster(workdir: Path, timeout: float = 60.0,
+                  cgroups: bool = False) -> Cluster:
     """Start munged, slurmctld and slurmd; return once the node is idle.
+
+    By default processes are tracked without cgroups (proctrack/linuxproc,
+    task/none): memory requests are honoured by the scheduler
+    (CR_Core_Memory) but not enforced.  ``cgroups=True`` uses
+    proctrack/cgroup + task/cgroup with ConstrainRAMSpace/ConstrainCores
+    (works on this project's machines, which mount cgroup v1; may not in
+    other containers).
 
     Raises RuntimeError (with the daemons' log tails) when the node does not
     become idle within *timeout* seconds; the daemons are stopped first.
@@ -280,7 +298,7 @@ def start_cluster(workdir: Path, timeout: float = 60.0) -> Cluster:
 
     node = _short_hostname()
     hw = _node_hardware()
-    conf = _write_conf(d, node, hw, munge_socket, _free_ports(2))
+    conf = _write_conf(d, node, hw, munge_socket, _free_ports(2), cgroups)
 
     env = dict(os.environ)
     env["SLURM_CONF"] = str(conf)
@@ -350,6 +368,8 @@ def start_cluster(workdir: Path, timeout: float = 60.0) -> Cluster:
         raise RuntimeError(f"SLURM test cluster failed to start: {exc}\n"
                            f"{state}") from exc
     cluster.start_seconds = time.monotonic() - t0
+    # safety net should the caller never reach stop_cluster (idempotent)
+    atexit.register(stop_cluster, cluster)
     return cluster
 
 
@@ -458,7 +478,7 @@ def snakemake_slurm_command(*args: str, profile: Path = SLURM_PROFILE,
     ``--force-use-threads``/``cores``), which Snakemake would otherwise load
     on top of a ``--profile`` and let win.  Run it with ``env=cluster.env``.
     """
-    cmd = ["snakemake", "--workflow-profile", str(profile)]
+    cmd = [sys.executable, "-m", "snakemake", "--workflow-profile", str(profile)]
     if fast:
         cmd += list(FAST_TEST_ARGS)
     return cmd + list(args)
