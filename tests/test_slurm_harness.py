@@ -141,6 +141,7 @@ def test_cluster_stops_cleanly(tmp_path):
     try:
         assert c.run("sinfo", "-h", "-o", "%T").stdout.strip() == "idle"
         jid = c.run("sbatch", "--parsable", "-t", "5", "--mem=50",
+                    "-D", str(tmp_path), "-o", str(tmp_path / "sleep-%j.out"),
                     "--wrap", "sleep 300").stdout.strip()
         assert jid.isdigit()
     finally:
