@@ -93,7 +93,8 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     den = np.asarray(den, dtype=np.float64)
     out = np.zeros(np.broadcast(num, den).shape)
     pos = den > 0
-    np.divide(num, den, out=out, where=pos)
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.divide(num, den, out=out, where=pos)
     out[~pos & (num > 0)] = np.inf
     return out
 

@@ -76,7 +76,10 @@ def score(kind: str, target: dict, reference: dict, options: dict | None = None,
     if kind in MODEL_METRICS:
         raise ConfigError(f"metric {kind!r} needs the model: call mc_dropout_variation_ratio(model, inputs, ...)")
     opts = resolve_options(kind, options)
-    from . import coverage, dsa as dsa_mod, lsa as lsa_mod, mdsa as mdsa_mod, uncertainty
+    from . import coverage, uncertainty
+    from .dsa import dsa
+    from .lsa import lsa
+    from .mdsa import mdsa
 
     started = time.perf_counter()
     info: dict = {}
@@ -106,7 +109,7 @@ def score(kind: str, target: dict, reference: dict, options: dict | None = None,
             t_pred = _get(target, "pred", "target")
             r_pred = _get(reference, "pred", "reference")
             if kind == "mdsa":
-                scores, info = mdsa_mod.mdsa(r_ats, r_pred, t_ats, t_pred, return_info=True)
+                scores, info = mdsa(r_ats, r_pred, t_ats, t_pred, return_info=True)
             else:
                 excl = None
                 if opts["exclude_self"]:
@@ -114,9 +117,9 @@ def score(kind: str, target: dict, reference: dict, options: dict | None = None,
                 common = dict(exclude_self=excl, memory_mb=opts["memory_mb"], device=opts["device"],
                               return_info=True, log=log)
                 if kind == "dsa":
-                    scores, info = dsa_mod.dsa(r_ats, r_pred, t_ats, t_pred, **common)
+                    scores, info = dsa(r_ats, r_pred, t_ats, t_pred, **common)
                 else:
-                    scores, info = lsa_mod.lsa(r_ats, r_pred, t_ats, t_pred, opts["var_threshold"],
+                    scores, info = lsa(r_ats, r_pred, t_ats, t_pred, opts["var_threshold"],
                                                var_filter=opts["var_filter"], **common)
     seconds = time.perf_counter() - started
     info = {**info, "kind": kind, "options": _jsonable(opts), "seconds": seconds,
