@@ -56,15 +56,22 @@ def test_dsa_relu_ties_and_mismatched_self_class():
     np.testing.assert_allclose(fast, dsa_plain(train, tp, target, xp), rtol=RTOL)
 
 
-def test_dsa_near_ties_are_certified():
-    """Many references almost equidistant from the targets: float32 alone cannot rank them."""
+def test_dsa_near_ties_are_certified(monkeypatch):
+    """References almost equidistant from the targets: float32 alone cannot rank them."""
+    import guided_retraining.metrics._common as common
+
+    calls = []
+    original = common._nearest_float64
+    monkeypatch.setattr(common, "_nearest_float64", lambda *a: calls.append(len(a[3])) or original(*a))
     rng = np.random.default_rng(3)
-    base = rng.normal(size=(1, 16)) * 100
-    train = base + rng.normal(size=(300, 16)) * 1e-3
+    directions = rng.normal(size=(300, 16))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    train = directions * (100 + rng.normal(size=(300, 1)) * 1e-5)  # a sphere of radius 100
     tp = np.arange(300) % 2
-    target = base + rng.normal(size=(50, 16)) * 1e-3
+    target = rng.normal(size=(50, 16)) * 1e-6  # its centre
     xp = rng.integers(0, 2, 50)
     np.testing.assert_allclose(dsa(train, tp, target, xp), dsa_plain(train, tp, target, xp), rtol=RTOL)
+    assert sum(calls) > 0  # the float64 re-search ran
 
 
 @pytest.mark.parametrize("shape", SHAPES[1:])

@@ -120,13 +120,29 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
 
 
 def _identical_to_reference(train, tr_pred, target, tg_pred) -> np.ndarray:
-    """Mask of targets equal (bit for bit, float64) to a reference trace of their predicted class."""
-    seen = set()
-    for row, c in zip(np.ascontiguousarray(train + 0.0), tr_pred):  # + 0.0: -0.0 -> 0.0
-        seen.add((int(c), row.tobytes()))
-    t = np.ascontiguousarray(target + 0.0)
-    return np.fromiter(((int(c), row.tobytes()) in seen for row, c in zip(t, tg_pred)),
-                       dtype=bool, count=t.shape[0])
+    """Mask of targets equal (float64, bit for bit up to the sign of zero) to a reference
+    trace of their predicted class: rows are hashed with exact integer arithmetic on their
+    bits, candidate pairs are then compared in full."""
+    mult = np.random.default_rng(12345).integers(1, 2**63, size=train.shape[1], dtype=np.uint64) | np.uint64(1)
+
+    def hashes(x, pred):
+        bits = np.ascontiguousarray(x + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
+        with np.errstate(over="ignore"):
+            h = (bits * mult).sum(axis=1, dtype=np.uint64)
+            h ^= pred.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return h
+
+    ref_h = hashes(train, tr_pred)
+    order = np.argsort(ref_h, kind="stable")
+    sorted_h = ref_h[order]
+    t_h = hashes(target, tg_pred)
+    pos = np.minimum(np.searchsorted(sorted_h, t_h), max(sorted_h.size - 1, 0))
+    cand = np.nonzero(sorted_h[pos] == t_h)[0] if sorted_h.size else np.zeros(0, dtype=np.int64)
+    j = order[pos[cand]]
+    same = np.all(target[cand] == train[j], axis=1) & (tg_pred[cand] == tr_pred[j])
+    mask = np.zeros(target.shape[0], dtype=bool)
+    mask[cand[same]] = True
+    return mask
 
 
 def _fix_self_as_b(train, tr_pred, excl, a_idx, b_idx, den, memory_mb, device):
