@@ -1,0 +1,204 @@
+"""Shared helpers of the metrics: input checks, chunk sizes, torch devices, nearest neighbours."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+
+LOG = logging.getLogger("guided_retraining.metrics")
+
+#: Default memory budget (MiB) of the chunked metrics.
+DEFAULT_MEMORY_MB = 1024
+
+
+def as_ats(name: str, array, dtype=np.float64) -> np.ndarray:
+    """``array`` as a 2-D finite float array (inputs x neurons)."""
+    out = np.asarray(array, dtype=dtype)
+    if out.ndim == 1:
+        out = out[:, None]
+    if out.ndim != 2:
+        raise DataError(f"{name}: expected a 2-D array (inputs x neurons), got shape {out.shape}")
+    if not np.all(np.isfinite(out)):
+        raise DataError(f"{name}: contains NaN or infinite values")
+    return out
+
+
+def as_pred(name: str, array, n: int) -> np.ndarray:
+    """``array`` as a 1-D int64 class array of length ``n``."""
+    out = np.asarray(array)
+    if out.ndim != 1 or out.shape[0] != n:
+        raise DataError(f"{name}: expected a 1-D class array of length {n}, got shape {out.shape}")
+    if out.size and not np.issubdtype(out.dtype, np.integer):
+        if not np.all(out == np.round(out)):
+            raise DataError(f"{name}: class labels must be integers")
+    return out.astype(np.int64)
+
+
+def as_probs(probs) -> np.ndarray:
+    """``probs`` as a 2-D float64 array (inputs x classes)."""
+    out = np.asarray(probs, dtype=np.float64)
+    if out.ndim != 2:
+        raise DataError(f"probs: expected a 2-D array (inputs x classes), got shape {out.shape}")
+    return out
+
+
+def as_exclude(exclude_self, n_targets: int, n_reference: int) -> np.ndarray | None:
+    """Validate ``exclude_self``: per target its index in the reference set, or -1."""
+    if exclude_self is None:
+        return None
+    out = np.asarray(exclude_self)
+    if out.ndim != 1 or out.shape[0] != n_targets or (out.size and not np.issubdtype(out.dtype, np.integer)):
+        raise DataError(f"exclude_self: expected an int array of length {n_targets}, got {out.dtype} {out.shape}")
+    out = out.astype(np.int64)
+    if out.size and (out.min() < -1 or out.max() >= n_reference):
+        raise DataError(f"exclude_self: indices must be -1 or in [0, {n_reference})")
+    return out
+
+
+def check_same_width(a: np.ndarray, b: np.ndarray) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise DataError(f"reference has {a.shape[1]} neurons but targets have {b.shape[1]}")
+
+
+def torch_device(device):
+    """A ``torch.device``; ConfigError when CUDA is asked for but absent."""
+    import torch
+
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device: {device!r} requested but CUDA is not available; use 'cpu'")
+    return dev
+
+
+def chunk_rows(memory_mb: float, bytes_per_row: float, total: int) -> int:
+    """Rows per chunk so that one chunk's working set stays within ``memory_mb`` MiB."""
+    if memory_mb is None or memory_mb <= 0:
+        raise ConfigError(f"memory_mb: must be a positive number, got {memory_mb!r}")
+    rows = int(memory_mb * 2**20 // max(bytes_per_row, 1))
+    return max(1, min(rows, max(total, 1)))
+
+
+def chunks(total: int, size: int):
+    for start in range(0, total, size):
+        yield start, min(start + size, total)
+
+
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` with 0/0 = 0 and x/0 = inf (x > 0)."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.zeros(np.broadcast(num, den).shape)
+    pos = den > 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.divide(num, den, out=out, where=pos)
+    out[~pos & (num > 0)] = np.inf
+    return out
+
+
+_EPS32 = float(np.finfo(np.float32).eps)
+
+
+def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None = None,
+            memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, k: int = 8):
+    """Nearest reference row of each query row (Euclidean), exact in float64.
+
+    Candidates come from chunked float32 products ``||r||^2 - 2 q.r`` on data centred on
+    the reference mean; the ``k`` best are re-measured exactly in float64
+    (``sqrt(sum((q - r)^2))``). A row is certified when the k-th float32 candidate's
+    lower bound (value minus the float32 error bound ``(d + 3) eps32 (||q||^2 + max ||r||^2)``)
+    is not below the chosen exact distance; rows that are not (near ties) are searched
+    again in float64. ``exclude[i]`` (or -1) is a reference row that query i may not pick.
+
+    Returns (index int64, distance float64); index -1 and distance inf where a query has
+    no candidate (all references excluded).
+    """
+    import torch
+
+    dev = torch_device(device)
+    nq, d = queries.shape
+    nr = refs.shape[0]
+    idx_out = np.full(nq, -1, dtype=np.int64)
+    dist_out = np.full(nq, np.inf)
+    if nq == 0 or nr == 0:
+        return idx_out, dist_out
+    center = refs.mean(axis=0)
+    r64 = refs - center
+    q64 = queries - center
+    rn = np.einsum("ij,ij->i", r64, r64)
+    qn = np.einsum("ij,ij->i", q64, q64)
+    kk = min(k, nr)
+    rt64 = torch.from_numpy(r64).to(dev)
+    r32 = rt64.to(torch.float32)
+    rn32 = torch.from_numpy(rn).to(dev, torch.float32)
+    bound = (d + 3) * _EPS32
+    rn_max = float(rn.max())
+    # float32 score matrix + masks + top-k gathers (k x d float64)
+    rows = chunk_rows(memory_mb, nr * 4 * 2 + kk * d * 8 * 3 + d * 16, nq)
+    uncertain = []
+    for start, stop in chunks(nq, rows):
+        q32 = torch.from_numpy(q64[start:stop]).to(dev, torch.float32)
+        s = torch.addmm(rn32, q32, r32.T, beta=1.0, alpha=-2.0)
+        ex = None
+        if exclude is not None:
+            ex = exclude[start:stop]
+            has = np.nonzero(ex >= 0)[0]
+            if has.size:
+                s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+        vals, cand = torch.topk(s, kk, dim=1, largest=False, sorted=True)
+        del s
+        qt = torch.from_numpy(q64[start:stop]).to(dev)
+        diff = qt[:, None, :] - rt64[cand]
+        d2 = (diff * diff).sum(-1)
+        del diff
+        d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
+        best, pos = d2.min(dim=1)
+        chosen = cand.gather(1, pos[:, None])[:, 0]
+        best_np = best.cpu().numpy()
+        idx_out[start:stop] = np.where(np.isfinite(best_np), chosen.cpu().numpy(), -1)
+        dist_out[start:stop] = np.sqrt(best_np)
+        if kk < nr:
+            last = vals[:, -1].to(torch.float64).cpu().numpy()
+            qn_c = qn[start:stop]
+            lower = last + qn_c - bound * (qn_c + rn_max)
+            bad = np.nonzero((lower < best_np) & (best_np > 0))[0]
+            if ex is not None:
+                # rows where every candidate was excluded but others remain
+                bad = np.union1d(bad, np.nonzero(~np.isfinite(best_np))[0])
+            uncertain.extend((start + bad).tolist())
+        if progress is not None:
+            progress.update(stop - start)
+    if uncertain:
+        _nearest_float64(q64, rt64, rn, np.asarray(uncertain, dtype=np.int64), exclude,
+                         idx_out, dist_out, memory_mb, dev, kk)
+    return idx_out, dist_out
+
+
+def _nearest_float64(q64, rt64, rn, rows_idx, exclude, idx_out, dist_out, memory_mb, dev, kk):
+    """Search ``rows_idx`` again with float64 products (near ties of the float32 search)."""
+    import torch
+
+    nr, d = rt64.shape
+    rn64 = torch.from_numpy(rn).to(dev)
+    rows = chunk_rows(memory_mb, nr * 8 * 2 + kk * d * 8 * 3, rows_idx.size)
+    for start, stop in chunks(rows_idx.size, rows):
+        sel = rows_idx[start:stop]
+        qt = torch.from_numpy(q64[sel]).to(dev)
+        s = torch.addmm(rn64, qt, rt64.T, beta=1.0, alpha=-2.0)
+        if exclude is not None:
+            ex = exclude[sel]
+            has = np.nonzero(ex >= 0)[0]
+            if has.size:
+                s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+        vals, cand = torch.topk(s, kk, dim=1, largest=False, sorted=True)
+        diff = qt[:, None, :] - rt64[cand]
+        d2 = (diff * diff).sum(-1)
+        d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
+        best, pos = d2.min(dim=1)
+        chosen = cand.gather(1, pos[:, None])[:, 0].cpu().numpy()
+        best_np = best.cpu().numpy()
+        idx_out[sel] = np.where(np.isfinite(best_np), chosen, -1)
+        dist_out[sel] = np.sqrt(best_np)

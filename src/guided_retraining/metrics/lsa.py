@@ -1,0 +1,247 @@
+"""Likelihood-based surprise adequacy (LSA), fast, exact and robust.
+
+Kim, Feldt, Yoo 2019, "Guiding deep learning system testing using surprise adequacy":
+``LSA(x) = -log f_c(x)`` with ``f_c`` a Gaussian KDE of the reference traces whose
+predicted class ``c`` is x's predicted class. As ``scipy.stats.gaussian_kde`` (the
+study's): Scott's factor ``h = n^(-1/(d+4))``, kernel covariance ``H = h^2 S`` with ``S``
+the sample covariance (ddof=1), and
+
+    f_c(x) = 1/n sum_i N(x; r_i, H)
+    -log f_c(x) = -logsumexp_i(-||L^-1 (x - r_i)||^2 / 2) + log n + d/2 log(2 pi) + sum log diag L
+
+with ``H = L L^T`` (Cholesky). Computed per class as whitening + chunked matrix
+products + logsumexp in float64 (CPU or CUDA).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from ..progress import Progress
+from ._common import (DEFAULT_MEMORY_MB, LOG, as_ats, as_exclude, as_pred, check_same_width,
+                      chunk_rows, chunks, torch_device)
+
+VAR_FILTERS = ("union", "per_class")
+
+
+def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1e-5, *,
+        var_filter: str = "union", exclude_self=None, memory_mb: float = DEFAULT_MEMORY_MB,
+        device="cpu", return_info: bool = False, log: logging.Logger | None = None):
+    """LSA of each target; float64 array (and a JSON-ready info dict with ``return_info=True``).
+
+    Variance filter (Kim et al.'s code, population variance ``np.var``): with
+    ``var_filter="union"`` (the study) a neuron is dropped for every class when its
+    variance is below ``var_threshold`` in any class; with ``"per_class"`` each class's
+    KDE drops only its own low-variance neurons.
+
+    ``exclude_self``: int array (targets,), each target's own index in the reference set
+    or -1: the target's density leaves out its own kernel (``1/(n-1) sum_{i != self}``,
+    same bandwidth), the leakage fix.
+
+    Never NaN; fallbacks (each counted in ``info["fallbacks"]`` and logged):
+
+    * classes with fewer than 2 reference traces do not take part in the union filter;
+      when the union filter keeps no neuron, the per-class filter is used; a class whose
+      filter keeps no neuron uses the neurons with variance over all reference traces,
+      or all neurons;
+    * a class with fewer than 2 reference traces uses the covariance of all reference
+      traces (its own is undefined);
+    * a kernel covariance that is not positive definite (fewer traces than neurons,
+      collinear neurons) gets a ridge ``lambda I``, ``lambda`` = 1e-10, 1e-9, ... times
+      its mean variance, until the Cholesky factorisation succeeds;
+    * a target whose predicted class has no reference trace (left, after exclusion) is
+      scored under the KDE of all reference traces.
+    """
+    if var_filter not in VAR_FILTERS:
+        raise ConfigError(f"var_filter: {var_filter!r} is not one of {', '.join(VAR_FILTERS)}")
+    train = as_ats("train_ats", train_ats)
+    target = as_ats("target_ats", target_ats)
+    check_same_width(train, target)
+    tr_pred = as_pred("train_pred", train_pred, train.shape[0])
+    tg_pred = as_pred("target_pred", target_pred, target.shape[0])
+    excl = as_exclude(exclude_self, target.shape[0], train.shape[0])
+    user_log, log = log, log or LOG
+    if train.shape[0] == 0:
+        raise DataError("train_ats: the reference set is empty")
+    n_t, n_neurons = target.shape
+    fallbacks: list[str] = []
+
+    def fallback(msg: str) -> None:
+        fallbacks.append(msg)
+        log.warning("lsa: %s", msg)
+
+    classes = np.unique(tr_pred)
+    members = {int(c): np.nonzero(tr_pred == c)[0] for c in classes}
+    variances = {c: idx_var(train[idx]) for c, idx in members.items() if idx.size >= 2}
+    pooled_var = train.var(axis=0) if train.shape[0] else np.zeros(n_neurons)
+    pooled_keep = np.nonzero(pooled_var >= var_threshold)[0]
+    if pooled_keep.size == 0:
+        pooled_keep = np.arange(n_neurons)
+    small = [c for c, idx in members.items() if idx.size < 2]
+    if small and var_filter == "union":
+        fallback(f"classes {small} have fewer than 2 reference traces: left out of the variance filter")
+
+    keep: dict[int | str, np.ndarray] = {}
+    mode = var_filter
+    if var_filter == "union":
+        low = np.zeros(n_neurons, dtype=bool)
+        for v in variances.values():
+            low |= v < var_threshold
+        union_keep = np.nonzero(~low)[0]
+        if union_keep.size == 0:
+            fallback("the union variance filter keeps no neuron: using the per-class filter")
+            mode = "per_class"
+        else:
+            keep = {c: union_keep for c in members}
+            keep["all"] = union_keep
+    if mode == "per_class":
+        for c in members:
+            k = np.nonzero(variances[c] >= var_threshold)[0] if c in variances else pooled_keep
+            if k.size == 0:
+                fallback(f"class {c}: no neuron passes the variance filter; using the pooled filter")
+                k = pooled_keep
+            keep[c] = k
+        keep["all"] = pooled_keep
+
+    # which KDE scores each target: its class, or all traces ("all")
+    group_of = np.empty(n_t, dtype=object)
+    absent = 0
+    for i in range(n_t):
+        c = int(tg_pred[i])
+        n_c = members[c].size if c in members else 0
+        if excl is not None and excl[i] >= 0 and tr_pred[excl[i]] == c:
+            n_c -= 1
+        if n_c >= 1:
+            group_of[i] = c
+        else:
+            group_of[i] = "all"
+            absent += 1
+    if absent:
+        fallback(f"{absent} targets have no reference trace of their predicted class: scored under the KDE of all traces")
+
+    dev = torch_device(device)
+    scores = np.full(n_t, np.nan)
+    kdes = {}
+    groups = [g for g in list(members) + ["all"] if np.any(group_of == g)]
+    progress = Progress(n_t, "lsa", user_log) if user_log else None
+    for g in groups:
+        sel = np.nonzero(group_of == g)[0]
+        ref_idx = members[g] if g != "all" else np.arange(train.shape[0])
+        cols = keep[g]
+        kde = _fit(train, ref_idx, cols, train, fallback, str(g))
+        kdes[str(g)] = kde
+        # position of each target's own trace inside this group, or -1
+        ex = None
+        if excl is not None:
+            pos = np.full(train.shape[0], -1, dtype=np.int64)
+            pos[ref_idx] = np.arange(ref_idx.size)
+            e = excl[sel]
+            ex = np.where(e >= 0, pos[np.maximum(e, 0)], -1)
+            if ref_idx.size == 1:
+                ex[:] = -1  # nothing would be left: keep the only kernel
+        scores[sel] = _neg_logpdf(kde, target[sel][:, cols], ex, memory_mb, dev, progress)
+
+    scores = np.where(np.isnan(scores), np.inf, scores)
+    if not return_info:
+        return scores
+    info = {
+        "metric": "lsa", "n_targets": int(n_t), "n_reference": int(train.shape[0]),
+        "n_neurons": int(n_neurons), "var_threshold": float(var_threshold),
+        "var_filter": var_filter, "var_filter_used": mode, "exclude_self": excl is not None,
+        "neurons_kept": {g: [int(j) for j in keep[g if g == "all" else int(g)]] for g in kdes},
+        "kdes": {g: {k: v for k, v in kde.items() if k in ("n", "dims", "bandwidth", "ridge", "covariance_source")}
+                 for g, kde in kdes.items()},
+        "fallbacks": fallbacks, "memory_mb": float(memory_mb), "device": str(device),
+    }
+    return scores, info
+
+
+def idx_var(x: np.ndarray) -> np.ndarray:
+    """Population variance per neuron (``np.var``, as in Kim et al.'s filter)."""
+    return x.var(axis=0)
+
+
+def _fit(train, ref_idx, cols, all_train, fallback, name):
+    """Kernel of one KDE: whitened reference traces and the log normaliser."""
+    from scipy.linalg import solve_triangular
+
+    ref = train[np.ix_(ref_idx, cols)]
+    n, d = ref.shape
+    factor = n ** (-1.0 / (d + 4))  # Scott's rule, as gaussian_kde
+    source = "class"
+    if n >= 2:
+        cov = np.atleast_2d(np.cov(ref, rowvar=False, ddof=1))
+    else:
+        source = "all traces"
+        fallback(f"KDE {name}: {n} reference trace(s), using the covariance of all reference traces")
+        pooled = all_train[:, cols]
+        cov = np.atleast_2d(np.cov(pooled, rowvar=False, ddof=1)) if pooled.shape[0] >= 2 else np.zeros((d, d))
+    kcov = cov * factor**2
+    chol, ridge = _cholesky(kcov)
+    if ridge:
+        fallback(f"KDE {name}: covariance not positive definite, ridge {ridge:.3g} added to its diagonal")
+    center = ref.mean(axis=0)
+    white = solve_triangular(chol, (ref - center).T, lower=True).T
+    log_norm = 0.5 * d * math.log(2 * math.pi) + float(np.log(np.diag(chol)).sum())
+    return {"n": int(n), "dims": int(d), "bandwidth": float(factor), "ridge": float(ridge),
+            "covariance_source": source, "chol": chol, "center": center, "white": white,
+            "log_norm": log_norm}
+
+
+def _cholesky(cov):
+    """Lower Cholesky factor of ``cov``; adds a growing ridge until it is positive definite."""
+    d = cov.shape[0]
+    try:
+        chol = np.linalg.cholesky(cov)
+        if np.all(np.isfinite(chol)) and np.all(np.diag(chol) > 0):
+            return chol, 0.0
+    except np.linalg.LinAlgError:
+        pass
+    scale = float(np.mean(np.diag(cov))) if d else 1.0
+    if not scale > 0:
+        scale = 1.0
+    for power in range(-10, 3):
+        ridge = scale * 10.0**power
+        try:
+            chol = np.linalg.cholesky(cov + ridge * np.eye(d))
+        except np.linalg.LinAlgError:
+            continue
+        if np.all(np.isfinite(chol)) and np.all(np.diag(chol) > 0):
+            return chol, ridge
+    return np.eye(d) * math.sqrt(scale), scale  # unreachable in practice
+
+
+def _neg_logpdf(kde, x, exclude, memory_mb, dev, progress):
+    """``-log f(x)`` per row of ``x`` (already restricted to the KDE's neurons)."""
+    import torch
+    from scipy.linalg import solve_triangular
+
+    n, d = kde["white"].shape
+    out = np.empty(x.shape[0])
+    if x.shape[0] == 0:
+        return out
+    zx = solve_triangular(kde["chol"], (x - kde["center"]).T, lower=True).T
+    zr = torch.from_numpy(np.ascontiguousarray(kde["white"])).to(dev)
+    rn = (zr * zr).sum(1)
+    xn = np.einsum("ij,ij->i", zx, zx)
+    rows = chunk_rows(memory_mb, n * 8 * 2 + d * 8, x.shape[0])
+    for start, stop in chunks(x.shape[0], rows):
+        q = torch.from_numpy(np.ascontiguousarray(zx[start:stop])).to(dev)
+        s = torch.addmm(rn, q, zr.T, beta=1.0, alpha=-2.0)
+        s.add_(torch.from_numpy(xn[start:stop]).to(dev)[:, None]).clamp_(min=0.0).mul_(-0.5)
+        norm = np.full(stop - start, math.log(n))
+        if exclude is not None:
+            ex = exclude[start:stop]
+            has = np.nonzero(ex >= 0)[0]
+            if has.size:
+                s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = -math.inf
+                norm[has] = math.log(n - 1)
+        lse = torch.logsumexp(s, dim=1).cpu().numpy()
+        out[start:stop] = norm + kde["log_norm"] - lse
+        if progress is not None:
+            progress.update(stop - start)
+    return out

@@ -1,0 +1,50 @@
+"""Mahalanobis-distance surprise adequacy (MDSA).
+
+Kim, Ju, Feldt, Yoo 2020, "Reducing DNN labelling cost by surprise adequacy: an
+industrial case study for autonomous driving": ``MDSA(x) = sqrt((x - mu_c)^T S_c^+ (x - mu_c))``
+with ``mu_c`` and ``S_c`` the mean and covariance (ddof=1) of the reference traces whose
+predicted class ``c`` is x's predicted class, and ``S_c^+`` the Moore-Penrose pseudo-inverse
+(so a singular covariance measures the distance within the traces' span).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataError
+from ._common import as_ats, as_pred, check_same_width
+
+
+def mdsa(train_ats, train_pred, target_ats, target_pred, *, return_info: bool = False):
+    """MDSA of each target (float64). A class with fewer than 2 reference traces uses the
+    covariance of all traces; a class with none uses the mean and covariance of all traces."""
+    train = as_ats("train_ats", train_ats)
+    target = as_ats("target_ats", target_ats)
+    check_same_width(train, target)
+    tr_pred = as_pred("train_pred", train_pred, train.shape[0])
+    tg_pred = as_pred("target_pred", target_pred, target.shape[0])
+    if train.shape[0] == 0:
+        raise DataError("train_ats: the reference set is empty")
+    d = train.shape[1]
+    pooled_cov = np.atleast_2d(np.cov(train, rowvar=False, ddof=1)) if train.shape[0] >= 2 else np.zeros((d, d))
+    out = np.empty(target.shape[0])
+    fallbacks = []
+    for c in np.unique(tg_pred):
+        sel = np.nonzero(tg_pred == c)[0]
+        ref = train[tr_pred == c]
+        if ref.shape[0] == 0:
+            fallbacks.append(f"class {int(c)}: no reference trace, using all traces")
+            ref = train
+        mean = ref.mean(axis=0)
+        if ref.shape[0] >= 2:
+            cov = np.atleast_2d(np.cov(ref, rowvar=False, ddof=1))
+        else:
+            fallbacks.append(f"class {int(c)}: 1 reference trace, using the covariance of all traces")
+            cov = pooled_cov
+        prec = np.linalg.pinv(cov, hermitian=True)
+        diff = target[sel] - mean
+        m = np.einsum("ij,jk,ik->i", diff, prec, diff)
+        out[sel] = np.sqrt(np.maximum(m, 0.0))
+    if return_info:
+        return out, {"metric": "mdsa", "fallbacks": fallbacks}
+    return out
