@@ -25,7 +25,8 @@ def main(job, log):
     options = {k: v for k, v in p.options.items() if k != "kind"}
     if p.layers:
         options["layers"] = list(p.layers)
-    options.setdefault("device", p.device)
+    if "device" in metrics.METRIC_OPTIONS[p.kind]:
+        options.setdefault("device", p.device)
     seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
     start = time.perf_counter()
     if p.kind in metrics.MODEL_METRICS:
