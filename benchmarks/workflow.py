@@ -4,9 +4,10 @@
 
 Runs the real workflow from scratch in a temporary directory and prints:
 - wall time of `snakemake --cores N` and the number of jobs per rule;
-- the time spent inside jobs (each job logs "done in X s");
-- the per-job overhead: (wall x parallel cores - time in jobs) / jobs, the scheduling,
-  bookkeeping and idle time each job costs beyond its own work;
+- the CPU time spent inside jobs (each job logs "done in X s (cpu Y s)", Y the CPU time of
+  its thread; jobs run torch with one intra-op thread, so that is the job's work);
+- the per-job overhead: (wall x CPUs - CPU time in jobs) / jobs, the scheduling,
+  bookkeeping, lock waiting and idle time each job costs beyond its own work;
 - for comparison, the start-up of one fresh Python process importing what a job needs
   (what each job would pay if it ran as its own process).
 """
@@ -47,21 +48,21 @@ def main() -> None:
     for log in (workdir / "results/logs").rglob("*.log"):
         text = log.read_text()
         rule = re.search(r"INFO rule (\w+),", text)
-        done = re.search(r"done in ([0-9.]+) s", text)
+        done = re.search(r"done in ([0-9.]+) s \(cpu ([0-9.]+) s\)", text)
         if rule and done:
-            per_rule[rule.group(1)].append(float(done.group(1)))
+            per_rule[rule.group(1)].append(float(done.group(2)))
     jobs = sum(len(v) for v in per_rule.values())
     inside = sum(sum(v) for v in per_rule.values())
     cpus = min(args.cores, os.cpu_count() or 1)
     startup = _fresh_process_startup()
     print(f"config: {args.configfile}; cores asked {args.cores}, CPUs {os.cpu_count()}")
-    print(f"{'rule':<16}{'jobs':>6}{'mean s':>10}{'total s':>10}")
+    print(f"{'rule':<16}{'jobs':>6}{'mean cpu s':>12}{'total cpu s':>12}")
     for rule, times in sorted(per_rule.items(), key=lambda kv: -sum(kv[1])):
-        print(f"{rule:<16}{len(times):>6}{sum(times) / len(times):>10.2f}{sum(times):>10.1f}")
+        print(f"{rule:<16}{len(times):>6}{sum(times) / len(times):>12.2f}{sum(times):>12.1f}")
     print(f"jobs (without 'all'): {jobs}")
     print(f"wall time: {wall:.1f} s ({wall / 60:.1f} min)")
-    print(f"time inside jobs (summed over threads): {inside:.1f} s")
-    print(f"per-job overhead: ({wall:.1f} s x {cpus} CPUs - {inside:.1f} s) / {jobs} jobs = "
+    print(f"CPU time inside jobs: {inside:.1f} s")
+    print(f"per-job overhead: ({wall:.1f} s x {cpus} CPUs - {inside:.1f} s CPU in jobs) / {jobs} jobs = "
           f"{(wall * cpus - inside) / jobs:.3f} s")
     print(f"a fresh process importing torch, torchattacks, pandas, scikit-learn would cost {startup:.2f} s per job"
           f" ({startup * jobs / cpus / 60:.1f} min over {cpus} CPUs)")

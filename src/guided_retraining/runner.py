@@ -63,7 +63,7 @@ def execute(main, job) -> None:
         import torch
 
         torch.set_num_threads(max(threads, 1))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     log.info("rule %s, wildcards %s", job.rule, dict(job.wildcards.items()))
     try:
         main(job, log)
@@ -71,7 +71,7 @@ def execute(main, job) -> None:
         log.error("%s: %s\n%s", type(exc).__name__, exc, traceback.format_exc())
         raise
     finally:
-        log.info("done in %.2f s", time.perf_counter() - start)
+        log.info("done in %.2f s (cpu %.2f s)", time.perf_counter() - start, time.thread_time() - cpu)
         for h in list(log.handlers):
             h.close()
             log.removeHandler(h)
