@@ -3,6 +3,7 @@
 import numpy as np
 
 from guided_retraining import datasets
+from guided_retraining.datasets.split import subsample
 from guided_retraining.io import provenance, save_json, save_npz
 
 
@@ -11,7 +12,9 @@ def main(job, log):
     raw = datasets.load(p.loader, p.root, download=p.download, **p.options)
     log.info("loaded %s: %d train, %s test images of shape %s", p.loader, len(raw.x_train),
              "no" if raw.x_test is None else len(raw.x_test), raw.x_train.shape[1:])
-    parts = datasets.split(raw, **p.split, seed=p.seed)
+    split = dict(p.split)
+    raw = subsample(raw, split.pop("subset", None), p.seed)
+    parts = datasets.split(raw, **split, seed=p.seed)
     for name in ("train", "val", "test"):
         datasets.check_images(parts[f"x_{name}"], f"{p.loader} {name} split")
     save_npz(job.output.data, **parts)

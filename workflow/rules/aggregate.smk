@@ -11,6 +11,8 @@ rule aggregate:
         source=config_source(),
         grid=grid(),
         results=R,
+    resources:
+        **resources_of("aggregate"),
     log:
         f"{R}/logs/aggregate.log",
     run:

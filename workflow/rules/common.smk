@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from guided_retraining.architectures import last_hidden
 from guided_retraining.config import check_or_exit
+from guided_retraining.resources import estimate
 from guided_retraining.runner import run_script
 
 # Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included:
@@ -80,3 +81,15 @@ def config_source():
     names = ", ".join(Path(c).name for c in workflow.configfiles) or "config.yaml"
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return f"{names} (effective config sha256 {digest})"
+
+
+def resources_of(rule):
+    """mem_mb and runtime (minutes) of a rule's jobs, from the dataset's size (guided_retraining.resources)."""
+
+    def mem_mb(w):
+        return estimate(rule, config["datasets"][w.dataset])["mem_mb"] if "dataset" in w.keys() else 1000
+
+    def runtime(w):
+        return estimate(rule, config["datasets"][w.dataset])["runtime"] if "dataset" in w.keys() else 10
+
+    return {"mem_mb": mem_mb, "runtime": runtime}

@@ -10,6 +10,8 @@ rule prepare:
         options=lambda w: dataset_config(w).get("options", {}),
         split=lambda w: dataset_config(w)["split"],
         seed=config["seed"],
+    resources:
+        **resources_of("prepare"),
     log:
         f"{R}/logs/{{dataset}}/prepare.log",
     run:

@@ -24,6 +24,8 @@ rule score:
         arch=lambda w: dataset_config(w)["arch"],
         device=config.get("device", "cpu"),
         seed=config["seed"],
+    resources:
+        **resources_of("score"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/score_{{metric}}.log",
     run:
@@ -36,6 +38,8 @@ rule order:
         scores=rules.score.output.scores,
     output:
         order=f"{R}/{{dataset}}/{{attack}}/orders/{{metric}}.npz",
+    resources:
+        **resources_of("order"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/order_{{metric}}.log",
     run:

@@ -12,6 +12,8 @@ rule train_original:
         device=config.get("device", "cpu"),
         seed=config["seed"],
     threads: 2
+    resources:
+        **resources_of("train_original"),
     log:
         f"{R}/logs/{{dataset}}/train_original.log",
     run:
@@ -34,6 +36,8 @@ rule attack:
         device=config.get("device", "cpu"),
         seed=config["seed"],
     threads: 2
+    resources:
+        **resources_of("attack"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/attack.log",
     run:
@@ -53,6 +57,8 @@ rule activations:
         batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
         device=config.get("device", "cpu"),
     threads: 2
+    resources:
+        **resources_of("activations"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/activations_{{layer}}.log",
     run:

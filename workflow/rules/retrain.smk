@@ -14,6 +14,8 @@ rule retrain:
         batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
         device=config.get("device", "cpu"),
         seed=config["seed"],
+    resources:
+        **resources_of("retrain"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.log",
     run:

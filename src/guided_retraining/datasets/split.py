@@ -64,3 +64,25 @@ def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed
             "x_test": raw.x_test, "y_test": raw.y_test,
         }
     raise ConfigError(f"split.mode: expected one of {list(SPLITS)}, got {mode!r}")
+
+
+def subsample(raw: RawDataset, subset: int | None, seed: int = 0) -> RawDataset:
+    """Keep a seeded random ``subset`` of the dataset (train and test parts in proportion).
+
+    For reduced studies on real data: the class balance is kept in expectation, and the
+    same seed always keeps the same images. ``None`` (or a subset at least the size of the
+    data) returns ``raw`` unchanged.
+    """
+    n_test = 0 if raw.x_test is None else len(raw.x_test)
+    total = len(raw.x_train) + n_test
+    if subset is None or subset >= total:
+        return raw
+    rng = np.random.default_rng(seed)
+    keep_test = int(round(subset * n_test / total))
+    train_idx = np.sort(rng.choice(len(raw.x_train), subset - keep_test, replace=False))
+    test_idx = np.sort(rng.choice(n_test, keep_test, replace=False)) if n_test else None
+    return RawDataset(
+        raw.name, raw.x_train[train_idx], raw.y_train[train_idx],
+        None if test_idx is None else raw.x_test[test_idx], None if test_idx is None else raw.y_test[test_idx],
+        raw.n_classes,
+    )

@@ -1,0 +1,53 @@
+"""Cluster resources of each rule, estimated from the dataset's size in config.
+
+Snakemake asks SLURM for ``mem_mb`` and ``runtime`` (minutes) per job. Both scale with
+the number and size of the images a job holds: ``data_mb`` = images x pixels x 4 bytes
+(float32), for the whole prepared dataset (train, validation, test). The estimates are
+generous on purpose (a job killed for memory costs more than an idle reservation);
+override any of them per rule in a profile's ``set-resources``.
+"""
+
+from __future__ import annotations
+
+# Images in the full dataset and their shape after preprocessing (study defaults).
+DATASET_SHAPES = {
+    "digits": (1_797, 1, 8, 8),
+    "mnist": (70_000, 1, 28, 28),
+    "fashion_mnist": (70_000, 1, 28, 28),
+    "cifar10": (60_000, 1, 32, 32),
+    "gtsrb": (51_839, 1, 48, 48),
+    "intel": (17_034, 1, 48, 48),
+}
+
+# Per rule: (base MB, MB per MB of data, base minutes, minutes per MB of data per epoch-ish unit)
+_RULES = {
+    "prepare": (1000, 6.0, 10, 0.05),
+    "train_original": (1500, 4.0, 30, 0.5),
+    "attack": (1500, 4.0, 20, 0.2),
+    "activations": (1500, 4.0, 10, 0.05),
+    "score": (2000, 2.0, 10, 0.05),
+    "order": (500, 0.0, 5, 0.0),
+    "retrain": (1500, 4.0, 20, 0.5),
+    "aggregate": (1000, 0.0, 10, 0.0),
+}
+
+
+def data_mb(loader: str, subset: int | None = None, size: int | None = None) -> float:
+    n, c, h, w = DATASET_SHAPES[loader]
+    if subset:
+        n = min(n, int(subset))
+    if size:
+        h = w = int(size)
+    return n * c * h * w * 4 / 2**20
+
+
+def estimate(rule: str, dataset_config: dict, epochs: int | None = None) -> dict[str, int]:
+    """``{"mem_mb": ..., "runtime": ...}`` for one job of ``rule`` on this dataset."""
+    options = dataset_config.get("options", {}) or {}
+    size = options.get("size")
+    mb = data_mb(dataset_config["loader"], dataset_config.get("split", {}).get("subset"),
+                 size if isinstance(size, int) else None)
+    base_mb, per_mb, base_min, min_per_mb = _RULES[rule]
+    epochs = epochs or dataset_config.get("train", {}).get("epochs", 10)
+    scale = epochs / 10 if rule in ("train_original", "retrain") else 1.0
+    return {"mem_mb": int(base_mb + per_mb * mb), "runtime": int(base_min + min_per_mb * mb * scale)}
