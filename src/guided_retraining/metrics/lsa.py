@@ -226,13 +226,13 @@ def _neg_logpdf(kde, x, exclude, memory_mb, dev, progress):
         return out
     zx = solve_triangular(kde["chol"], (x - kde["center"]).T, lower=True).T
     zr = torch.from_numpy(np.ascontiguousarray(kde["white"])).to(dev)
-    rn = (zr * zr).sum(1)
-    xn = np.einsum("ij,ij->i", zx, zx)
-    rows = chunk_rows(memory_mb, n * 8 * 2 + d * 8, x.shape[0])
+    # -||zx - zr||^2 / 2 = (zx.zr - ||zr||^2 / 2) - ||zx||^2 / 2: one matrix product per chunk
+    half_rn = -0.5 * (zr * zr).sum(1)
+    half_xn = 0.5 * np.einsum("ij,ij->i", zx, zx)
+    rows = min(chunk_rows(memory_mb, n * 8 * 2 + d * 8, x.shape[0]), 2048)
     for start, stop in chunks(x.shape[0], rows):
         q = torch.from_numpy(np.ascontiguousarray(zx[start:stop])).to(dev)
-        s = torch.addmm(rn, q, zr.T, beta=1.0, alpha=-2.0)
-        s.add_(torch.from_numpy(xn[start:stop]).to(dev)[:, None]).clamp_(min=0.0).mul_(-0.5)
+        s = torch.addmm(half_rn, q, zr.T)
         norm = np.full(stop - start, math.log(n))
         if exclude is not None:
             ex = exclude[start:stop]
@@ -240,8 +240,9 @@ def _neg_logpdf(kde, x, exclude, memory_mb, dev, progress):
             if has.size:
                 s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = -math.inf
                 norm[has] = math.log(n - 1)
-        lse = torch.logsumexp(s, dim=1).cpu().numpy()
-        out[start:stop] = norm + kde["log_norm"] - lse
+        top = s.amax(dim=1, keepdim=True)
+        lse = (s.sub_(top).exp_().sum(dim=1).log_() + top[:, 0]).cpu().numpy()
+        out[start:stop] = norm + kde["log_norm"] + half_xn[start:stop] - lse
         if progress is not None:
             progress.update(stop - start)
     return out
