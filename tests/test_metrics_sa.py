@@ -56,6 +56,34 @@ def test_dsa_relu_ties_and_mismatched_self_class():
     np.testing.assert_allclose(fast, dsa_plain(train, tp, target, xp), rtol=RTOL)
 
 
+@pytest.mark.parametrize("relu", [False, True])
+def test_dsa_all_reference_inputs_excluded_symmetric_search(relu):
+    """Every reference input scored without itself: the symmetric denominator search."""
+    train, tp, _, _, _ = _data(7, 240, 3, 6, 4, relu=relu)
+    ex = np.arange(240)
+    fast, info = dsa(train, tp, train, tp, exclude_self=ex, memory_mb=0.01, return_info=True)
+    assert info["denominator_search"].startswith("all")
+    np.testing.assert_allclose(fast, dsa_plain(train, tp, train, tp, exclude_self=ex), rtol=RTOL)
+
+
+def test_dsa_symmetric_search_near_ties(monkeypatch):
+    import guided_retraining.metrics._common as common
+
+    calls = []
+    original = common.nearest
+    monkeypatch.setattr(common, "nearest", lambda *a, **k: calls.append(1) or original(*a, **k))
+    rng = np.random.default_rng(5)
+    directions = rng.normal(size=(200, 16))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    train = directions * (100 + rng.normal(size=(200, 1)) * 1e-5)
+    train[:20] = rng.normal(size=(20, 16)) * 1e-6  # near the centre: all others almost equidistant
+    tp = np.arange(200) % 3
+    ex = np.arange(200)
+    fast = dsa(train, tp, train, tp, exclude_self=ex)
+    np.testing.assert_allclose(fast, dsa_plain(train, tp, train, tp, exclude_self=ex), rtol=RTOL)
+    assert calls  # some rows were searched again
+
+
 def test_dsa_near_ties_are_certified(monkeypatch):
     """References almost equidistant from the targets: float32 alone cannot rank them."""
     import guided_retraining.metrics._common as common

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import DataError
 from ..progress import Progress
 from ._common import (DEFAULT_MEMORY_MB, as_ats, as_exclude, as_pred, check_same_width, nearest,
-                      safe_ratio)
+                      nearest_other_class, safe_ratio)
 
 
 def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
@@ -28,7 +28,8 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     Work saved against the per-input definition, without changing a value:
 
     * ``dist(x_a, x_b)`` depends only on ``x_a``; it is computed once per reference trace
-      that is some target's ``x_a``.
+      that is some target's ``x_a``; when that is most of them, for all at once, each
+      block of distances between two classes serving both (half the products).
     * A target identical to a reference trace of its predicted class has
       ``dist(x, x_a) = 0`` and so DSA 0 (the study's reference inputs inside the scored
       set); its search is skipped (not with ``exclude_self``).
@@ -99,16 +100,24 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     needed = np.unique(a_idx[a_idx >= 0])
     ab = np.full(train.shape[0], np.inf)
     b_idx = np.full(train.shape[0], -1, dtype=np.int64)
-    for c in classes:
-        sel = needed[tr_pred[needed] == c]
-        if sel.size == 0:
-            continue
-        others = np.nonzero(tr_pred != c)[0]
-        pos, dist = nearest(train[sel], train[others], memory_mb=memory_mb, device=device)
-        b_idx[sel] = others[pos]
-        ab[sel] = dist
+    if needed.size > 0.7 * train.shape[0]:
+        # most traces are needed: one pass over the class-pair blocks serves both sides
+        b_idx, ab = nearest_other_class(train, tr_pred, memory_mb=memory_mb, device=device)
         if progress:
-            progress.update(int(round(sel.size * n_work / max(needed.size, 1))))
+            progress.update(n_work)
+        info["denominator_search"] = "all reference traces, symmetric class-pair blocks"
+    else:
+        for c in classes:
+            sel = needed[tr_pred[needed] == c]
+            if sel.size == 0:
+                continue
+            others = np.nonzero(tr_pred != c)[0]
+            pos, dist = nearest(train[sel], train[others], memory_mb=memory_mb, device=device)
+            b_idx[sel] = others[pos]
+            ab[sel] = dist
+            if progress:
+                progress.update(int(round(sel.size * n_work / max(needed.size, 1))))
+        info["denominator_search"] = "needed reference traces only"
     info["n_reference_denominators"] = int(needed.size)
 
     den = np.where(a_idx >= 0, ab[np.maximum(a_idx, 0)], np.inf)
