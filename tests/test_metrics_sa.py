@@ -1,5 +1,6 @@
 """Fast DSA and LSA against the plain per-input definitions; LSA robustness."""
 
+import importlib
 import json
 import logging
 
@@ -10,6 +11,7 @@ from guided_retraining.metrics import dsa, lsa
 from guided_retraining.metrics.reference import dsa_plain, lsa_plain
 
 RTOL = 1e-6
+DSA_MODULE = importlib.import_module("guided_retraining.metrics.dsa")  # the package's `dsa` is the function
 SHAPES = [  # reference inputs, targets, neurons, classes
     (60, 25, 2, 2),
     (300, 120, 8, 3),
@@ -57,8 +59,9 @@ def test_dsa_relu_ties_and_mismatched_self_class():
 
 
 @pytest.mark.parametrize("relu", [False, True])
-def test_dsa_all_reference_inputs_excluded_symmetric_search(relu):
+def test_dsa_all_reference_inputs_excluded_symmetric_search(relu, monkeypatch):
     """Every reference input scored without itself: the symmetric denominator search."""
+    monkeypatch.setattr(DSA_MODULE, "SYMMETRIC_FRACTION", 0.0)
     train, tp, _, _, _ = _data(7, 240, 3, 6, 4, relu=relu)
     ex = np.arange(240)
     fast, info = dsa(train, tp, train, tp, exclude_self=ex, memory_mb=0.01, return_info=True)
@@ -72,6 +75,7 @@ def test_dsa_symmetric_search_near_ties(monkeypatch):
     calls = []
     original = common.nearest
     monkeypatch.setattr(common, "nearest", lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(DSA_MODULE, "SYMMETRIC_FRACTION", 0.0)
     rng = np.random.default_rng(5)
     directions = rng.normal(size=(200, 16))
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)

@@ -17,6 +17,11 @@ from ..progress import Progress
 from ._common import (DEFAULT_MEMORY_MB, as_ats, as_exclude, as_pred, check_same_width, nearest,
                       nearest_other_class, safe_ratio)
 
+#: Search the denominators of all reference traces at once (symmetric class-pair blocks,
+#: half the products of searching them all one by one) when more than this fraction of
+#: them is needed; below it, searching only the needed ones is cheaper.
+SYMMETRIC_FRACTION = 0.7
+
 
 def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
         memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", return_info: bool = False,
@@ -100,7 +105,7 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     needed = np.unique(a_idx[a_idx >= 0])
     ab = np.full(train.shape[0], np.inf)
     b_idx = np.full(train.shape[0], -1, dtype=np.int64)
-    if needed.size > 0.7 * train.shape[0]:
+    if needed.size > SYMMETRIC_FRACTION * train.shape[0]:
         # most traces are needed: one pass over the class-pair blocks serves both sides
         b_idx, ab = nearest_other_class(train, tr_pred, memory_mb=memory_mb, device=device)
         if progress:
