@@ -12,6 +12,7 @@ from guided_retraining.metrics.reference import dsa_plain, lsa_plain
 
 RTOL = 1e-6
 DSA_MODULE = importlib.import_module("guided_retraining.metrics.dsa")  # the package's `dsa` is the function
+LSA_MODULE = importlib.import_module("guided_retraining.metrics.lsa")
 SHAPES = [  # reference inputs, targets, neurons, classes
     (60, 25, 2, 2),
     (300, 120, 8, 3),
@@ -120,6 +121,32 @@ def test_lsa_matches_plain(shape, exclude, var_filter):
     assert info["fallbacks"] == []
     kept = info["neurons_kept"]
     assert (0 in kept["1"]) is False and (0 in kept["0"]) is (var_filter == "per_class")
+
+
+@pytest.mark.parametrize("exclude", [False, True])
+@pytest.mark.parametrize("underflow", [False, True])
+def test_lsa_symmetric_member_sums_match_plain(exclude, underflow, monkeypatch):
+    """All reference inputs scored (the study): member-member kernel sums, or their fallback."""
+    if underflow:
+        monkeypatch.setattr(LSA_MODULE, "UNDERFLOW", 1e300)  # every sum "underflows"
+    train, tp, target, xp, _ = _data(11, 300, 60, 8, 3)
+    target = np.concatenate([train, target])
+    xp = np.concatenate([tp, xp])
+    ex = np.r_[np.arange(300), np.full(60, -1)] if exclude else None
+    if exclude:
+        ex[5] = 7  # not its own row: scored the ordinary way
+    fast, info = lsa(train, tp, target, xp, exclude_self=ex, memory_mb=0.05, return_info=True)
+    assert info["symmetric_kernel_sums"] == ["0", "1", "2"]
+    np.testing.assert_allclose(fast, lsa_plain(train, tp, target, xp, exclude_self=ex), rtol=RTOL)
+
+
+def test_member_kernel_sums_brute_force():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(150, 5))
+    brute = np.exp(-0.5 * ((z[:, None] - z[None]) ** 2).sum(-1))
+    np.fill_diagonal(brute, 0)
+    got = LSA_MODULE._member_kernel_sums({"white": z}, 0.01, "cpu")
+    np.testing.assert_allclose(got, brute.sum(1), rtol=1e-12)
 
 
 def _finite_lsa(train, tp, target, xp, **kw):

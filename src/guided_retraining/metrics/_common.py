@@ -102,6 +102,37 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 _EPS32 = float(np.finfo(np.float32).eps)
 
 
+def match_reference(train: np.ndarray, tr_pred: np.ndarray, target: np.ndarray, tg_pred: np.ndarray) -> np.ndarray:
+    """Per target, the index of a reference trace equal to it (bit for bit, up to the
+    sign of zero) with the same predicted class, or -1.
+
+    Rows are hashed with exact integer arithmetic on their bits; candidate pairs are
+    then compared in full, so a hash collision can only miss a match, never invent one.
+    """
+    mult = np.random.default_rng(12345).integers(1, 2**63, size=train.shape[1], dtype=np.uint64) | np.uint64(1)
+
+    def hashes(x, pred):
+        bits = np.ascontiguousarray(x + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
+        with np.errstate(over="ignore"):
+            h = (bits * mult).sum(axis=1, dtype=np.uint64)
+            h ^= pred.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return h
+
+    out = np.full(target.shape[0], -1, dtype=np.int64)
+    if train.shape[0] == 0 or target.shape[0] == 0:
+        return out
+    ref_h = hashes(train, tr_pred)
+    order = np.argsort(ref_h, kind="stable")
+    sorted_h = ref_h[order]
+    t_h = hashes(target, tg_pred)
+    pos = np.minimum(np.searchsorted(sorted_h, t_h), sorted_h.size - 1)
+    cand = np.nonzero(sorted_h[pos] == t_h)[0]
+    j = order[pos[cand]]
+    same = np.all(target[cand] == train[j], axis=1) & (tg_pred[cand] == tr_pred[j])
+    out[cand[same]] = j[same]
+    return out
+
+
 def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None = None,
             memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, k: int = 8):
     """Nearest reference row of each query row (Euclidean), exact in float64.

@@ -23,9 +23,15 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ..progress import Progress
 from ._common import (DEFAULT_MEMORY_MB, LOG, as_ats, as_exclude, as_pred, check_same_width,
-                      chunk_rows, chunks, torch_device)
+                      chunk_rows, chunks, match_reference, torch_device)
 
 VAR_FILTERS = ("union", "per_class")
+
+#: Use the symmetric member-member kernel sums for a class when more than this fraction
+#: of its reference traces are themselves scored (bit-identical targets).
+SYMMETRIC_FRACTION = 0.5
+#: Kernel sums below this are recomputed with the shifted logsumexp (underflow guard).
+UNDERFLOW = 1e-250
 
 
 def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1e-5, *,
@@ -124,6 +130,12 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         fallback(f"{absent} targets have no reference trace of their predicted class: scored under the KDE of all traces")
 
     dev = torch_device(device)
+    matched = match_reference(train, tr_pred, target, tg_pred)
+    same_as_own = np.zeros(n_t, dtype=bool)
+    if excl is not None:
+        has = excl >= 0
+        same_as_own[has] = np.all(target[has] == train[excl[has]], axis=1)
+    info_sym: list[str] = []
     scores = np.full(n_t, np.nan)
     kdes = {}
     groups = [g for g in list(members) + ["all"] if np.any(group_of == g)]
@@ -143,7 +155,35 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
             ex = np.where(e >= 0, pos[np.maximum(e, 0)], -1)
             if ref_idx.size == 1:
                 ex[:] = -1  # nothing would be left: keep the only kernel
-        scores[sel] = _neg_logpdf(kde, target[sel][:, cols], ex, memory_mb, dev, progress)
+        # targets that are reference traces of this KDE (the study's scored set contains
+        # the training set): their densities come from the symmetric member-member kernel
+        # sums, half the products
+        member = np.full(sel.size, -1, dtype=np.int64)
+        if g != "all":
+            pos_g = np.full(train.shape[0], -1, dtype=np.int64)
+            pos_g[ref_idx] = np.arange(ref_idx.size)
+            hit = matched[sel]
+            if ex is not None:
+                own = ex >= 0
+                hit = np.where(own, np.where(same_as_own[sel], excl[sel], -1), hit)
+            member = np.where(hit >= 0, pos_g[np.maximum(hit, 0)], -1)
+        done = np.zeros(sel.size, dtype=bool)
+        if np.unique(member[member >= 0]).size > SYMMETRIC_FRACTION * ref_idx.size:
+            off_diag = _member_kernel_sums(kde, memory_mb, dev)
+            use = member >= 0
+            own = use & (ex == member) if ex is not None else np.zeros(sel.size, dtype=bool)
+            total = off_diag[np.maximum(member, 0)] + np.where(own, 0.0, 1.0)
+            n_eff = np.where(own, ref_idx.size - 1, ref_idx.size)
+            done = use & (total > UNDERFLOW)  # else the shifted logsumexp below
+            with np.errstate(divide="ignore"):
+                vals = np.log(n_eff) + kde["log_norm"] - np.log(total)
+            scores[sel[done]] = vals[done]
+            info_sym.append(str(g))
+            if progress is not None:
+                progress.update(int(done.sum()))
+        rest = ~done
+        scores[sel[rest]] = _neg_logpdf(kde, target[sel[rest]][:, cols], None if ex is None else ex[rest],
+                                        memory_mb, dev, progress)
 
     scores = np.where(np.isnan(scores), np.inf, scores)
     if not return_info:
@@ -155,7 +195,7 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         "neurons_kept": {g: [int(j) for j in keep[g if g == "all" else int(g)]] for g in kdes},
         "kdes": {g: {k: v for k, v in kde.items() if k in ("n", "dims", "bandwidth", "ridge", "covariance_source")}
                  for g, kde in kdes.items()},
-        "fallbacks": fallbacks, "memory_mb": float(memory_mb), "device": str(device),
+        "symmetric_kernel_sums": info_sym, "fallbacks": fallbacks, "memory_mb": float(memory_mb), "device": str(device),
     }
     return scores, info
 
@@ -246,3 +286,33 @@ def _neg_logpdf(kde, x, exclude, memory_mb, dev, progress):
         if progress is not None:
             progress.update(stop - start)
     return out
+
+
+def _member_kernel_sums(kde, memory_mb, dev) -> np.ndarray:
+    """``sum_{i != j} exp(-||z_i - z_j||^2 / 2)`` for every member j of the KDE (float64).
+
+    Blocks of the symmetric member-member kernel matrix are computed once, for i <= j,
+    and added to both their rows and columns. Every term is at most 1 (no shift needed);
+    callers fall back to the shifted logsumexp where a sum underflows.
+    """
+    import torch
+
+    z = torch.from_numpy(np.ascontiguousarray(kde["white"])).to(dev)
+    n = z.shape[0]
+    half_n = 0.5 * (z * z).sum(1)
+    sums = torch.zeros(n, dtype=torch.float64, device=dev)
+    block = max(64, min(1024, chunk_rows(memory_mb, n * 8 * 2, n)))
+    for i0 in range(0, n, block):
+        i1 = min(i0 + block, n)
+        zi = z[i0:i1]
+        for j0 in range(i0, n, block):
+            j1 = min(j0 + block, n)
+            s = torch.addmm(half_n[j0:j1], zi, z[j0:j1].T, beta=-1.0, alpha=1.0)
+            s.sub_(half_n[i0:i1, None]).clamp_(max=0.0).exp_()
+            if i0 == j0:
+                s.fill_diagonal_(0.0)
+                sums[i0:i1] += s.sum(1)
+            else:
+                sums[i0:i1] += s.sum(1)
+                sums[j0:j1] += s.sum(0)
+    return sums.cpu().numpy()
