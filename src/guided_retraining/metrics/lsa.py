@@ -114,18 +114,13 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         keep["all"] = pooled_keep
 
     # which KDE scores each target: its class, or all traces ("all")
-    group_of = np.empty(n_t, dtype=object)
-    absent = 0
-    for i in range(n_t):
-        c = int(tg_pred[i])
-        n_c = members[c].size if c in members else 0
-        if excl is not None and excl[i] >= 0 and tr_pred[excl[i]] == c:
-            n_c -= 1
-        if n_c >= 1:
-            group_of[i] = c
-        else:
-            group_of[i] = "all"
-            absent += 1
+    counts = {c: idx.size for c, idx in members.items()}
+    n_c = np.array([counts.get(int(c), 0) for c in np.unique(tg_pred)]) if n_t else np.zeros(0, int)
+    n_c = n_c[np.searchsorted(np.unique(tg_pred), tg_pred)] if n_t else n_c
+    if excl is not None:
+        n_c = n_c - ((excl >= 0) & (tr_pred[np.maximum(excl, 0)] == tg_pred))
+    pooled = n_c < 1
+    absent = int(pooled.sum())
     if absent:
         fallback(f"{absent} targets have no reference trace of their predicted class: scored under the KDE of all traces")
 
@@ -138,10 +133,12 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
     info_sym: list[str] = []
     scores = np.full(n_t, np.nan)
     kdes = {}
-    groups = [g for g in list(members) + ["all"] if np.any(group_of == g)]
+    target_sets = {c: np.nonzero((tg_pred == c) & ~pooled)[0] for c in members}
+    target_sets["all"] = np.nonzero(pooled)[0]
+    groups = [g for g, idx in target_sets.items() if idx.size]
     progress = Progress(n_t, "lsa", user_log) if user_log else None
     for g in groups:
-        sel = np.nonzero(group_of == g)[0]
+        sel = target_sets[g]
         ref_idx = members[g] if g != "all" else np.arange(train.shape[0])
         cols = keep[g]
         kde = _fit(train, ref_idx, cols, train, fallback, str(g))
@@ -299,16 +296,18 @@ def _member_kernel_sums(kde, memory_mb, dev) -> np.ndarray:
 
     z = torch.from_numpy(np.ascontiguousarray(kde["white"])).to(dev)
     n = z.shape[0]
-    half_n = 0.5 * (z * z).sum(1)
+    half_n = (0.5 * (z * z).sum(1))[:, None]
+    one = torch.ones_like(half_n)
+    # [z_i, -|z_i|^2/2, 1] . [z_j, 1, -|z_j|^2/2] = -||z_i - z_j||^2 / 2 in one product
+    left = torch.cat([z, -half_n, one], dim=1)
+    right = torch.cat([z, one, -half_n], dim=1)
     sums = torch.zeros(n, dtype=torch.float64, device=dev)
     block = max(64, min(1024, chunk_rows(memory_mb, n * 8 * 2, n)))
     for i0 in range(0, n, block):
         i1 = min(i0 + block, n)
-        zi = z[i0:i1]
         for j0 in range(i0, n, block):
             j1 = min(j0 + block, n)
-            s = torch.addmm(half_n[j0:j1], zi, z[j0:j1].T, beta=-1.0, alpha=1.0)
-            s.sub_(half_n[i0:i1, None]).clamp_(max=0.0).exp_()
+            s = torch.mm(left[i0:i1], right[j0:j1].T).exp_()  # terms <= 1 (up to rounding)
             if i0 == j0:
                 s.fill_diagonal_(0.0)
                 sums[i0:i1] += s.sum(1)
