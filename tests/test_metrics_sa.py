@@ -190,3 +190,14 @@ def test_lsa_robust_identical_and_collinear_traces():
     scores, info = _finite_lsa(train, tp, train[:10], tp[:10])
     assert any("ridge" in f for f in info["fallbacks"])
     _finite_lsa(np.zeros((10, 3)), np.arange(10) % 2, np.ones((4, 3)), np.array([0, 1, 0, 1]))
+
+
+def test_progress_lines_with_a_logger(caplog):
+    train, tp, target, xp, ref_index = _data(13, 200, 60, 4, 3)
+    log = logging.getLogger("test.progress")
+    with caplog.at_level(logging.INFO, logger="test.progress"):
+        dsa(train, tp, target, xp, log=log)
+        lsa(train, tp, target, xp, log=log)
+    text = caplog.text
+    assert "dsa nearest neighbours: " in text and "(100%)" in text and "ETA" in text
+    assert "lsa: 60/60 (100%)" in text

@@ -129,6 +129,8 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     if excl is not None:
         den = _fix_self_as_b(train, tr_pred, excl, a_idx, b_idx, den, memory_mb, device)
     scores = np.where(np.isinf(dist_xa), np.inf, safe_ratio(dist_xa, den))
+    if progress and progress.done < progress.total:
+        progress.update(progress.total - progress.done)
     info["zero_denominators"] = int(np.sum(den == 0))
     return (scores, info) if return_info else scores
 

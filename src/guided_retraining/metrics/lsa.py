@@ -10,7 +10,9 @@ the sample covariance (ddof=1), and
     -log f_c(x) = -logsumexp_i(-||L^-1 (x - r_i)||^2 / 2) + log n + d/2 log(2 pi) + sum log diag L
 
 with ``H = L L^T`` (Cholesky). Computed per class as whitening + chunked matrix
-products + logsumexp in float64 (CPU or CUDA).
+products + logsumexp in float64 (CPU or CUDA). Scored inputs that are reference
+traces of their class (bit-identical) take their density from the symmetric
+member-member kernel sums instead, each block computed once for both of its sides.
 """
 
 from __future__ import annotations
