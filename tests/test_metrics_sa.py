@@ -1,5 +1,6 @@
 """Fast DSA and LSA against the plain per-input definitions; LSA robustness."""
 
+import importlib
 import json
 import logging
 
@@ -10,6 +11,8 @@ from guided_retraining.metrics import dsa, lsa
 from guided_retraining.metrics.reference import dsa_plain, lsa_plain
 
 RTOL = 1e-6
+DSA_MODULE = importlib.import_module("guided_retraining.metrics.dsa")  # the package's `dsa` is the function
+LSA_MODULE = importlib.import_module("guided_retraining.metrics.lsa")
 SHAPES = [  # reference inputs, targets, neurons, classes
     (60, 25, 2, 2),
     (300, 120, 8, 3),
@@ -56,6 +59,36 @@ def test_dsa_relu_ties_and_mismatched_self_class():
     np.testing.assert_allclose(fast, dsa_plain(train, tp, target, xp), rtol=RTOL)
 
 
+@pytest.mark.parametrize("relu", [False, True])
+def test_dsa_all_reference_inputs_excluded_symmetric_search(relu, monkeypatch):
+    """Every reference input scored without itself: the symmetric denominator search."""
+    monkeypatch.setattr(DSA_MODULE, "SYMMETRIC_FRACTION", 0.0)
+    train, tp, _, _, _ = _data(7, 240, 3, 6, 4, relu=relu)
+    ex = np.arange(240)
+    fast, info = dsa(train, tp, train, tp, exclude_self=ex, memory_mb=0.01, return_info=True)
+    assert info["denominator_search"].startswith("all")
+    np.testing.assert_allclose(fast, dsa_plain(train, tp, train, tp, exclude_self=ex), rtol=RTOL)
+
+
+def test_dsa_symmetric_search_near_ties(monkeypatch):
+    import guided_retraining.metrics._common as common
+
+    calls = []
+    original = common.nearest
+    monkeypatch.setattr(common, "nearest", lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(DSA_MODULE, "SYMMETRIC_FRACTION", 0.0)
+    rng = np.random.default_rng(5)
+    directions = rng.normal(size=(200, 16))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    train = directions * (100 + rng.normal(size=(200, 1)) * 1e-5)
+    train[:20] = rng.normal(size=(20, 16)) * 1e-6  # near the centre: all others almost equidistant
+    tp = np.arange(200) % 3
+    ex = np.arange(200)
+    fast = dsa(train, tp, train, tp, exclude_self=ex)
+    np.testing.assert_allclose(fast, dsa_plain(train, tp, train, tp, exclude_self=ex), rtol=RTOL)
+    assert calls  # some rows were searched again
+
+
 def test_dsa_near_ties_are_certified(monkeypatch):
     """References almost equidistant from the targets: float32 alone cannot rank them."""
     import guided_retraining.metrics._common as common
@@ -88,6 +121,32 @@ def test_lsa_matches_plain(shape, exclude, var_filter):
     assert info["fallbacks"] == []
     kept = info["neurons_kept"]
     assert (0 in kept["1"]) is False and (0 in kept["0"]) is (var_filter == "per_class")
+
+
+@pytest.mark.parametrize("exclude", [False, True])
+@pytest.mark.parametrize("underflow", [False, True])
+def test_lsa_symmetric_member_sums_match_plain(exclude, underflow, monkeypatch):
+    """All reference inputs scored (the study): member-member kernel sums, or their fallback."""
+    if underflow:
+        monkeypatch.setattr(LSA_MODULE, "UNDERFLOW", 1e300)  # every sum "underflows"
+    train, tp, target, xp, _ = _data(11, 300, 60, 8, 3)
+    target = np.concatenate([train, target])
+    xp = np.concatenate([tp, xp])
+    ex = np.r_[np.arange(300), np.full(60, -1)] if exclude else None
+    if exclude:
+        ex[5] = 7  # not its own row: scored the ordinary way
+    fast, info = lsa(train, tp, target, xp, exclude_self=ex, memory_mb=0.05, return_info=True)
+    assert info["symmetric_kernel_sums"] == ["0", "1", "2"]
+    np.testing.assert_allclose(fast, lsa_plain(train, tp, target, xp, exclude_self=ex), rtol=RTOL)
+
+
+def test_member_kernel_sums_brute_force():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(150, 5))
+    brute = np.exp(-0.5 * ((z[:, None] - z[None]) ** 2).sum(-1))
+    np.fill_diagonal(brute, 0)
+    got = LSA_MODULE._member_kernel_sums({"white": z}, 0.01, "cpu")
+    np.testing.assert_allclose(got, brute.sum(1), rtol=1e-12)
 
 
 def _finite_lsa(train, tp, target, xp, **kw):
@@ -131,3 +190,14 @@ def test_lsa_robust_identical_and_collinear_traces():
     scores, info = _finite_lsa(train, tp, train[:10], tp[:10])
     assert any("ridge" in f for f in info["fallbacks"])
     _finite_lsa(np.zeros((10, 3)), np.arange(10) % 2, np.ones((4, 3)), np.array([0, 1, 0, 1]))
+
+
+def test_progress_lines_with_a_logger(caplog):
+    train, tp, target, xp, ref_index = _data(13, 200, 60, 4, 3)
+    log = logging.getLogger("test.progress")
+    with caplog.at_level(logging.INFO, logger="test.progress"):
+        dsa(train, tp, target, xp, log=log)
+        lsa(train, tp, target, xp, log=log)
+    text = caplog.text
+    assert "dsa nearest neighbours: " in text and "(100%)" in text and "ETA" in text
+    assert "lsa: 60/60 (100%)" in text

@@ -102,6 +102,37 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 _EPS32 = float(np.finfo(np.float32).eps)
 
 
+def match_reference(train: np.ndarray, tr_pred: np.ndarray, target: np.ndarray, tg_pred: np.ndarray) -> np.ndarray:
+    """Per target, the index of a reference trace equal to it (bit for bit, up to the
+    sign of zero) with the same predicted class, or -1.
+
+    Rows are hashed with exact integer arithmetic on their bits; candidate pairs are
+    then compared in full, so a hash collision can only miss a match, never invent one.
+    """
+    mult = np.random.default_rng(12345).integers(1, 2**63, size=train.shape[1], dtype=np.uint64) | np.uint64(1)
+
+    def hashes(x, pred):
+        bits = np.ascontiguousarray(x + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
+        with np.errstate(over="ignore"):
+            h = (bits * mult).sum(axis=1, dtype=np.uint64)
+            h ^= pred.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        return h
+
+    out = np.full(target.shape[0], -1, dtype=np.int64)
+    if train.shape[0] == 0 or target.shape[0] == 0:
+        return out
+    ref_h = hashes(train, tr_pred)
+    order = np.argsort(ref_h, kind="stable")
+    sorted_h = ref_h[order]
+    t_h = hashes(target, tg_pred)
+    pos = np.minimum(np.searchsorted(sorted_h, t_h), sorted_h.size - 1)
+    cand = np.nonzero(sorted_h[pos] == t_h)[0]
+    j = order[pos[cand]]
+    same = np.all(target[cand] == train[j], axis=1) & (tg_pred[cand] == tr_pred[j])
+    out[cand[same]] = j[same]
+    return out
+
+
 def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None = None,
             memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, k: int = 8):
     """Nearest reference row of each query row (Euclidean), exact in float64.
@@ -202,3 +233,83 @@ def _nearest_float64(q64, rt64, rn, rows_idx, exclude, idx_out, dist_out, memory
         best_np = best.cpu().numpy()
         idx_out[sel] = np.where(np.isfinite(best_np), chosen, -1)
         dist_out[sel] = np.sqrt(best_np)
+
+
+def nearest_other_class(refs: np.ndarray, pred: np.ndarray, *, memory_mb: float = DEFAULT_MEMORY_MB,
+                        device="cpu", k: int = 8):
+    """Nearest reference row of another class for EVERY reference row; exact in float64.
+
+    Half the work of calling ``nearest`` for each class: the float32 block of squared
+    distances between classes c < c' is computed once and reduced along its rows (for
+    the traces of c) and its columns (for those of c'), keeping a running top-``k``; the
+    candidates are then re-measured in float64 and certified as in ``nearest`` (rows that
+    are not are searched again with ``nearest``).
+    """
+    import torch
+
+    dev = torch_device(device)
+    m, d = refs.shape
+    center = refs.mean(axis=0)
+    x64 = refs - center
+    xn = np.einsum("ij,ij->i", x64, x64)
+    xt64 = torch.from_numpy(x64).to(dev)
+    x32 = xt64.to(torch.float32)
+    xn32 = torch.from_numpy(xn).to(dev, torch.float32)
+    best_v = torch.full((m, k), math.inf, dtype=torch.float32, device=dev)
+    best_i = torch.full((m, k), -1, dtype=torch.int64, device=dev)
+    members = {int(c): torch.from_numpy(np.nonzero(pred == c)[0]).to(dev) for c in np.unique(pred)}
+    classes = sorted(members)
+
+    def merge(rows, vals, idx):
+        v = torch.cat([best_v[rows], vals], dim=1)
+        i = torch.cat([best_i[rows], idx], dim=1)
+        kk = min(k, v.shape[1])
+        v, pos = torch.topk(v, kk, dim=1, largest=False, sorted=True)
+        best_v[rows, :kk] = v
+        best_i[rows, :kk] = i.gather(1, pos)
+
+    for a_pos, ca in enumerate(classes):
+        ia = members[ca]
+        for cb in classes[a_pos + 1:]:
+            ib = members[cb]
+            b32, bn = x32[ib], xn32[ib]
+            rows = chunk_rows(memory_mb, ib.numel() * 4 * 3 + 64 * k, ia.numel())
+            for start in range(0, ia.numel(), rows):
+                ra = ia[start:start + rows]
+                s = torch.addmm(bn, x32[ra], b32.T, beta=1.0, alpha=-2.0)
+                s.add_(xn32[ra][:, None])
+                v, j = torch.topk(s, min(k, s.shape[1]), dim=1, largest=False)
+                merge(ra, v, ib[j])
+                v, j = torch.topk(s, min(k, s.shape[0]), dim=0, largest=False)
+                merge(ib, v.T.contiguous(), ra[j.T.contiguous()])
+    # exact float64 re-measure of the k candidates, certified against the k-th bound
+    idx_out = np.full(m, -1, dtype=np.int64)
+    dist_out = np.full(m, np.inf)
+    bound = (d + 3) * _EPS32 * (xn + float(xn.max()))
+    n_other = {c: m - int(members[c].numel()) for c in classes}
+    rows = chunk_rows(memory_mb, k * d * 8 * 3, m)
+    uncertain = []
+    for start, stop in chunks(m, rows):
+        cand = best_i[start:stop]
+        valid = cand >= 0
+        diff = xt64[start:stop, None, :] - xt64[cand.clamp(min=0)]
+        d2 = torch.where(valid, (diff * diff).sum(-1), torch.full(cand.shape, math.inf, dtype=torch.float64, device=dev))
+        del diff
+        best, pos = d2.min(dim=1)
+        best_np = best.cpu().numpy()
+        idx_out[start:stop] = np.where(np.isfinite(best_np), cand.gather(1, pos[:, None])[:, 0].cpu().numpy(), -1)
+        dist_out[start:stop] = np.sqrt(best_np)
+        last = best_v[start:stop, -1].to(torch.float64).cpu().numpy()
+        lower = last - bound[start:stop]
+        n_cand = np.array([n_other[int(c)] for c in pred[start:stop]])
+        bad = np.nonzero((lower < best_np) & (best_np > 0) & (n_cand > k))[0]
+        uncertain.extend((start + bad).tolist())
+    if uncertain:
+        unc = np.asarray(uncertain, dtype=np.int64)
+        for c in np.unique(pred[unc]):
+            sel = unc[pred[unc] == c]
+            others = np.nonzero(pred != c)[0]
+            pos, dist = nearest(refs[sel], refs[others], memory_mb=memory_mb, device=device, k=k)
+            idx_out[sel] = np.where(pos >= 0, others[np.maximum(pos, 0)], -1)
+            dist_out[sel] = dist
+    return idx_out, dist_out

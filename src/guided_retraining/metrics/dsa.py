@@ -14,8 +14,13 @@ import numpy as np
 
 from ..errors import DataError
 from ..progress import Progress
-from ._common import (DEFAULT_MEMORY_MB, as_ats, as_exclude, as_pred, check_same_width, nearest,
-                      safe_ratio)
+from ._common import (DEFAULT_MEMORY_MB, as_ats, as_exclude, as_pred, check_same_width,
+                      match_reference, nearest, nearest_other_class, safe_ratio)
+
+#: Search the denominators of all reference traces at once (symmetric class-pair blocks,
+#: half the products of searching them all one by one) when more than this fraction of
+#: them is needed; below it, searching only the needed ones is cheaper.
+SYMMETRIC_FRACTION = 0.7
 
 
 def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
@@ -28,7 +33,8 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     Work saved against the per-input definition, without changing a value:
 
     * ``dist(x_a, x_b)`` depends only on ``x_a``; it is computed once per reference trace
-      that is some target's ``x_a``.
+      that is some target's ``x_a``; when that is most of them, for all at once, each
+      block of distances between two classes serving both (half the products).
     * A target identical to a reference trace of its predicted class has
       ``dist(x, x_a) = 0`` and so DSA 0 (the study's reference inputs inside the scored
       set); its search is skipped (not with ``exclude_self``).
@@ -59,7 +65,7 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     a_idx = np.full(n_t, -1, dtype=np.int64)
     todo = np.ones(n_t, dtype=bool)
     if excl is None:
-        same = _identical_to_reference(train, tr_pred, target, tg_pred)
+        same = match_reference(train, tr_pred, target, tg_pred) >= 0
         dist_xa[same] = 0.0
         todo[same] = False
         info["identical_to_reference"] = int(same.sum())
@@ -99,50 +105,34 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     needed = np.unique(a_idx[a_idx >= 0])
     ab = np.full(train.shape[0], np.inf)
     b_idx = np.full(train.shape[0], -1, dtype=np.int64)
-    for c in classes:
-        sel = needed[tr_pred[needed] == c]
-        if sel.size == 0:
-            continue
-        others = np.nonzero(tr_pred != c)[0]
-        pos, dist = nearest(train[sel], train[others], memory_mb=memory_mb, device=device)
-        b_idx[sel] = others[pos]
-        ab[sel] = dist
+    if needed.size > SYMMETRIC_FRACTION * train.shape[0]:
+        # most traces are needed: one pass over the class-pair blocks serves both sides
+        b_idx, ab = nearest_other_class(train, tr_pred, memory_mb=memory_mb, device=device)
         if progress:
-            progress.update(int(round(sel.size * n_work / max(needed.size, 1))))
+            progress.update(n_work)
+        info["denominator_search"] = "all reference traces, symmetric class-pair blocks"
+    else:
+        for c in classes:
+            sel = needed[tr_pred[needed] == c]
+            if sel.size == 0:
+                continue
+            others = np.nonzero(tr_pred != c)[0]
+            pos, dist = nearest(train[sel], train[others], memory_mb=memory_mb, device=device)
+            b_idx[sel] = others[pos]
+            ab[sel] = dist
+            if progress:
+                progress.update(int(round(sel.size * n_work / max(needed.size, 1))))
+        info["denominator_search"] = "needed reference traces only"
     info["n_reference_denominators"] = int(needed.size)
 
     den = np.where(a_idx >= 0, ab[np.maximum(a_idx, 0)], np.inf)
     if excl is not None:
         den = _fix_self_as_b(train, tr_pred, excl, a_idx, b_idx, den, memory_mb, device)
     scores = np.where(np.isinf(dist_xa), np.inf, safe_ratio(dist_xa, den))
+    if progress and progress.done < progress.total:
+        progress.update(progress.total - progress.done)
     info["zero_denominators"] = int(np.sum(den == 0))
     return (scores, info) if return_info else scores
-
-
-def _identical_to_reference(train, tr_pred, target, tg_pred) -> np.ndarray:
-    """Mask of targets equal (float64, bit for bit up to the sign of zero) to a reference
-    trace of their predicted class: rows are hashed with exact integer arithmetic on their
-    bits, candidate pairs are then compared in full."""
-    mult = np.random.default_rng(12345).integers(1, 2**63, size=train.shape[1], dtype=np.uint64) | np.uint64(1)
-
-    def hashes(x, pred):
-        bits = np.ascontiguousarray(x + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
-        with np.errstate(over="ignore"):
-            h = (bits * mult).sum(axis=1, dtype=np.uint64)
-            h ^= pred.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        return h
-
-    ref_h = hashes(train, tr_pred)
-    order = np.argsort(ref_h, kind="stable")
-    sorted_h = ref_h[order]
-    t_h = hashes(target, tg_pred)
-    pos = np.minimum(np.searchsorted(sorted_h, t_h), max(sorted_h.size - 1, 0))
-    cand = np.nonzero(sorted_h[pos] == t_h)[0] if sorted_h.size else np.zeros(0, dtype=np.int64)
-    j = order[pos[cand]]
-    same = np.all(target[cand] == train[j], axis=1) & (tg_pred[cand] == tr_pred[j])
-    mask = np.zeros(target.shape[0], dtype=bool)
-    mask[cand[same]] = True
-    return mask
 
 
 def _fix_self_as_b(train, tr_pred, excl, a_idx, b_idx, den, memory_mb, device):

@@ -10,7 +10,9 @@ the sample covariance (ddof=1), and
     -log f_c(x) = -logsumexp_i(-||L^-1 (x - r_i)||^2 / 2) + log n + d/2 log(2 pi) + sum log diag L
 
 with ``H = L L^T`` (Cholesky). Computed per class as whitening + chunked matrix
-products + logsumexp in float64 (CPU or CUDA).
+products + logsumexp in float64 (CPU or CUDA). Scored inputs that are reference
+traces of their class (bit-identical) take their density from the symmetric
+member-member kernel sums instead, each block computed once for both of its sides.
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ..progress import Progress
 from ._common import (DEFAULT_MEMORY_MB, LOG, as_ats, as_exclude, as_pred, check_same_width,
-                      chunk_rows, chunks, torch_device)
+                      chunk_rows, chunks, match_reference, torch_device)
 
 VAR_FILTERS = ("union", "per_class")
+
+#: Use the symmetric member-member kernel sums for a class when more than this fraction
+#: of its reference traces are themselves scored (bit-identical targets).
+SYMMETRIC_FRACTION = 0.5
+#: Kernel sums below this are recomputed with the shifted logsumexp (underflow guard).
+UNDERFLOW = 1e-250
 
 
 def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1e-5, *,
@@ -108,28 +116,31 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         keep["all"] = pooled_keep
 
     # which KDE scores each target: its class, or all traces ("all")
-    group_of = np.empty(n_t, dtype=object)
-    absent = 0
-    for i in range(n_t):
-        c = int(tg_pred[i])
-        n_c = members[c].size if c in members else 0
-        if excl is not None and excl[i] >= 0 and tr_pred[excl[i]] == c:
-            n_c -= 1
-        if n_c >= 1:
-            group_of[i] = c
-        else:
-            group_of[i] = "all"
-            absent += 1
+    counts = {c: idx.size for c, idx in members.items()}
+    n_c = np.array([counts.get(int(c), 0) for c in np.unique(tg_pred)]) if n_t else np.zeros(0, int)
+    n_c = n_c[np.searchsorted(np.unique(tg_pred), tg_pred)] if n_t else n_c
+    if excl is not None:
+        n_c = n_c - ((excl >= 0) & (tr_pred[np.maximum(excl, 0)] == tg_pred))
+    pooled = n_c < 1
+    absent = int(pooled.sum())
     if absent:
         fallback(f"{absent} targets have no reference trace of their predicted class: scored under the KDE of all traces")
 
     dev = torch_device(device)
+    matched = match_reference(train, tr_pred, target, tg_pred)
+    same_as_own = np.zeros(n_t, dtype=bool)
+    if excl is not None:
+        has = excl >= 0
+        same_as_own[has] = np.all(target[has] == train[excl[has]], axis=1)
+    info_sym: list[str] = []
     scores = np.full(n_t, np.nan)
     kdes = {}
-    groups = [g for g in list(members) + ["all"] if np.any(group_of == g)]
+    target_sets = {c: np.nonzero((tg_pred == c) & ~pooled)[0] for c in members}
+    target_sets["all"] = np.nonzero(pooled)[0]
+    groups = [g for g, idx in target_sets.items() if idx.size]
     progress = Progress(n_t, "lsa", user_log) if user_log else None
     for g in groups:
-        sel = np.nonzero(group_of == g)[0]
+        sel = target_sets[g]
         ref_idx = members[g] if g != "all" else np.arange(train.shape[0])
         cols = keep[g]
         kde = _fit(train, ref_idx, cols, train, fallback, str(g))
@@ -143,7 +154,35 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
             ex = np.where(e >= 0, pos[np.maximum(e, 0)], -1)
             if ref_idx.size == 1:
                 ex[:] = -1  # nothing would be left: keep the only kernel
-        scores[sel] = _neg_logpdf(kde, target[sel][:, cols], ex, memory_mb, dev, progress)
+        # targets that are reference traces of this KDE (the study's scored set contains
+        # the training set): their densities come from the symmetric member-member kernel
+        # sums, half the products
+        member = np.full(sel.size, -1, dtype=np.int64)
+        if g != "all":
+            pos_g = np.full(train.shape[0], -1, dtype=np.int64)
+            pos_g[ref_idx] = np.arange(ref_idx.size)
+            hit = matched[sel]
+            if ex is not None:
+                own = ex >= 0
+                hit = np.where(own, np.where(same_as_own[sel], excl[sel], -1), hit)
+            member = np.where(hit >= 0, pos_g[np.maximum(hit, 0)], -1)
+        done = np.zeros(sel.size, dtype=bool)
+        if np.unique(member[member >= 0]).size > SYMMETRIC_FRACTION * ref_idx.size:
+            off_diag = _member_kernel_sums(kde, memory_mb, dev)
+            use = member >= 0
+            own = use & (ex == member) if ex is not None else np.zeros(sel.size, dtype=bool)
+            total = off_diag[np.maximum(member, 0)] + np.where(own, 0.0, 1.0)
+            n_eff = np.where(own, ref_idx.size - 1, ref_idx.size)
+            done = use & (total > UNDERFLOW)  # else the shifted logsumexp below
+            with np.errstate(divide="ignore"):
+                vals = np.log(n_eff) + kde["log_norm"] - np.log(total)
+            scores[sel[done]] = vals[done]
+            info_sym.append(str(g))
+            if progress is not None:
+                progress.update(int(done.sum()))
+        rest = ~done
+        scores[sel[rest]] = _neg_logpdf(kde, target[sel[rest]][:, cols], None if ex is None else ex[rest],
+                                        memory_mb, dev, progress)
 
     scores = np.where(np.isnan(scores), np.inf, scores)
     if not return_info:
@@ -155,7 +194,7 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         "neurons_kept": {g: [int(j) for j in keep[g if g == "all" else int(g)]] for g in kdes},
         "kdes": {g: {k: v for k, v in kde.items() if k in ("n", "dims", "bandwidth", "ridge", "covariance_source")}
                  for g, kde in kdes.items()},
-        "fallbacks": fallbacks, "memory_mb": float(memory_mb), "device": str(device),
+        "symmetric_kernel_sums": info_sym, "fallbacks": fallbacks, "memory_mb": float(memory_mb), "device": str(device),
     }
     return scores, info
 
@@ -226,13 +265,13 @@ def _neg_logpdf(kde, x, exclude, memory_mb, dev, progress):
         return out
     zx = solve_triangular(kde["chol"], (x - kde["center"]).T, lower=True).T
     zr = torch.from_numpy(np.ascontiguousarray(kde["white"])).to(dev)
-    rn = (zr * zr).sum(1)
-    xn = np.einsum("ij,ij->i", zx, zx)
-    rows = chunk_rows(memory_mb, n * 8 * 2 + d * 8, x.shape[0])
+    # -||zx - zr||^2 / 2 = (zx.zr - ||zr||^2 / 2) - ||zx||^2 / 2: one matrix product per chunk
+    half_rn = -0.5 * (zr * zr).sum(1)
+    half_xn = 0.5 * np.einsum("ij,ij->i", zx, zx)
+    rows = min(chunk_rows(memory_mb, n * 8 * 2 + d * 8, x.shape[0]), 2048)
     for start, stop in chunks(x.shape[0], rows):
         q = torch.from_numpy(np.ascontiguousarray(zx[start:stop])).to(dev)
-        s = torch.addmm(rn, q, zr.T, beta=1.0, alpha=-2.0)
-        s.add_(torch.from_numpy(xn[start:stop]).to(dev)[:, None]).clamp_(min=0.0).mul_(-0.5)
+        s = torch.addmm(half_rn, q, zr.T)
         norm = np.full(stop - start, math.log(n))
         if exclude is not None:
             ex = exclude[start:stop]
@@ -240,8 +279,41 @@ def _neg_logpdf(kde, x, exclude, memory_mb, dev, progress):
             if has.size:
                 s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = -math.inf
                 norm[has] = math.log(n - 1)
-        lse = torch.logsumexp(s, dim=1).cpu().numpy()
-        out[start:stop] = norm + kde["log_norm"] - lse
+        top = s.amax(dim=1, keepdim=True)
+        lse = (s.sub_(top).exp_().sum(dim=1).log_() + top[:, 0]).cpu().numpy()
+        out[start:stop] = norm + kde["log_norm"] + half_xn[start:stop] - lse
         if progress is not None:
             progress.update(stop - start)
     return out
+
+
+def _member_kernel_sums(kde, memory_mb, dev) -> np.ndarray:
+    """``sum_{i != j} exp(-||z_i - z_j||^2 / 2)`` for every member j of the KDE (float64).
+
+    Blocks of the symmetric member-member kernel matrix are computed once, for i <= j,
+    and added to both their rows and columns. Every term is at most 1 (no shift needed);
+    callers fall back to the shifted logsumexp where a sum underflows.
+    """
+    import torch
+
+    z = torch.from_numpy(np.ascontiguousarray(kde["white"])).to(dev)
+    n = z.shape[0]
+    half_n = (0.5 * (z * z).sum(1))[:, None]
+    one = torch.ones_like(half_n)
+    # [z_i, -|z_i|^2/2, 1] . [z_j, 1, -|z_j|^2/2] = -||z_i - z_j||^2 / 2 in one product
+    left = torch.cat([z, -half_n, one], dim=1)
+    right = torch.cat([z, one, -half_n], dim=1)
+    sums = torch.zeros(n, dtype=torch.float64, device=dev)
+    block = max(64, min(1024, chunk_rows(memory_mb, n * 8 * 2, n)))
+    for i0 in range(0, n, block):
+        i1 = min(i0 + block, n)
+        for j0 in range(i0, n, block):
+            j1 = min(j0 + block, n)
+            s = torch.mm(left[i0:i1], right[j0:j1].T).exp_()  # terms <= 1 (up to rounding)
+            if i0 == j0:
+                s.fill_diagonal_(0.0)
+                sums[i0:i1] += s.sum(1)
+            else:
+                sums[i0:i1] += s.sum(1)
+                sums[j0:j1] += s.sum(0)
+    return sums.cpu().numpy()

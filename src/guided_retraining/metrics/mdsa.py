@@ -43,7 +43,7 @@ def mdsa(train_ats, train_pred, target_ats, target_pred, *, return_info: bool = 
             cov = pooled_cov
         prec = np.linalg.pinv(cov, hermitian=True)
         diff = target[sel] - mean
-        m = np.einsum("ij,jk,ik->i", diff, prec, diff)
+        m = np.einsum("ij,ij->i", diff @ prec, diff)
         out[sel] = np.sqrt(np.maximum(m, 0.0))
     if return_info:
         return out, {"metric": "mdsa", "fallbacks": fallbacks}
