@@ -31,3 +31,30 @@ def tiny_run(tmp_path_factory):
     shutil.copy(CONFIGS / "tiny.yaml", workdir / "tiny.yaml")
     snakemake(workdir, "--cores", "2", configfile=workdir / "tiny.yaml")
     return workdir
+
+
+def dry_run_jobs(workdir: Path, configfile: Path) -> list[tuple[str, dict]]:
+    """(rule, wildcards) of every job a dry run of ``configfile`` in ``workdir`` would run ('all' left out)."""
+    import re
+
+    proc = snakemake(workdir, "-n", "--cores", "2", configfile=configfile)
+    text = proc.stdout + proc.stderr
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):
+        m = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if not m or m.group(1) == "all":
+            continue
+        wc = re.search(r"wildcards: (.*)", block)
+        wildcards = dict(kv.split("=", 1) for kv in wc.group(1).split(", ")) if wc else {}
+        jobs.append((m.group(1), wildcards))
+    return jobs
+
+
+def write_config(path: Path, change) -> Path:
+    """Copy tests/configs/tiny.yaml to ``path`` after applying ``change(config_dict)``."""
+    import yaml
+
+    config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path

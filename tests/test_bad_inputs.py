@@ -1,0 +1,154 @@
+"""A catalogue of bad inputs: each stops with one clear line naming what is wrong, before any work
+(config) or in the job that reads it (files), and leaves nothing a later step would accept."""
+
+import pickle
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import CONFIGS, REPO, snakemake, write_config
+
+from guided_retraining.config import check_semantics, validate_schema
+from guided_retraining.datasets.prepared import load_adversarial, load_prepared
+from guided_retraining.errors import ConfigError, DataError
+from guided_retraining.io import load_npz, load_state_dict, save_npz
+from guided_retraining.models import build_model
+
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+
+
+def tiny():
+    return yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+
+
+BAD_CONFIGS = [
+    # (change, words the one-line message must contain)
+    (lambda c: c["datasets"]["digits"].update(loader="svhn"), ["datasets.digits.loader", "'svhn'", "mnist"]),
+    (lambda c: c["metrics"].update(foo={"kind": "bogus"}), ["metrics.foo.kind", "'bogus'", "deepgini"]),
+    (lambda c: c.update(configurations=["C4"]), ["configurations.0", "'C4'", "C1"]),
+    (lambda c: c["attacks"]["fgsm"].update(eps=0), ["attacks.fgsm.eps", "0", "> 0"]),
+    (lambda c: c["attacks"]["fgsm"].update(eps=1.5), ["attacks.fgsm.eps", "1.5", "<= 1"]),
+    (lambda c: c["attacks"]["fgsm"].update(kind="pgd2"), ["attacks.fgsm.kind", "'pgd2'", "fgsm"]),
+    (lambda c: c["retrain"].update(data_points=0), ["retrain.data_points", "0", ">= 1"]),
+    (lambda c: c["datasets"]["digits"]["train"].update(epochs=-1), ["datasets.digits.train.epochs", "-1"]),
+    (lambda c: c["datasets"]["digits"].update(adv_train_size="many"), ["datasets.digits.adv_train_size", "'many'"]),
+    (lambda c: c.update(epochs=3), ["unknown key", "'epochs'", "allowed"]),
+    (lambda c: c["datasets"]["digits"]["train"].update(epoch=3), ["datasets.digits.train", "'epoch'"]),
+    (lambda c: c["datasets"]["digits"]["split"].update(fractions=[0.5, 0.2, 0.2]), ["split.fractions", "sum to 1"]),
+    (lambda c: c["metrics"]["lsa"].update(layers=["conv9"]), ["metrics.lsa.layers", "'conv9'", "dense1"]),
+    (lambda c: c["metrics"]["nc"].update(treshold=0.5), ["metrics.nc", "treshold", "threshold"]),
+    (lambda c: c["datasets"].update(mnist={**c["datasets"]["digits"], "loader": "mnist", "root": "/nonexistent",
+                                           "arch": "mnist_cnn"}), ["mnist", "/nonexistent", "datasets.mnist.root"]),
+]
+
+
+@pytest.mark.parametrize("change,words", BAD_CONFIGS)
+def test_bad_config_is_named_in_one_line(change, words):
+    config = tiny()
+    change(config)
+    with pytest.raises((ConfigError, DataError)) as info:
+        validate_schema(config, SCHEMA)
+        check_semantics(config)
+    message = str(info.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message, message
+
+
+def test_bad_config_stops_snakemake_before_any_job(tmp_path):
+    config = write_config(tmp_path / "bad.yaml", lambda c: c["attacks"]["fgsm"].update(eps=2))
+    proc = snakemake(tmp_path, "--cores", "1", configfile=config, check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if "config error" in line]
+    assert lines == ["guided-retraining: config error: attacks.fgsm.eps: 2 is out of range; expected a value <= 1"]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.fixture()
+def data(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {f"x_{p}": rng.random((n, 1, 8, 8), dtype=np.float32) for p, n in (("train", 20), ("val", 5), ("test", 6))}
+    arrays.update({f"y_{p}": rng.integers(0, 10, n) for p, n in (("train", 20), ("val", 5), ("test", 6))})
+    return arrays
+
+
+def test_truncated_npz(tmp_path, data):
+    save_npz(tmp_path / "data.npz", **data)
+    blob = (tmp_path / "data.npz").read_bytes()
+    (tmp_path / "data.npz").write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(DataError, match=r"data.npz: corrupt or truncated"):
+        load_prepared(tmp_path / "data.npz")
+
+
+def test_nan_and_out_of_range_pixels(tmp_path, data):
+    data["x_test"][0, 0, 0, 0] = np.nan
+    save_npz(tmp_path / "nan.npz", **data)
+    with pytest.raises(DataError, match=r"nan.npz: test images: 1 pixels are NaN"):
+        load_prepared(tmp_path / "nan.npz")
+    data["x_test"][0, 0, 0, 0] = 1.5
+    save_npz(tmp_path / "range.npz", **data)
+    with pytest.raises(DataError, match=r"pixels must lie in \[0, 1\]"):
+        load_prepared(tmp_path / "range.npz")
+
+
+def test_adversarial_file_of_another_dataset(tmp_path, data):
+    save_npz(tmp_path / "data.npz", **data)
+    save_npz(tmp_path / "adv.npz", x_adv_train=np.zeros((3, 1, 28, 28), np.float32), y_adv_train=np.zeros(3, int),
+             idx_adv_train=np.arange(3), x_adv_test=np.zeros((6, 1, 28, 28), np.float32), y_adv_test=np.zeros(6, int))
+    with pytest.raises(DataError, match="adversarial images of shape"):
+        load_adversarial(tmp_path / "adv.npz", load_prepared(tmp_path / "data.npz"))
+
+
+def test_model_of_another_architecture(tmp_path):
+    import torch
+
+    torch.save(build_model("mnist_cnn", (1, 28, 28), 10).state_dict(), tmp_path / "model.pt")
+    with pytest.raises(DataError, match="model.pt: weights do not match architecture"):
+        load_state_dict(tmp_path / "model.pt", build_model("digits_cnn", (1, 8, 8), 10))
+
+
+class Payload:
+    target = "/nonexistent"
+
+    def __reduce__(self):  # unpickling this creates a file: running code
+        return (open, (self.target, "w"))
+
+
+def test_pickles_are_refused_and_do_not_run(tmp_path):
+    called = tmp_path / "ran"
+    Payload.target = str(called)
+
+    with open(tmp_path / "model.pt", "wb") as fh:
+        pickle.dump({"conv1.conv.weight": Payload()}, fh)
+    with pytest.raises(DataError, match="weights_only=True"):
+        load_state_dict(tmp_path / "model.pt", build_model("digits_cnn", (1, 8, 8), 10))
+    np.save(tmp_path / "obj.npy", np.array([Payload()], dtype=object), allow_pickle=True)
+    with open(tmp_path / "obj.npy", "rb") as fh:
+        body = fh.read()
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "scores.npz", "w") as zf:
+        zf.writestr("scores.npy", body)
+    with pytest.raises(DataError, match="refusing to load pickled objects"):
+        load_npz(tmp_path / "scores.npz")
+    assert not called.exists()
+
+
+def test_corrupt_intermediate_stops_its_job_and_leaves_no_output(tiny_run, tmp_path):
+    work = tmp_path / "copy"
+    shutil.copytree(tiny_run, work, ignore=shutil.ignore_patterns(".snakemake"))
+    order = work / "results/digits/fgsm/orders/dsa.npz"
+    scores = np.load(order)
+    save_npz(order, order=scores["order"][:-5], n_train=scores["n_train"])  # a score/order of the wrong length
+    target = work / "results/digits/fgsm/retrain/C2/dsa/p2.json"
+    target.unlink()
+    proc = subprocess.run([sys.executable, str(REPO / "scripts/retrain.py"), str(target.relative_to(work)),
+                           "--configfile", "tiny.yaml"], cwd=work, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "dsa.npz: not a permutation of the" in proc.stderr
+    assert not target.exists() and not list(target.parent.glob(".p2.json*"))

@@ -1,0 +1,52 @@
+"""Changing one thing re-runs only what depends on it (dry-run job lists after the tiny study)."""
+
+from collections import Counter
+
+import pytest
+
+from conftest import dry_run_jobs, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+def counts(jobs):
+    return Counter(rule for rule, _ in jobs)
+
+
+def test_nothing_to_do_after_a_complete_run(tiny_run):
+    assert dry_run_jobs(tiny_run, tiny_run / "tiny.yaml") == []
+
+
+def test_one_metric_setting_reruns_only_that_metric(tiny_run):
+    def change(c):
+        c["metrics"]["nc"]["threshold"] = 0.5
+
+    jobs = dry_run_jobs(tiny_run, write_config(tiny_run / "nc.yaml", change))
+    assert counts(jobs) == {"score": 1, "order": 1, "retrain": 3 * 3 + 1, "aggregate": 1}
+    assert {w.get("metric") for r, w in jobs if r != "aggregate"} == {"nc"}
+
+
+def test_adding_a_metric_runs_only_its_jobs(tiny_run):
+    def change(c):
+        c["metrics"]["margin"] = {}
+
+    jobs = dry_run_jobs(tiny_run, write_config(tiny_run / "margin.yaml", change))
+    assert counts(jobs) == {"score": 1, "order": 1, "retrain": 10, "aggregate": 1}
+    assert {w.get("metric") for r, w in jobs if r != "aggregate"} == {"margin"}
+
+
+def test_attack_epsilon_reruns_the_attack_and_what_follows_only(tiny_run):
+    def change(c):
+        c["attacks"]["fgsm"]["eps"] = 0.2
+
+    jobs = counts(dry_run_jobs(tiny_run, write_config(tiny_run / "eps.yaml", change)))
+    assert "prepare" not in jobs and "train_original" not in jobs
+    assert jobs == {"attack": 1, "activations": 2, "score": 6, "order": 6, "retrain": 60, "aggregate": 1}
+
+
+def test_retrain_epochs_rerun_only_retraining(tiny_run):
+    def change(c):
+        c["retrain"]["train"]["epochs"] = 4
+
+    assert counts(dry_run_jobs(tiny_run, write_config(tiny_run / "epochs.yaml", change))) == {
+        "retrain": 60, "aggregate": 1}
