@@ -26,7 +26,7 @@ def main(job, log):
         k = None
     else:
         k = int(w.point[1:])
-        used = selection(order, n_train, w.configuration, k, p.data_points)
+        used = selection(order, n_train, w.configuration, k, p.data_points, p.step)
     total = len(pool(order, n_train, w.configuration))
     init_seed = derive_seed(p.seed, w.dataset, w.attack, w.configuration, w.point, "init")
     model = build_model(p.arch, data.shape, data.n_classes, seed=init_seed)

@@ -9,6 +9,8 @@ from guided_retraining.retraining import order_by_scores, point_size, pool, sele
 def test_point_sizes_grow_to_the_whole_set():
     assert [point_size(k, 4, 10) for k in range(1, 5)] == [3, 5, 8, 10]  # 2.5 -> 3 (half up), 5, 7.5 -> 8, 10
     assert [point_size(k, 20, 55998) for k in (1, 20)] == [2800, 55998]
+    assert [point_size(k, 20, 6999, step=340) for k in (1, 19, 20)] == [340, 6460, 6999]
+    assert point_size(3, 4, 10, step=4) == 10  # capped at the total
     with pytest.raises(ValueError):
         point_size(0, 20, 100)
 

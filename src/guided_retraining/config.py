@@ -68,7 +68,7 @@ def validate_schema(config: dict, schema_path) -> None:
 
 def check_semantics(config: dict, check_data: bool = True) -> None:
     """Checks beyond the schema (see module docstring)."""
-    from .architectures import layer_names, last_hidden
+    from .architectures import layer_names
 
     for name, ds in config["datasets"].items():
         fractions = ds.get("split", {}).get("fractions", [0.7, 0.2, 0.1])
@@ -86,7 +86,6 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
             from . import datasets
 
             datasets.check_available(ds["loader"], ds.get("root"))
-        del last_hidden
     _check_metric_options(config)
 
 

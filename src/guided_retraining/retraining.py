@@ -4,8 +4,10 @@
 - C2: the original model's weights, trained on a prefix of Train* ordered by the metric.
 - C3: the original model's weights, trained on a prefix of Adv.Train ordered by the metric.
 
-Data point k of n uses the first ``round(k * T / n)`` inputs of the ordered set of size T
-(the last point is the whole set). Every point starts from its own initial weights.
+Data point k of n uses the first ``round(k * T / n)`` inputs of the ordered set of size T,
+or ``min(k * step, T)`` with a fixed ``step`` as the study's per-dataset steps (MNIST: 2,800
+for C1/C2, 340 for C3); the last point is always the whole set. Every point starts from its
+own initial weights.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ CONFIGURATIONS = {
 }
 
 
-def point_size(k: int, n_points: int, total: int) -> int:
+def point_size(k: int, n_points: int, total: int, step: int | None = None) -> int:
     """Inputs used at data point ``k`` (1-based) of ``n_points`` over ``total`` available inputs."""
     if not 1 <= k <= n_points:
         raise ValueError(f"data point {k} outside 1..{n_points}")
+    if k == n_points:
+        return int(total)
+    if step:
+        return int(min(k * step, total))
     return int(np.floor(k * total / n_points + 0.5))
 
 
@@ -37,10 +43,11 @@ def pool(order: np.ndarray, n_train: int, configuration: str) -> np.ndarray:
     return order
 
 
-def selection(order: np.ndarray, n_train: int, configuration: str, k: int, n_points: int) -> np.ndarray:
+def selection(order: np.ndarray, n_train: int, configuration: str, k: int, n_points: int,
+              step: int | None = None) -> np.ndarray:
     """Indices into Train* of the inputs used at data point ``k``."""
     candidates = pool(order, n_train, configuration)
-    return candidates[: point_size(k, n_points, len(candidates))]
+    return candidates[: point_size(k, n_points, len(candidates), step)]
 
 
 def order_by_scores(scores: np.ndarray) -> np.ndarray:

@@ -10,9 +10,15 @@ from guided_retraining.config import check_or_exit
 from guided_retraining.resources import estimate
 from guided_retraining.runner import run_script
 
-# Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included:
-# a bad config stops here with one line, before any job.
-check_or_exit(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+# Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included
+# (except in dry runs, which only plan): a bad config stops here with one line, before any job.
+def is_dry_run():
+    """True for `snakemake -n` (the executor is not known yet while the Snakefile is parsed)."""
+    flags = [a for a in sys.argv[1:] if a.startswith("-") and not a.startswith("--")]
+    return workflow.dryrun or any(a in ("--dry-run", "--dryrun") for a in sys.argv) or any("n" in f for f in flags)
+
+
+check_or_exit(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", check_data=not is_dry_run())
 
 R = config["results"]
 CONFIGURATIONS = config["configurations"]

@@ -11,6 +11,7 @@ rule retrain:
         arch=lambda w: dataset_config(w)["arch"],
         train=lambda w: {**dataset_config(w)["train"], **config["retrain"].get("train", {})},
         data_points=N_POINTS,
+        step=lambda w: dataset_config(w).get("steps", {}).get(w.configuration),
         batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
         device=config.get("device", "cpu"),
         seed=config["seed"],
