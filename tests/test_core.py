@@ -83,3 +83,16 @@ def test_fgsm_moves_every_pixel_by_eps_within_bounds():
     with torch.no_grad():
         assert loss(model(torch.from_numpy(result.x_adv)), torch.from_numpy(y)) > loss(model(torch.from_numpy(x)), torch.from_numpy(y))
     assert result.summary()["linf_max"] <= 0.1 + 1e-6
+
+
+def test_activations_average_conv_layers_over_space_and_resolve_last_hidden():
+    from guided_retraining.activations import extract
+
+    model = build_model("digits_cnn", (1, 8, 8), 10, seed=0)
+    x = np.random.default_rng(0).random((5, 1, 8, 8), dtype=np.float32)
+    acts = extract(model, x, ["conv2", "last_hidden"])
+    assert acts["layer:conv2"].shape == (5, 16) and acts["layer:dense1"].shape == (5, 64)
+    with torch.no_grad():
+        conv = model.conv2(model.conv1(torch.from_numpy(x)))
+    assert np.allclose(acts["layer:conv2"], conv.mean(dim=(2, 3)).numpy(), atol=1e-6)
+    assert np.allclose(acts["probs"].sum(1), 1, atol=1e-5) and (acts["pred"] == acts["probs"].argmax(1)).all()
