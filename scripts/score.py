@@ -26,7 +26,9 @@ def main(job, log):
     if p.layers:
         options["layers"] = list(p.layers)
     if "device" in metrics.METRIC_OPTIONS[p.kind]:
-        options.setdefault("device", p.device)
+        from guided_retraining.training import resolve_device
+
+        options["device"] = resolve_device(options.get("device", p.device)).type
     seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
     start = time.perf_counter()
     if p.kind in metrics.MODEL_METRICS:
