@@ -1,17 +1,45 @@
-"""Adversarial attacks: one module per attack, one base class (:class:`Attack`)."""
+"""Adversarial attacks: one module per attack, one base class (:class:`Attack`).
+
+``make_attack(kind, seed=None, **settings)`` builds one from config settings; unknown
+settings raise :class:`~guided_retraining.errors.ConfigError` naming the allowed keys.
+"""
 
 from __future__ import annotations
 
-from .base import Attack, AttackResult
+from ..errors import ConfigError
+from .base import Attack, AttackResult, filter_successful, perturbation_norms
+from .bim import BIM
+from .cw import CW
+from .deepfool import DeepFool
 from .fgsm import FGSM
+from .l1bim import L1BIM
+from .l2bim import L2BIM
+from .mix import Mix
+from .pgd import PGD
+from .pgdl2 import PGDL2
 
-ATTACKS: dict[str, type[Attack]] = {"fgsm": FGSM}
+ATTACKS: dict[str, type[Attack]] = {
+    "fgsm": FGSM,
+    "bim": BIM,
+    "pgd": PGD,
+    "pgdl2": PGDL2,
+    "deepfool": DeepFool,
+    "cw": CW,
+    "l1bim": L1BIM,
+    "l2bim": L2BIM,
+    "mix": Mix,
+}
 
 
-def make_attack(kind: str, **settings) -> Attack:
+def make_attack(kind: str, seed: int | None = None, **settings) -> Attack:
+    """Attack ``kind`` with ``settings``; ``seed`` goes to attacks with random parts and is ignored by the others."""
     if kind not in ATTACKS:
-        raise KeyError(f"unknown attack {kind!r}; choose one of {sorted(ATTACKS)}")
-    return ATTACKS[kind](**settings)
+        raise ConfigError(f"attack kind: unknown {kind!r}; choose one of {sorted(ATTACKS)}")
+    cls = ATTACKS[kind]
+    if seed is not None and "seed" in cls.allowed_settings():
+        settings = {**settings, "seed": int(seed)}
+    return cls.from_settings(**settings)
 
 
-__all__ = ["ATTACKS", "Attack", "AttackResult", "FGSM", "make_attack"]
+__all__ = ["ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "FGSM", "L1BIM", "L2BIM",
+           "Mix", "PGD", "PGDL2", "filter_successful", "make_attack", "perturbation_norms"]

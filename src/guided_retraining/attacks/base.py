@@ -1,53 +1,126 @@
-"""One base class for adversarial attacks; one attack per module (as torchattacks)."""
+"""One base class for adversarial attacks; one attack per module (as torchattacks).
+
+Randomness: jobs run as threads of one process, so no attack touches torch's or
+numpy's global random state. Attacks with random parts (PGD's random start, the
+mix's split into thirds) take a ``seed`` setting and draw from their own
+``torch.Generator`` / ``np.random.default_rng``; :meth:`Attack.run` seeds one
+generator per run, so the same seed gives bit-identical adversarial inputs on the CPU.
+"""
 
 from __future__ import annotations
 
+import inspect
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from ..progress import Progress
+
+
+def perturbation_norms(x: np.ndarray, x_adv: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-input L-inf, L2 and L1 norms of ``x_adv - x`` (float64)."""
+    delta = (np.asarray(x_adv, np.float64) - np.asarray(x, np.float64)).reshape(len(x), -1)
+    if len(x) == 0:
+        return {"linf": np.zeros(0), "l2": np.zeros(0), "l1": np.zeros(0)}
+    return {"linf": np.abs(delta).max(axis=1), "l2": np.sqrt((delta ** 2).sum(axis=1)), "l1": np.abs(delta).sum(axis=1)}
 
 
 @dataclass
 class AttackResult:
-    """Adversarial inputs and what the attack achieved on them."""
+    """Adversarial inputs and what the attack achieved on them.
+
+    ``kinds`` (only for attacks that mix several attacks) names, per input, the
+    attack applied to it.
+    """
 
     x_adv: np.ndarray
     success: np.ndarray  # bool: the model's prediction on x_adv differs from the label
     linf: np.ndarray  # per-input L-infinity norm of the perturbation
     l2: np.ndarray  # per-input L2 norm of the perturbation
+    l1: np.ndarray | None = None  # per-input L1 norm of the perturbation
+    kinds: np.ndarray | None = field(default=None)  # per-input attack kind (mix only)
 
     def summary(self) -> dict:
         n = len(self.x_adv)
 
-        def stat(a, f):
-            return float(f(a)) if n else float("nan")
+        def stats(mask=None) -> dict:
+            sel = slice(None) if mask is None else mask
+            m = len(self.success[sel])
 
-        return {
-            "n": n,
-            "success_rate": stat(self.success, np.mean),
-            "linf_mean": stat(self.linf, np.mean),
-            "linf_max": stat(self.linf, np.max),
-            "l2_mean": stat(self.l2, np.mean),
-            "l2_max": stat(self.l2, np.max),
-        }
+            def stat(a, f):
+                return float(f(a[sel])) if m and a is not None else float("nan")
+
+            return {
+                "n": int(m),
+                "n_success": int(np.sum(self.success[sel])),
+                "success_rate": stat(self.success, np.mean),
+                "linf_mean": stat(self.linf, np.mean),
+                "linf_max": stat(self.linf, np.max),
+                "l2_mean": stat(self.l2, np.mean),
+                "l2_max": stat(self.l2, np.max),
+                "l1_mean": stat(self.l1, np.mean),
+                "l1_max": stat(self.l1, np.max),
+            }
+
+        out = stats()
+        out["n"] = n
+        if self.kinds is not None:
+            out["by_kind"] = {str(k): stats(self.kinds == k) for k in sorted(set(self.kinds.tolist()))}
+        return out
+
+
+def filter_successful(result: AttackResult, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep only the successful adversarial inputs of ``result`` (made from ``x`` with labels ``y``).
+
+    Returns ``(x_adv, y, indices)``: the successful adversarial inputs, their labels and
+    their indices into ``x`` (ascending, int64).
+    """
+    if len(result.x_adv) != len(x) or len(x) != len(y):
+        raise ValueError(f"filter_successful: {len(result.x_adv)} adversarial inputs, {len(x)} inputs, {len(y)} labels")
+    idx = np.flatnonzero(np.asarray(result.success, bool)).astype(np.int64)
+    return result.x_adv[idx], np.asarray(y)[idx], idx
 
 
 class Attack:
     """Base class: subclasses implement :meth:`perturb` on one batch of inputs in [0, 1].
 
     ``model`` must return logits. The model is put in eval mode; inputs and outputs
-    are float32 NCHW in [0, 1].
+    are float32 NCHW in [0, 1]. Randomised attacks set ``randomized = True``, take a
+    ``seed`` setting and accept ``perturb(..., generator=...)``.
     """
 
     name = "attack"
+    randomized = False
 
     def __init__(self, **settings):
         self.settings = settings
+
+    @classmethod
+    def allowed_settings(cls) -> list[str]:
+        params = inspect.signature(cls.__init__).parameters
+        return [k for k, p in params.items() if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    @classmethod
+    def from_settings(cls, **settings) -> "Attack":
+        """Build from config settings; unknown keys raise :class:`ConfigError` naming the allowed ones."""
+        allowed = cls.allowed_settings()
+        unknown = sorted(set(settings) - set(allowed))
+        if unknown:
+            raise ConfigError(f"attack {cls.name!r}: unknown setting(s) {unknown}; allowed: {allowed}")
+        try:
+            return cls(**settings)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"attack {cls.name!r}: {err}") from None
+
+    def make_generator(self) -> torch.Generator | None:
+        """A CPU generator seeded with the ``seed`` setting (randomised attacks only)."""
+        if not self.randomized:
+            return None
+        return torch.Generator().manual_seed(int(self.settings.get("seed", 0)))
 
     def perturb(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -65,22 +138,47 @@ class Attack:
         from ..training import resolve_device
 
         dev = resolve_device(device)
+        was_training = model.training
         model.to(dev).eval()
+        gen = self.make_generator()
         progress = Progress(len(x), label or f"{self.name} attack", log)
         advs, succ = [], []
         for start in range(0, len(x), batch_size):
-            xb = torch.from_numpy(np.ascontiguousarray(x[start:start + batch_size])).to(dev)
-            yb = torch.from_numpy(np.ascontiguousarray(y[start:start + batch_size])).to(dev)
-            adv = self.perturb(model, xb, yb).detach().clamp_(0.0, 1.0)
+            xb = torch.from_numpy(np.ascontiguousarray(x[start:start + batch_size], dtype=np.float32)).to(dev)
+            yb = torch.from_numpy(np.ascontiguousarray(y[start:start + batch_size])).long().to(dev)
+            if self.randomized:
+                adv = self.perturb(model, xb, yb, generator=gen)
+            else:
+                adv = self.perturb(model, xb, yb)
+            model.eval()  # torchattacks restores the mode it found; keep eval for the check
+            adv = adv.detach().clamp_(0.0, 1.0)
             with torch.no_grad():
                 succ.append((model(adv).argmax(1) != yb).cpu().numpy())
             advs.append(adv.cpu().numpy().astype(np.float32))
             progress.update(len(xb))
-        x_adv = np.concatenate(advs) if advs else np.zeros_like(x)
-        delta = (x_adv - x).reshape(len(x), -1).astype(np.float64)
+        model.train(was_training)
+        x_adv = np.concatenate(advs) if advs else np.zeros_like(x, dtype=np.float32)
+        norms = perturbation_norms(x, x_adv)
         return AttackResult(
             x_adv=x_adv,
             success=np.concatenate(succ) if succ else np.zeros(0, bool),
-            linf=np.abs(delta).max(axis=1) if len(x) else np.zeros(0),
-            l2=np.sqrt((delta ** 2).sum(axis=1)),
+            linf=norms["linf"], l2=norms["l2"], l1=norms["l1"],
         )
+
+
+def default_alpha(eps: float, alpha: float | None, rel_stepsize: float = 0.2) -> float:
+    """foolbox's step size: ``alpha`` if given, else ``rel_stepsize * eps``."""
+    return float(rel_stepsize * eps if alpha is None else alpha)
+
+
+def check_positive(name: str, **values) -> None:
+    for key, value in values.items():
+        if value is None or not value > 0:
+            raise ValueError(f"{key} must be > 0, got {value!r}")
+
+
+def input_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Gradient of the summed cross-entropy w.r.t. ``x`` (per-input gradients, batch-independent)."""
+    x = x.clone().detach().requires_grad_(True)
+    loss = nn.functional.cross_entropy(model(x), y, reduction="sum")
+    return torch.autograd.grad(loss, x)[0].detach()

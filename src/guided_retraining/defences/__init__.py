@@ -1,0 +1,8 @@
+"""Defences against adversarial inputs: adversarial training and feature squeezing (median smoothing)."""
+
+from __future__ import annotations
+
+from .adversarial_training import adversarial_train
+from .feature_squeezing import MedianFilterModel, median_filter, train_squeezed
+
+__all__ = ["MedianFilterModel", "adversarial_train", "median_filter", "train_squeezed"]
