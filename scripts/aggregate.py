@@ -19,6 +19,8 @@ def main(job, log):
                  "Table 3: best accuracy on Test* and inputs used (u/T)", p.source, tables.table3_markdown(t3))
     tables.write(tables.table4(points), out / "tables/table4.csv", out / "tables/table4.md",
                  "Table 4: C2 at C3's input count against C3", p.source)
+    tables.write(tables.cross_attack(records, attacks, t3), out / "tables/cross_attack.csv",
+                 out / "tables/cross_attack.md", "Accuracy on the Adv.Test of every attack (model x attack)", p.source)
     tables.write(tables.table5(scores), out / "tables/table5.csv", out / "tables/table5.md",
                  "Table 5: metric wall time over the scored set", p.source)
     for dataset, attack in p.grid:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from guided_retraining.attacks import make_attack
+from guided_retraining.attacks import filter_successful, make_attack
 from guided_retraining.errors import ConfigError
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import load_state_dict, provenance, save_json, save_npz
@@ -21,21 +21,28 @@ def main(job, log):
         raise ConfigError(f"datasets.{w.dataset}.adv_train_size: {p.adv_train_size} exceeds the {n_train} training inputs")
     seed = derive_seed(p.seed, w.dataset, w.attack, "adv_train_subset")
     idx = np.sort(np.random.default_rng(seed).choice(n_train, size=p.adv_train_size, replace=False))
-    settings = {k: v for k, v in p.attack.items() if k != "kind"}
-    attack = make_attack(p.attack["kind"], **settings)
+    settings = {k: v for k, v in p.attack.items() if k not in ("kind", "keep_successful")}
+    attack = make_attack(p.attack["kind"], seed=derive_seed(p.seed, w.dataset, w.attack, "attack"), **settings)
     adv_train = attack.run(model, data["x_train"][idx], data["y_train"][idx], p.batch_size_eval, p.device, log,
                            f"{w.attack} on Train subset")
     adv_test = attack.run(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device, log, f"{w.attack} on Test")
+    x_adv_train, y_adv_train, success = adv_train.x_adv, data["y_train"][idx], adv_train.success
+    if p.attack.get("keep_successful", False):  # Adv.Train keeps only the inputs the attack fooled
+        x_adv_train, y_adv_train, kept = filter_successful(adv_train, data["x_train"][idx], data["y_train"][idx])
+        idx, success = idx[kept], success[kept]
+        if not len(idx):
+            raise ValueError(f"attack {w.attack}: keep_successful left no adversarial training input")
+        log.info("kept the %d of %d Adv.Train inputs the attack fooled", len(idx), p.adv_train_size)
     save_npz(job.output.adversarial,
-             x_adv_train=adv_train.x_adv, y_adv_train=data["y_train"][idx], idx_adv_train=idx.astype(np.int64),
-             success_train=adv_train.success, x_adv_test=adv_test.x_adv, y_adv_test=data["y_test"],
+             x_adv_train=x_adv_train, y_adv_train=y_adv_train, idx_adv_train=idx.astype(np.int64),
+             success_train=success, x_adv_test=adv_test.x_adv, y_adv_test=data["y_test"],
              success_test=adv_test.success)
     acc_test = accuracy(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device)
     acc_adv = accuracy(model, adv_test.x_adv, data["y_test"], p.batch_size_eval, p.device)
     n_test = len(data["x_test"])
     summary = {
         "dataset": w.dataset, "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
-        "adv_train": adv_train.summary(), "adv_test": adv_test.summary(),
+        "adv_train": adv_train.summary(), "adv_test": adv_test.summary(), "adv_train_kept": int(len(idx)),
         "original_acc_test": acc_test, "original_acc_adv_test": acc_adv,
         "original_acc_test_star": (acc_test * n_test + acc_adv * n_test) / (2 * n_test),
         "versions": provenance(),

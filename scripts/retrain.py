@@ -39,13 +39,17 @@ def main(job, log):
     acc_test = accuracy(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device)
     acc_adv = accuracy(model, adv["x_adv_test"], adv["y_adv_test"], p.batch_size_eval, p.device)
     n_test, n_adv = len(data["x_test"]), len(adv["x_adv_test"])
+    cross = {}  # cross-evaluation: the Adv.Test of every attack of the grid
+    for attack, path in zip(p.attacks, job.input.cross):
+        other = adv if attack == w.attack else load_adversarial(path, data)
+        cross[attack] = accuracy(model, other["x_adv_test"], other["y_adv_test"], p.batch_size_eval, p.device)
     result = {
         "dataset": w.dataset, "attack": w.attack, "configuration": w.configuration, "metric": w.metric,
         "point": w.point, "k": k, "data_points": p.data_points,
         "inputs_used": int(len(used)), "inputs_total": int(total),
         "adversarial_used": int((used >= n_train).sum()),
         "acc_test_star": (acc_test * n_test + acc_adv * n_adv) / (n_test + n_adv),
-        "acc_test": acc_test, "acc_adv_test": acc_adv,
+        "acc_test": acc_test, "acc_adv_test": acc_adv, "acc_adv_test_by_attack": cross,
         "train": p.train, "seed": p.seed, "init_seed": init_seed, "train_seed": train_seed,
         "versions": provenance(),
     }

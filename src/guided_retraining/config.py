@@ -87,6 +87,13 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
 
             datasets.check_available(ds["loader"], ds.get("root"))
     _check_metric_options(config)
+    defences = config.get("defences")
+    if defences:
+        if defences["guided_attack"] not in config["attacks"]:
+            raise ConfigError(f"defences.guided_attack: {defences['guided_attack']!r} is not an attack of the grid;"
+                              f" choose one of {', '.join(config['attacks'])}")
+        if "C2" not in config["configurations"]:
+            raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
 
 
 def _check_metric_options(config: dict) -> None:

@@ -68,6 +68,32 @@ def table4(points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dataset", "attack", "metric", "inputs", "acc_C2", "acc_C3", "difference"])
 
 
+def cross_attack(records: list[dict], attacks: list[dict], t3: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy of each model on the Adv.Test of every attack of the grid (model x attack).
+
+    Models: the original (per dataset) and, per dataset, training attack, configuration and
+    metric, the retrained model at Table 3's best point. Columns ``adv_<attack>``.
+    """
+    names = sorted({a["attack"] for a in attacks})
+    rows = []
+    for dataset in sorted({a["dataset"] for a in attacks}):
+        orig = {a["attack"]: a["original_acc_adv_test"] for a in attacks if a["dataset"] == dataset}
+        rows.append({"dataset": dataset, "model": "original", "trained_on": "", "configuration": "", "metric": "",
+                     "inputs_used": 0, **{f"adv_{n}": orig.get(n, float("nan")) for n in names}})
+    by_key = {(r["dataset"], r["attack"], r["configuration"], r["metric"], int(r["inputs_used"])): r
+              for r in records if r["point"] != "atc3"}
+    for best in t3.itertuples():
+        rec = by_key.get((best.dataset, best.attack, best.configuration, best.metric, int(best.inputs_used)))
+        if rec is None:  # the original competed and won (include_original_in_best)
+            continue
+        cross = rec.get("acc_adv_test_by_attack", {})
+        rows.append({"dataset": best.dataset, "model": "retrained", "trained_on": best.attack,
+                     "configuration": best.configuration, "metric": best.metric, "inputs_used": int(best.inputs_used),
+                     **{f"adv_{n}": cross.get(n, float("nan")) for n in names}})
+    columns = ["dataset", "model", "trained_on", "configuration", "metric", "inputs_used"] + [f"adv_{n}" for n in names]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def table5(scores: list[dict]) -> pd.DataFrame:
     """Wall time of each metric over the scored set."""
     rows = [{"dataset": s["dataset"], "attack": s["attack"], "metric": s["metric"], "scored_inputs": int(s["n"]),

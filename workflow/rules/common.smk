@@ -75,7 +75,7 @@ def grid():
 
 
 def aggregate_outputs():
-    tables = [f"{R}/tables/table{n}.{ext}" for n in (3, 4, 5) for ext in ("csv", "md")]
+    tables = [f"{R}/tables/{name}.{ext}" for name in ("table3", "table4", "table5", "cross_attack") for ext in ("csv", "md")]
     figures = [f"{R}/figures/figure3_{d}_{a}.{ext}" for d, a in grid() for ext in ("png", "pdf")]
     return tables + figures
 
