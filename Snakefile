@@ -19,9 +19,11 @@ include: "workflow/rules/model.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/retrain.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/defences.smk"
 
 
 rule all:
     default_target: True
     input:
         aggregate_outputs(),
+        defence_outputs(),

@@ -53,3 +53,39 @@ def selection(order: np.ndarray, n_train: int, configuration: str, k: int, n_poi
 def order_by_scores(scores: np.ndarray) -> np.ndarray:
     """Descending score; ties keep the input order (stable), so the order is deterministic."""
     return np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable").astype(np.int64)
+
+
+def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, configuration: str, point: str,
+            n_points: int, step: int | None, train_settings: dict, seed: int, dataset: str, attack: str,
+            device: str = "cpu", log=None):
+    """Retrain one data point: returns ``(model, used, total, seeds)``.
+
+    ``data`` is the prepared data (:func:`guided_retraining.datasets.prepared.load_prepared`), ``adv``
+    the attack's arrays, ``order`` the metric's permutation of Train* = Train + Adv.Train. ``point``
+    is ``p<k>`` or ``atc3`` (C2 at C3's total input count, for Table 4). Initial weights (C1) and
+    batch order derive from ``seed`` and the job's identity, not from the metric, so every metric
+    of one point starts from the same weights and differs only in the inputs it chose.
+    """
+    from .errors import DataError
+    from .io import load_state_dict
+    from .models import build_model
+    from .seeding import derive_seed
+    from .training import TrainSettings, train
+
+    n_train = len(data["x_train"])
+    x_star = np.concatenate([data["x_train"], adv["x_adv_train"]])
+    y_star = np.concatenate([data["y_train"], adv["y_adv_train"]])
+    if len(order) != len(x_star) or not np.array_equal(np.sort(order), np.arange(len(x_star))):
+        raise DataError(f"order of {len(order)} inputs is not a permutation of the {len(x_star)} inputs of Train*")
+    candidates = pool(order, n_train, configuration)
+    if point == "atc3":
+        used = candidates[: len(adv["x_adv_train"])]
+    else:
+        used = selection(order, n_train, configuration, int(point[1:]), n_points, step)
+    seeds = {name: derive_seed(seed, dataset, attack, configuration, point, name) for name in ("init", "train")}
+    model = build_model(arch, data.shape, data.n_classes, seed=seeds["init"])
+    if CONFIGURATIONS[configuration]["from_original"]:
+        load_state_dict(original_weights, model)
+    train(model, x_star[used], y_star[used], TrainSettings.from_config(train_settings), seeds["train"], device, log,
+          f"retrain {configuration} {point}")
+    return model, used, len(candidates), seeds

@@ -94,6 +94,19 @@ def cross_attack(records: list[dict], attacks: list[dict], t3: pd.DataFrame) -> 
     return pd.DataFrame(rows, columns=columns)
 
 
+DEFENCE_ORDER = ["none", "adversarial_training", "feature_squeezing", "guided"]
+
+
+def defences(results: list[dict], attacks: list[str]) -> pd.DataFrame:
+    """One row per dataset and defence, one accuracy column per attack (``none`` = clean Test)."""
+    rows = {}
+    for r in results:
+        rows.setdefault((r["dataset"], r["defence"]), {})[r["attack"]] = r["accuracy"]
+    ordered = sorted(rows, key=lambda k: (k[0], DEFENCE_ORDER.index(k[1]) if k[1] in DEFENCE_ORDER else 99, k[1]))
+    data = [{"dataset": d, "defence": f, **{a: rows[d, f].get(a, float("nan")) for a in attacks}} for d, f in ordered]
+    return pd.DataFrame(data, columns=["dataset", "defence", *attacks])
+
+
 def table5(scores: list[dict]) -> pd.DataFrame:
     """Wall time of each metric over the scored set."""
     rows = [{"dataset": s["dataset"], "attack": s["attack"], "metric": s["metric"], "scored_inputs": int(s["n"]),

@@ -1,0 +1,24 @@
+"""Rule defence_table: the defence x attack accuracy table and a figure per dataset."""
+
+from pathlib import Path
+
+from guided_retraining import plots, tables
+from guided_retraining.io import load_json
+
+
+def main(job, log):
+    p = job.params
+    frame = tables.defences([load_json(f) for f in job.input.results], p.attacks)
+    out = Path(p.results)
+    tables.write(frame, out / "tables/defences.csv", out / "tables/defences.md",
+                 "Defences: accuracy on Test under each attack (made against the defended model)", p.source)
+    for dataset in p.datasets:
+        plots.defences(frame[frame["dataset"] == dataset], f"Defences on {dataset}",
+                       [out / f"figures/defences_{dataset}.{ext}" for ext in ("png", "pdf")])
+    log.info("%d defence evaluations", len(job.input.results))
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)

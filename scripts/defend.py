@@ -1,0 +1,35 @@
+"""Rule defend: train a defended model (adversarial training or feature squeezing) on Train."""
+
+from guided_retraining.datasets.prepared import load_prepared
+from guided_retraining.defences import adversarial_train, train_squeezed
+from guided_retraining.io import provenance, save_json, save_state_dict
+from guided_retraining.models import build_model
+from guided_retraining.seeding import derive_seed
+from guided_retraining.training import TrainSettings, accuracy
+
+
+def main(job, log):
+    p, w = job.params, job.wildcards
+    data = load_prepared(job.input.data)
+    seed = derive_seed(p.seed, w.dataset, "defence", w.defence)
+    model = build_model(p.arch, data.shape, data.n_classes, seed=seed)
+    settings = TrainSettings.from_config(p.train)
+    x, y = data["x_train"], data["y_train"]
+    if w.defence == "adversarial_training":
+        losses = adversarial_train(model, x, y, settings, seed, device=p.device, log=log, **p.settings)
+        classifier = model
+    else:
+        classifier = train_squeezed(model, x, y, settings, seed, size=p.settings["size"], device=p.device, log=log)
+        losses = classifier.losses
+    save_state_dict(job.output.model, model.cpu())  # the bare network; the filter is re-applied at evaluation
+    save_json(job.output.summary, {
+        "dataset": w.dataset, "defence": w.defence, "settings": p.settings, "train": p.train, "seed": p.seed,
+        "job_seed": seed, "losses": losses, "acc_test": accuracy(classifier, data["x_test"], data["y_test"]),
+        "versions": provenance(),
+    })
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)

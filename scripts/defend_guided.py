@@ -1,0 +1,34 @@
+"""Rule defend_guided: rebuild C2's best model (best metric and data point on Test*) and save it.
+
+Retraining uses the same seeds as the retrain job of that point, so this is the very model
+whose accuracy Table 3 reports.
+"""
+
+from guided_retraining.datasets.prepared import load_adversarial, load_prepared
+from guided_retraining.io import load_json, load_npz, provenance, save_json, save_state_dict
+from guided_retraining.retraining import retrain
+
+
+def main(job, log):
+    p, w = job.params, job.wildcards
+    results = [load_json(f) for f in job.input.results]
+    best = max(results, key=lambda r: (r["acc_test_star"], -r["inputs_used"]))
+    log.info("best C2 model: %s at %s (%d inputs), Test* %.4f", best["metric"], best["point"], best["inputs_used"],
+             best["acc_test_star"])
+    data = load_prepared(job.input.data)
+    adv = load_adversarial(job.input.adversarial, data)
+    order = load_npz(job.input.orders[p.metrics.index(best["metric"])], ["order"])["order"]
+    model, used, _, seeds = retrain(data, adv, order, job.input.model, p.arch, "C2", best["point"], p.data_points,
+                                    p.step, p.train, p.seed, w.dataset, p.attack, p.device, log)
+    save_state_dict(job.output.model, model.cpu())
+    save_json(job.output.summary, {
+        "dataset": w.dataset, "defence": "guided", "attack": p.attack, "metric": best["metric"],
+        "point": best["point"], "inputs_used": int(len(used)), "acc_test_star": best["acc_test_star"],
+        "seeds": seeds, "seed": p.seed, "versions": provenance(),
+    })
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)
