@@ -59,3 +59,27 @@ def test_written_tables_name_their_source(tmp_path):
     pd.testing.assert_frame_equal(back, t3, check_dtype=False)
     md = (tmp_path / "t3.md").read_text()
     assert "Source: `my.yaml`" in md and "0.8000 (50/100)" in md
+
+
+def test_cross_attack_table_takes_each_model_at_its_best_point():
+    records = [dict(r, acc_adv_test_by_attack={"a": r["acc_test_star"], "b": 0.5}) for r in RECORDS]
+    t3 = tables.table3(tables.points_frame(records), {("d", "a"): 0.7})
+    attacks = [{"dataset": "d", "attack": "a", "original_acc_adv_test": 0.4},
+               {"dataset": "d", "attack": "b", "original_acc_adv_test": 0.3}]
+    cross = tables.cross_attack(records, attacks, t3)
+    assert list(cross.columns) == ["dataset", "model", "trained_on", "configuration", "metric", "inputs_used",
+                                   "adv_a", "adv_b"]
+    assert cross.iloc[0].to_dict() == {"dataset": "d", "model": "original", "trained_on": "", "configuration": "",
+                                       "metric": "", "inputs_used": 0, "adv_a": 0.4, "adv_b": 0.3}
+    row = cross[(cross.configuration == "C2") & (cross.metric == "dsa")].iloc[0]
+    assert (row.inputs_used, row.adv_a, row.adv_b) == (50, 0.80, 0.5)
+    assert len(cross) == 1 + 4
+
+
+def test_defence_table_orders_defences_and_attacks():
+    results = [{"dataset": "d", "defence": f, "attack": a, "accuracy": acc}
+               for f, a, acc in [("guided", "none", 0.9), ("none", "fgsm", 0.5), ("none", "none", 0.95),
+                                 ("guided", "fgsm", 0.7)]]
+    frame = tables.defences(results, ["none", "fgsm"])
+    assert frame.to_dict("records") == [{"dataset": "d", "defence": "none", "none": 0.95, "fgsm": 0.5},
+                                        {"dataset": "d", "defence": "guided", "none": 0.9, "fgsm": 0.7}]
