@@ -5,7 +5,7 @@
 # Idempotent and non-interactive (root, no stdin, CI=true is fine).
 # Starts no daemon: the harness runs its own munged/slurmctld/slurmd with a
 # config under a temporary directory, and nothing is written to
-# /etc/slurm/slurm.conf (see NOTES-slurm.md: a slurm.conf naming a dead
+# /etc/slurm/slurm.conf (see docs/slurm.md: a slurm.conf naming a dead
 # controller makes every later `snakemake` call wait ~10 s).
 set -euo pipefail
 
@@ -88,6 +88,6 @@ for b in slurmctld slurmd munged mungekey sbatch srun squeue sinfo scontrol scan
 done
 if [[ -e /etc/slurm/slurm.conf ]]; then
     say "WARNING: /etc/slurm/slurm.conf exists; if its controller is not running," \
-        "every snakemake start waits ~10 s (NOTES-slurm.md)"
+        "every snakemake start waits ~10 s (docs/slurm.md)"
 fi
 say "done in $((SECONDS - t0)) s"

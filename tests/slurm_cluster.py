@@ -13,7 +13,7 @@ executor plugin) find the cluster through ``SLURM_CONF``; pass
 ``cluster.env`` (a full environment) to every subprocess that talks to
 SLURM.  Never leave ``SLURM_CONF`` set in an environment after
 ``stop_cluster``: with a slurm.conf that names a dead controller every
-``snakemake`` start stalls about 10 s (see NOTES-slurm.md), and with a
+``snakemake`` start stalls about 10 s (see docs/slurm.md), and with a
 ``SLURM_CONF`` naming a removed file ``scontrol`` hangs for about 60 s.
 
 Needs root and Debian's slurmctld, slurmd, slurm-client and munge packages

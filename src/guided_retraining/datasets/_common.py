@@ -106,7 +106,7 @@ def stack_images(name: str, items: Sequence, read: Callable[[int], tuple[np.ndar
     n = len(items)
     x = np.empty((n,) + shape, dtype=np.uint8)
     y = np.empty(n, dtype=np.int64)
-    # threads did not pay off on small images (measured, see NOTES-data.md): one reader by default
+    # threads did not pay off on small images (measured, see docs/datasets.md): one reader by default
     workers = 1 if workers is None else max(1, int(workers))
 
     def one(i: int) -> None:
