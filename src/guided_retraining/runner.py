@@ -58,11 +58,8 @@ def execute(main, job) -> None:
     log_path = job.log[0] if len(job.log) else None
     name = job.output[0] if len(job.output) else job.rule
     log = job_logger(log_path, str(name))
-    threads = int(getattr(job, "threads", 1) or 1)
-    if "torch" in sys.modules or job.rule not in ("order", "aggregate"):
-        import torch
-
-        torch.set_num_threads(max(threads, 1))
+    if "torch" in sys.modules:  # the job's own thread count (OpenMP's is per calling thread)
+        sys.modules["torch"].set_num_threads(max(int(getattr(job, "threads", 1) or 1), 1))
     start, cpu = time.perf_counter(), time.thread_time()
     log.info("rule %s, wildcards %s", job.rule, dict(job.wildcards.items()))
     try:
@@ -93,6 +90,7 @@ def mock_job(target: str, configfiles=None, snakefile=None):
     and log are expanded for the matched wildcards.
     """
     from snakemake.api import SnakemakeApi
+    from snakemake.iocontainers import Wildcards
     from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
 
     snakefile = Path(snakefile or Path(__file__).resolve().parents[2] / "Snakefile").resolve()
@@ -112,8 +110,6 @@ def mock_job(target: str, configfiles=None, snakefile=None):
             output, _ = rule.expand_output(wildcards)
             params, _ = rule.expand_params(wildcards, input, output, None)
             log = rule.expand_log(wildcards)
-            from snakemake.iocontainers import Wildcards
-
             return SimpleNamespace(rule=rule.name, input=input, output=output, params=params,
                                    wildcards=Wildcards(fromdict=wildcards), threads=1, resources={},
                                    log=log, config=workflow.config)
