@@ -86,3 +86,21 @@ def test_points_grow_to_the_whole_set(tiny_run):
     base = tiny_run / "results/digits/fgsm/retrain/C3/random"
     used = [json.loads((base / f"p{k}.json").read_text())["inputs_used"] for k in (1, 2, 3)]
     assert used == [40, 80, 120]
+
+
+def test_an_entry_script_runs_alone(tiny_run, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    work = tmp_path / "copy"
+    shutil.copytree(tiny_run, work, ignore=shutil.ignore_patterns(".snakemake"))
+    target = work / "results/digits/fgsm/orders/dsa.npz"
+    before = np.load(target)["order"]
+    target.unlink()
+    subprocess.run([sys.executable, str(REPO / "scripts/order.py"), "results/digits/fgsm/orders/dsa.npz",
+                    "--configfile", "tiny.yaml"], cwd=work, check=True, capture_output=True)
+    assert np.array_equal(np.load(target)["order"], before)
+    assert "rule order" in (work / "results/logs/digits/fgsm/order_dsa.log").read_text()
