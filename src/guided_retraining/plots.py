@@ -1,5 +1,13 @@
-"""Figure 3 of the study: accuracy on Test* against inputs used, one line per metric,
-one panel per configuration (one figure per dataset and attack)."""
+"""The workflow's figures, one of each per dataset and attack.
+
+- :func:`figure3`: the study's Figure 3, accuracy on Test* against inputs used, one
+  line per metric, one panel per configuration.
+- :func:`score_distributions`: per metric, the scores of the clean training inputs
+  against those of the adversarial inputs of Train* (one panel per metric).
+- :func:`adversarial_share_figure`: the share of adversarial inputs in the prefix of
+  Train* each data point of C1/C2 uses, one line per metric (data from
+  :func:`adversarial_share`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
+from .retraining import point_size  # noqa: E402
 
 
 def figure3(points: pd.DataFrame, original: float, title: str, paths) -> None:
@@ -29,12 +39,12 @@ def figure3(points: pd.DataFrame, original: float, title: str, paths) -> None:
     axes[0][0].set_ylabel("accuracy on Test*")
     axes[0][-1].legend(fontsize=7, loc="lower right")
     fig.suptitle(title)
-    fig.tight_layout()
     _save(fig, paths)
 
 
 def _save(fig, paths) -> None:
-    """Save ``fig`` to each path (format from the suffix), atomically, and close it."""
+    """Lay out ``fig``, write it atomically to each of ``paths`` (format from the suffix) and close it."""
+    fig.tight_layout()
     for path in paths:
         suffix = "." + str(path).rsplit(".", 1)[-1]
         with atomic_path(path, suffix=suffix) as tmp:
@@ -58,5 +68,132 @@ def defences(frame: pd.DataFrame, title: str, paths) -> None:
     ax.legend(title="attack", fontsize=7)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title)
-    fig.tight_layout()
+    _save(fig, paths)
+
+
+def _panels(n: int, width: float = 3.4, height: float = 2.8, max_cols: int = 3):
+    """A figure with ``n`` panels on a grid of at most ``max_cols`` columns; unused panels hidden."""
+    cols = max(1, min(max_cols, n))
+    rows = max(1, -(-n // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.5), squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def separation_auc(clean: np.ndarray, adversarial: np.ndarray) -> float:
+    """Probability that a random adversarial input scores higher than a random clean one (ties count half).
+
+    The area under the ROC curve of the score as a detector of adversarial inputs (the
+    Mann-Whitney U statistic over both counts): 1 puts every adversarial input first in
+    the metric's descending order, 0.5 is no better than random, 0 puts them last. NaN
+    when either group is empty.
+    """
+    from scipy.stats import rankdata
+
+    clean, adversarial = np.asarray(clean, dtype=float), np.asarray(adversarial, dtype=float)
+    if len(clean) == 0 or len(adversarial) == 0:
+        return float("nan")
+    ranks = rankdata(np.concatenate([clean, adversarial]))  # average ranks for ties; inf ranks last
+    u = ranks[len(clean):].sum() - len(adversarial) * (len(adversarial) + 1) / 2
+    return float(u / (len(clean) * len(adversarial)))
+
+
+def _tame_tail(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``values``, or sign(v)·log10(1 + |v|) of them when a long tail would squash the histogram.
+
+    The tail counts as long when the finite values reach more than 20 times the width of
+    their 1st-99th percentile range beyond it (LSA's scores can reach 1e9 for a few
+    inputs). Returns the values to draw and whether they were transformed.
+    """
+    finite = values[np.isfinite(values)]
+    if len(finite) < 2:
+        return values, False
+    low, high = np.percentile(finite, [1, 99])
+    width = max(high - low, 1e-12)
+    if max(finite.max() - high, low - finite.min()) <= 20 * width:
+        return values, False
+    return np.sign(values) * np.log10(1 + np.abs(values)), True
+
+
+def score_distributions(scores: dict[str, np.ndarray], n_train: int, title: str, paths, bins: int = 30) -> None:
+    """Histograms of each metric's scores over Train*, clean training inputs against adversarial inputs.
+
+    ``scores`` maps a metric to its scores over Train* (rows ``< n_train`` are the clean
+    training inputs, the rest Adv.Train). One panel per metric, sorted by name; both
+    groups share the panel's bins and are drawn as densities, as Adv.Train is much
+    smaller than Train. Each panel's title gives the :func:`separation_auc` (how well
+    the descending score puts adversarial inputs first). A panel whose scores have a
+    long tail is drawn on a signed log scale (see :func:`_tame_tail`; its x label says
+    so). Non-finite scores are left out of the histogram and counted in the title.
+    Saved to each of ``paths``.
+    """
+    metrics = sorted(scores)
+    fig, axes = _panels(len(metrics))
+    for ax, metric in zip(axes, metrics):
+        raw = np.asarray(scores[metric], dtype=float)
+        auc = separation_auc(raw[:n_train], raw[n_train:])
+        values, log_scale = _tame_tail(raw)
+        clean, adversarial = values[:n_train], values[n_train:]
+        finite = values[np.isfinite(values)]
+        edges = np.histogram_bin_edges(finite if len(finite) else np.zeros(1), bins=bins)
+        for group, label, color in ((clean, "clean (Train)", "tab:blue"), (adversarial, "adversarial (Adv.Train)", "tab:red")):
+            group = group[np.isfinite(group)]
+            if len(group):
+                ax.hist(group, bins=edges, density=True, histtype="stepfilled", alpha=0.35, color=color, label=label)
+                ax.hist(group, bins=edges, density=True, histtype="step", color=color, linewidth=1)
+        subtitle = f"{metric} (AUC {auc:.2f})"
+        dropped = int((~np.isfinite(values)).sum())
+        if dropped:
+            subtitle += f", {dropped} non-finite"
+        ax.set_title(subtitle, fontsize=9)
+        ax.set_xlabel("sign(s) log10(1 + |s|) of score s" if log_scale else "score", fontsize=8 if log_scale else None)
+        ax.grid(alpha=0.3)
+    if axes:
+        axes[0].set_ylabel("density")
+        axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    _save(fig, paths)
+
+
+def adversarial_share(orders: dict[str, np.ndarray], n_train: int, n_points: int) -> pd.DataFrame:
+    """Share of adversarial inputs in the prefix of Train* each data point uses, per metric.
+
+    ``orders`` maps a metric to its order (a permutation of Train*; indices
+    ``>= n_train`` are adversarial). Data point k of ``n_points`` uses the first
+    ``point_size(k, n_points, len(order))`` inputs, as C1 and C2 do. Returns one row
+    per metric and point: ``metric``, ``point`` (k), ``inputs`` and ``adversarial_share``.
+    """
+    rows = []
+    for metric in sorted(orders):
+        order = np.asarray(orders[metric])
+        adversarial = np.cumsum(order >= n_train)
+        for k in range(1, n_points + 1):
+            inputs = point_size(k, n_points, len(order))
+            share = float(adversarial[inputs - 1] / inputs) if inputs else float("nan")
+            rows.append({"metric": metric, "point": k, "inputs": inputs, "adversarial_share": share})
+    return pd.DataFrame(rows, columns=["metric", "point", "inputs", "adversarial_share"])
+
+
+def adversarial_share_figure(share: pd.DataFrame, overall: float, title: str, paths) -> None:
+    """Draw :func:`adversarial_share`'s rows of one dataset/attack: inputs used against share adversarial.
+
+    One line per metric; the dashed line is ``overall``, the adversarial share of the
+    whole of Train* (what a metric blind to adversarial inputs selects on average).
+    Saved to each of ``paths``.
+    """
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    markers = "osv^D<>ph*"
+    for i, (metric, group) in enumerate(share.groupby("metric", sort=True)):
+        group = group.sort_values("inputs")
+        ax.plot(group["inputs"], group["adversarial_share"], marker=markers[i % len(markers)], markersize=4,
+                linewidth=1.2, alpha=0.85, label=metric)
+    ax.axhline(overall, color="grey", linestyle="--", linewidth=1, label=f"all of Train* ({overall:.3f})")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("inputs used (C1/C2 data points)")
+    ax.set_ylabel("share of adversarial inputs")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    ax.set_title(title, fontsize=10)
     _save(fig, paths)

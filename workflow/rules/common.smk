@@ -75,8 +75,15 @@ def grid():
 
 
 def aggregate_outputs():
-    tables = [f"{R}/tables/{name}.{ext}" for name in ("table3", "table4", "table5", "cross_attack") for ext in ("csv", "md")]
-    figures = [f"{R}/figures/figure3_{d}_{a}.{ext}" for d, a in grid() for ext in ("png", "pdf")]
+    """Tables (CSV, Markdown) over the grid; figures (PNG, PDF) per dataset and attack."""
+    names = ("table3", "table4", "table5", "cross_attack", "adversarial_share")
+    tables = [f"{R}/tables/{name}.{ext}" for name in names for ext in ("csv", "md")]
+    figures = [
+        f"{R}/figures/{name}_{d}_{a}.{ext}"
+        for d, a in grid()
+        for name in ("figure3", "scores", "adversarial_share")
+        for ext in ("png", "pdf")
+    ]
     return tables + figures
 
 

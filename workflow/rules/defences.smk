@@ -112,7 +112,12 @@ rule defence_table:
             for a in config["defences"]["attacks"]
         ],
     output:
-        defence_outputs(),
+        [
+            report(p, caption="../report/defences.rst", category="Defences", labels={"file": Path(p).name})
+            if p.endswith((".csv", ".png"))
+            else p
+            for p in defence_outputs()
+        ],
     params:
         source=config_source(),
         results=R,
