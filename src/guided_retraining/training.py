@@ -72,14 +72,11 @@ def train(
     loss_fn = nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
     n = len(xt)
-    batches = (n + settings.batch_size - 1) // settings.batch_size
-    progress = Progress(settings.epochs * batches, label, log)
+    progress = Progress(settings.epochs * -(-n // settings.batch_size), label, log)
     losses = []
     for _ in range(settings.epochs):
-        perm = torch.randperm(n, generator=gen)
         total = 0.0
-        for b in range(batches):
-            idx = perm[b * settings.batch_size:(b + 1) * settings.batch_size]
+        for idx in shuffled_batches(n, settings.batch_size, gen):
             xb, yb = xt[idx].to(dev), yt[idx].to(dev)
             optim.zero_grad(set_to_none=True)
             loss = loss_fn(model(xb), yb)
@@ -91,6 +88,12 @@ def train(
     set_generator(model, None)
     model.eval()
     return losses
+
+
+def shuffled_batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """One epoch's mini-batches: a seeded permutation of ``range(n)`` cut into ``batch_size`` pieces."""
+    perm = torch.randperm(n, generator=generator)
+    return [perm[start:start + batch_size] for start in range(0, n, batch_size)]
 
 
 def _device_generator(dev: torch.device, seed: int) -> torch.Generator:

@@ -166,6 +166,21 @@ class Attack:
         )
 
 
+class IterativeAttack(Attack):
+    """Base of the iterative attacks: budget ``eps``, step ``alpha`` (default ``0.2 * eps``,
+    foolbox's rel_stepsize) and ``steps``; subclasses with more settings pass them to
+    :meth:`_set_steps`."""
+
+    def __init__(self, eps: float = 0.05, alpha: float | None = None, steps: int = 10):
+        self._set_steps(eps, alpha, steps)
+
+    def _set_steps(self, eps: float, alpha: float | None, steps: int, **more) -> None:
+        alpha = default_alpha(eps, alpha)
+        check_positive(self.name, eps=eps, alpha=alpha, steps=steps)
+        self.eps, self.alpha, self.steps = float(eps), alpha, int(steps)
+        super().__init__(eps=self.eps, alpha=self.alpha, steps=self.steps, **more)
+
+
 def default_alpha(eps: float, alpha: float | None, rel_stepsize: float = 0.2) -> float:
     """foolbox's step size: ``alpha`` if given, else ``rel_stepsize * eps``."""
     return float(rel_stepsize * eps if alpha is None else alpha)

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import torch
 
-from .base import Attack, check_positive, default_alpha
+from .base import IterativeAttack
 
 
-class BIM(Attack):
+class BIM(IterativeAttack):
     name = "bim"
-
-    def __init__(self, eps: float = 0.05, alpha: float | None = None, steps: int = 10):
-        alpha = default_alpha(eps, alpha)
-        check_positive(self.name, eps=eps, alpha=alpha, steps=steps)
-        super().__init__(eps=float(eps), alpha=alpha, steps=int(steps))
-        self.eps, self.alpha, self.steps = float(eps), alpha, int(steps)
 
     def perturb(self, model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         import torchattacks

@@ -12,18 +12,12 @@ from __future__ import annotations
 import torch
 
 from ._foolbox import basic_iterative
-from .base import Attack, check_positive, default_alpha
+from .base import IterativeAttack
 
 
-class L2BIM(Attack):
+class L2BIM(IterativeAttack):
     name = "l2bim"
     norm = 2
-
-    def __init__(self, eps: float = 0.05, alpha: float | None = None, steps: int = 10):
-        alpha = default_alpha(eps, alpha)
-        check_positive(self.name, eps=eps, alpha=alpha, steps=steps)
-        super().__init__(eps=float(eps), alpha=alpha, steps=int(steps))
-        self.eps, self.alpha, self.steps = float(eps), alpha, int(steps)
 
     def perturb(self, model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return basic_iterative(model, x, y, self.eps, self.alpha, self.steps, p=self.norm)

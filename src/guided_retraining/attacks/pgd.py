@@ -3,7 +3,7 @@
 x_0 = clip_[0,1](x + U(-eps, eps)) with ``random_start`` (else x);
 x_{t+1} = clip_[0,1]( x + clip_[-eps, eps]( x_t + alpha * sign(grad_x CE(f(x_t), y)) - x ) ).
 
-The loop is torchattacks.PGD's (3.5.1) line for line, except the random start:
+The loop is torchattacks.PGD's (3.5.1) step for step, except the random start:
 torchattacks draws it from torch's global RNG, which threads of one process share,
 so here it comes from a ``torch.Generator`` seeded with ``seed`` (drawn on the CPU,
 then moved to the input's device). With ``random_start=False`` the result equals
@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Attack, check_positive, default_alpha
+from .base import IterativeAttack
 
 
 def uniform_start(x: torch.Tensor, eps: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -24,16 +24,14 @@ def uniform_start(x: torch.Tensor, eps: float, generator: torch.Generator | None
     return torch.clamp(x + noise, min=0, max=1).detach()
 
 
-class PGD(Attack):
+class PGD(IterativeAttack):
     name = "pgd"
     randomized = True
 
     def __init__(self, eps: float = 0.05, alpha: float | None = None, steps: int = 10, random_start: bool = True,
                  seed: int = 0):
-        alpha = default_alpha(eps, alpha)
-        check_positive(self.name, eps=eps, alpha=alpha, steps=steps)
-        super().__init__(eps=float(eps), alpha=alpha, steps=int(steps), random_start=bool(random_start), seed=int(seed))
-        self.eps, self.alpha, self.steps, self.random_start = float(eps), alpha, int(steps), bool(random_start)
+        self._set_steps(eps, alpha, steps, random_start=bool(random_start), seed=int(seed))
+        self.random_start = bool(random_start)
 
     def perturb(self, model, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         if generator is None:
@@ -42,12 +40,18 @@ class PGD(Attack):
         images = x.clone().detach()
         labels = y.clone().detach()
         loss = nn.CrossEntropyLoss()
-        adv = uniform_start(images, self.eps, generator) if self.random_start else images.clone().detach()
+        adv = self.start(images, generator) if self.random_start else images.clone().detach()
         for _ in range(self.steps):
             adv.requires_grad = True
             cost = loss(model(adv), labels)
             grad = torch.autograd.grad(cost, adv, retain_graph=False, create_graph=False)[0]
-            adv = adv.detach() + self.alpha * grad.sign()
-            delta = torch.clamp(adv - images, min=-self.eps, max=self.eps)
-            adv = torch.clamp(images + delta, min=0, max=1).detach()
+            adv = self.step(images, adv.detach(), grad).detach()
         return adv
+
+    def start(self, images: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        return uniform_start(images, self.eps, generator)
+
+    def step(self, images: torch.Tensor, adv: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        adv = adv + self.alpha * grad.sign()
+        delta = torch.clamp(adv - images, min=-self.eps, max=self.eps)
+        return torch.clamp(images + delta, min=0, max=1)

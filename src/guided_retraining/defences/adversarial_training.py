@@ -29,7 +29,7 @@ from ..attacks.pgd import PGD
 from ..errors import ConfigError
 from ..models import set_generator
 from ..progress import Progress
-from ..training import TrainSettings, _device_generator, make_optimizer, resolve_device
+from ..training import TrainSettings, _device_generator, make_optimizer, resolve_device, shuffled_batches
 
 ATTACKS = ("fgsm", "pgd")
 
@@ -75,15 +75,12 @@ def adversarial_train(
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     yt = torch.from_numpy(np.ascontiguousarray(y)).long()
     n = len(xt)
-    batches = (n + settings.batch_size - 1) // settings.batch_size
-    progress = Progress(settings.epochs * batches, label, log)
+    progress = Progress(settings.epochs * -(-n // settings.batch_size), label, log)
     losses = []
     try:
         for _ in range(settings.epochs):
-            perm = torch.randperm(n, generator=gen)
             total = 0.0
-            for b in range(batches):
-                idx = perm[b * settings.batch_size:(b + 1) * settings.batch_size]
+            for idx in shuffled_batches(n, settings.batch_size, gen):
                 xb, yb = xt[idx].to(dev), yt[idx].to(dev)
                 model.eval()
                 if attack == "fgsm":

@@ -64,6 +64,16 @@ def check_same_width(a: np.ndarray, b: np.ndarray) -> None:
         raise DataError(f"reference has {a.shape[1]} neurons but targets have {b.shape[1]}")
 
 
+def as_surprise_inputs(train_ats, train_pred, target_ats, target_pred, exclude_self=None):
+    """Validated ``(train, train_pred, target, target_pred, exclude)`` of a surprise metric."""
+    train = as_ats("train_ats", train_ats)
+    target = as_ats("target_ats", target_ats)
+    check_same_width(train, target)
+    tr_pred = as_pred("train_pred", train_pred, train.shape[0])
+    tg_pred = as_pred("target_pred", target_pred, target.shape[0])
+    return train, tr_pred, target, tg_pred, as_exclude(exclude_self, target.shape[0], train.shape[0])
+
+
 def torch_device(device):
     """A ``torch.device``; ConfigError when CUDA is asked for but absent."""
     import torch

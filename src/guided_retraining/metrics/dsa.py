@@ -14,8 +14,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..progress import Progress
-from ._common import (DEFAULT_MEMORY_MB, as_ats, as_exclude, as_pred, check_same_width,
-                      match_reference, nearest, nearest_other_class, safe_ratio)
+from ._common import (DEFAULT_MEMORY_MB, as_surprise_inputs, match_reference, nearest, nearest_other_class, safe_ratio)
 
 #: Search the denominators of all reference traces at once (symmetric class-pair blocks,
 #: half the products of searching them all one by one) when more than this fraction of
@@ -47,12 +46,8 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     class has no reference trace (left) scores ``inf``. Ties between equidistant
     candidates are broken arbitrarily (the distances are the same).
     """
-    train = as_ats("train_ats", train_ats)
-    target = as_ats("target_ats", target_ats)
-    check_same_width(train, target)
-    tr_pred = as_pred("train_pred", train_pred, train.shape[0])
-    tg_pred = as_pred("target_pred", target_pred, target.shape[0])
-    excl = as_exclude(exclude_self, target.shape[0], train.shape[0])
+    train, tr_pred, target, tg_pred, excl = as_surprise_inputs(train_ats, train_pred, target_ats, target_pred,
+                                                               exclude_self)
     classes = np.unique(tr_pred)
     if classes.size < 2:
         raise DataError("DSA needs reference traces of at least two predicted classes")

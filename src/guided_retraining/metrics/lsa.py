@@ -24,8 +24,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..progress import Progress
-from ._common import (DEFAULT_MEMORY_MB, LOG, as_ats, as_exclude, as_pred, check_same_width,
-                      chunk_rows, chunks, match_reference, torch_device)
+from ._common import (DEFAULT_MEMORY_MB, LOG, as_surprise_inputs, chunk_rows, chunks, match_reference, torch_device)
 
 VAR_FILTERS = ("union", "per_class")
 
@@ -66,12 +65,8 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
     """
     if var_filter not in VAR_FILTERS:
         raise ConfigError(f"var_filter: {var_filter!r} is not one of {', '.join(VAR_FILTERS)}")
-    train = as_ats("train_ats", train_ats)
-    target = as_ats("target_ats", target_ats)
-    check_same_width(train, target)
-    tr_pred = as_pred("train_pred", train_pred, train.shape[0])
-    tg_pred = as_pred("target_pred", target_pred, target.shape[0])
-    excl = as_exclude(exclude_self, target.shape[0], train.shape[0])
+    train, tr_pred, target, tg_pred, excl = as_surprise_inputs(train_ats, train_pred, target_ats, target_pred,
+                                                               exclude_self)
     user_log, log = log, log or LOG
     if train.shape[0] == 0:
         raise DataError("train_ats: the reference set is empty")

@@ -12,17 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from ._common import as_ats, as_pred, check_same_width
+from ._common import as_surprise_inputs
 
 
 def mdsa(train_ats, train_pred, target_ats, target_pred, *, return_info: bool = False):
     """MDSA of each target (float64). A class with fewer than 2 reference traces uses the
     covariance of all traces; a class with none uses the mean and covariance of all traces."""
-    train = as_ats("train_ats", train_ats)
-    target = as_ats("target_ats", target_ats)
-    check_same_width(train, target)
-    tr_pred = as_pred("train_pred", train_pred, train.shape[0])
-    tg_pred = as_pred("target_pred", target_pred, target.shape[0])
+    train, tr_pred, target, tg_pred, _ = as_surprise_inputs(train_ats, train_pred, target_ats, target_pred)
     if train.shape[0] == 0:
         raise DataError("train_ats: the reference set is empty")
     d = train.shape[1]
