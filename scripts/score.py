@@ -1,4 +1,4 @@
-"""Rule score: one score per input of Train* with one metric, and its wall time."""
+"""Rule score: one score per input of Train* with one metric, and its wall and CPU time."""
 
 import time
 
@@ -30,12 +30,12 @@ def main(job, log):
 
         options["device"] = resolve_device(options.get("device", p.device)).type
     seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     if p.kind in metrics.MODEL_METRICS:
         scores, info = _model_metric(job, p, options, seed, log)
     else:
         scores, info = metrics.score(p.kind, target, reference, options, seed=seed, log=log)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu
     scores = np.asarray(scores, dtype=np.float64)
     if scores.shape != (n,) or np.isnan(scores).any():
         raise ValueError(f"metric {w.metric}: expected {n} scores without NaN, got shape {scores.shape}"
@@ -44,9 +44,9 @@ def main(job, log):
     save_json(job.output.summary, {
         "dataset": w.dataset, "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
         "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n, "n_reference": n_train,
-        "seconds": seconds, "info": info, "versions": provenance(),
+        "seconds": seconds, "cpu_seconds": cpu_seconds, "info": info, "versions": provenance(),
     })
-    log.info("%s: %d scores in %.3f s", w.metric, n, seconds)
+    log.info("%s: %d scores in %.3f s (cpu %.3f s)", w.metric, n, seconds, cpu_seconds)
 
 
 def _model_metric(job, p, options, seed, log):

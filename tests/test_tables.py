@@ -46,9 +46,11 @@ def test_table4_takes_c2_at_c3_total_and_c3_at_its_last_point():
     ]
 
 
-def test_table5_formats_wall_time():
-    t5 = tables.table5([{"dataset": "d", "attack": "a", "metric": "dsa", "n": 10, "seconds": 3725.4}])
+def test_table5_formats_wall_time_and_keeps_cpu_time():
+    t5 = tables.table5([{"dataset": "d", "attack": "a", "metric": "dsa", "n": 10, "seconds": 3725.4,
+                         "cpu_seconds": 3601.5}])
     assert t5.iloc[0]["hh:mm:ss"] == "01:02:05"
+    assert t5.iloc[0]["cpu_seconds"] == 3601.5
 
 
 def test_written_tables_name_their_source(tmp_path):
