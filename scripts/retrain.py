@@ -27,7 +27,10 @@ def main(job, log):
     n_test, n_adv = len(data["x_test"]), len(adv["x_adv_test"])
     cross = {}  # cross-evaluation: the Adv.Test of every attack of the grid
     for attack, path in zip(p.attacks, job.input.cross):
-        other = adv if attack == w.attack else load_adversarial(path, data)
+        if attack == w.attack:
+            cross[attack] = acc_adv
+            continue
+        other = load_adversarial(path, data)
         cross[attack] = acc(other["x_adv_test"], other["y_adv_test"])
     result = {
         "dataset": w.dataset, "attack": w.attack, "configuration": w.configuration, "metric": w.metric,

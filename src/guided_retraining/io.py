@@ -9,6 +9,7 @@ and model weights with ``torch.load(..., weights_only=True)``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io as _io
 import json
 import os
@@ -137,6 +138,12 @@ def _shapes(state: dict) -> str:
 
 def provenance() -> dict[str, Any]:
     """Versions of Python and the packages that produce results."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, Any]:
+    # once per process: every job of a local run (threads of one process) shares it
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:

@@ -78,10 +78,8 @@ def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, con
     if len(order) != len(x_star) or not np.array_equal(np.sort(order), np.arange(len(x_star))):
         raise DataError(f"order of {len(order)} inputs is not a permutation of the {len(x_star)} inputs of Train*")
     candidates = pool(order, n_train, configuration)
-    if point == "atc3":
-        used = candidates[: len(adv["x_adv_train"])]
-    else:
-        used = selection(order, n_train, configuration, int(point[1:]), n_points, step)
+    size = len(adv["x_adv_train"]) if point == "atc3" else point_size(int(point[1:]), n_points, len(candidates), step)
+    used = candidates[:size]
     seeds = {name: derive_seed(seed, dataset, attack, configuration, point, name) for name in ("init", "train")}
     model = build_model(arch, data.shape, data.n_classes, seed=seeds["init"])
     if CONFIGURATIONS[configuration]["from_original"]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -62,31 +63,44 @@ def train(
     device: str = "cpu",
     log: logging.Logger | None = None,
     label: str = "train",
+    batch_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> list[float]:
-    """Train ``model`` in place on ``(x, y)``; return the mean loss of each epoch."""
+    """Train ``model`` in place on ``(x, y)``; return the mean loss of each epoch.
+
+    ``batch_loss(model, xb, yb)`` replaces the cross-entropy of each mini-batch (adversarial
+    training mixes in adversarial inputs this way). It runs after the gradients are zeroed,
+    with the model in train mode, and must leave it in train mode.
+    """
     dev = resolve_device(device)
     gen = torch.Generator().manual_seed(int(seed))
     model.to(dev).train()
     set_generator(model, _device_generator(dev, seed))
     optim = make_optimizer(settings.optimizer, model.parameters(), settings.lr)
-    loss_fn = nn.CrossEntropyLoss()
+    if batch_loss is None:
+        loss_fn = nn.CrossEntropyLoss()
+
+        def batch_loss(m, xb, yb):
+            return loss_fn(m(xb), yb)
+
     xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
     n = len(xt)
     progress = Progress(settings.epochs * -(-n // settings.batch_size), label, log)
     losses = []
-    for _ in range(settings.epochs):
-        total = 0.0
-        for idx in shuffled_batches(n, settings.batch_size, gen):
-            xb, yb = xt[idx].to(dev), yt[idx].to(dev)
-            optim.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            optim.step()
-            total += float(loss.detach()) * len(idx)
-            progress.update()
-        losses.append(total / max(n, 1))
-    set_generator(model, None)
-    model.eval()
+    try:
+        for _ in range(settings.epochs):
+            total = 0.0
+            for idx in shuffled_batches(n, settings.batch_size, gen):
+                xb, yb = xt[idx].to(dev), yt[idx].to(dev)
+                optim.zero_grad(set_to_none=True)
+                loss = batch_loss(model, xb, yb)
+                loss.backward()
+                optim.step()
+                total += float(loss.detach()) * len(idx)
+                progress.update()
+            losses.append(total / max(n, 1))
+    finally:
+        set_generator(model, None)
+        model.eval()
     return losses
 
 

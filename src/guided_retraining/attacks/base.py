@@ -125,6 +125,13 @@ class Attack:
     def perturb(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def craft(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+        """:meth:`perturb`, passing ``generator`` to randomised attacks only."""
+        if self.randomized:
+            return self.perturb(model, x, y, generator=generator)
+        return self.perturb(model, x, y)
+
     def run(
         self,
         model: nn.Module,
@@ -146,10 +153,7 @@ class Attack:
         for start in range(0, len(x), batch_size):
             xb = torch.from_numpy(np.ascontiguousarray(x[start:start + batch_size], dtype=np.float32)).to(dev)
             yb = torch.from_numpy(np.ascontiguousarray(y[start:start + batch_size])).long().to(dev)
-            if self.randomized:
-                adv = self.perturb(model, xb, yb, generator=gen)
-            else:
-                adv = self.perturb(model, xb, yb)
+            adv = self.craft(model, xb, yb, gen)
             model.eval()  # torchattacks restores the mode it found; keep eval for the check
             adv = adv.detach().clamp_(0.0, 1.0)
             with torch.no_grad():

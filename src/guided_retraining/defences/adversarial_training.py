@@ -27,9 +27,7 @@ from torch import nn
 from ..attacks.fgsm import FGSM
 from ..attacks.pgd import PGD
 from ..errors import ConfigError
-from ..models import set_generator
-from ..progress import Progress
-from ..training import TrainSettings, _device_generator, make_optimizer, resolve_device, shuffled_batches
+from ..training import TrainSettings, train
 
 ATTACKS = ("fgsm", "pgd")
 
@@ -60,44 +58,21 @@ def adversarial_train(
         raise ConfigError(f"adversarial training: alpha_mix must be in [0, 1], got {alpha_mix!r}")
     if not eps > 0:
         raise ConfigError(f"adversarial training: eps must be > 0, got {eps!r}")
-    dev = resolve_device(device)
-    gen = torch.Generator().manual_seed(int(seed))
-    attack_gen = torch.Generator().manual_seed(int(seed) + 2)
     if attack == "fgsm":
         crafter = FGSM(eps=eps)
     else:
         alpha = attack_alpha if attack_alpha is not None else 2.5 * eps / attack_steps
         crafter = PGD(eps=eps, alpha=alpha, steps=attack_steps, random_start=True, seed=int(seed) + 2)
-    model.to(dev).train()
-    set_generator(model, _device_generator(dev, seed))
-    optim = make_optimizer(settings.optimizer, model.parameters(), settings.lr)
+    attack_gen = crafter.make_generator()
     loss_fn = nn.CrossEntropyLoss()
-    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
-    yt = torch.from_numpy(np.ascontiguousarray(y)).long()
-    n = len(xt)
-    progress = Progress(settings.epochs * -(-n // settings.batch_size), label, log)
-    losses = []
-    try:
-        for _ in range(settings.epochs):
-            total = 0.0
-            for idx in shuffled_batches(n, settings.batch_size, gen):
-                xb, yb = xt[idx].to(dev), yt[idx].to(dev)
-                model.eval()
-                if attack == "fgsm":
-                    xa = crafter.perturb(model, xb, yb)
-                else:
-                    xa = crafter.perturb(model, xb, yb, generator=attack_gen)
-                xa = xa.detach().clamp(0.0, 1.0)
-                model.train()
-                optim.zero_grad(set_to_none=True)
-                logits = model(torch.cat([xb, xa]))
-                loss = alpha_mix * loss_fn(logits[:len(idx)], yb) + (1 - alpha_mix) * loss_fn(logits[len(idx):], yb)
-                loss.backward()
-                optim.step()
-                total += float(loss.detach()) * len(idx)
-                progress.update()
-            losses.append(total / max(n, 1))
-    finally:
-        set_generator(model, None)
-        model.eval()
-    return losses
+
+    def mixed_loss(m: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        m.eval()
+        xa = crafter.craft(m, xb, yb, attack_gen).detach().clamp(0.0, 1.0)
+        m.train()
+        logits = m(torch.cat([xb, xa]))
+        return alpha_mix * loss_fn(logits[:len(xb)], yb) + (1 - alpha_mix) * loss_fn(logits[len(xb):], yb)
+
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    return train(model, x, y, settings, seed, device, log, label, batch_loss=mixed_loss)
