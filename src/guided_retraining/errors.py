@@ -2,7 +2,13 @@
 
 
 class GuidedRetrainingError(Exception):
-    """Base class: its message is a single line naming the key or path at fault."""
+    """Base class: its message is a single line naming the key or path at fault.
+
+    Newlines in the message (from a wrapped library error, say) become spaces.
+    """
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(str(message).replace("\n", " "))
 
 
 class ConfigError(GuidedRetrainingError):

@@ -23,9 +23,9 @@ from ..progress import Progress
 
 def perturbation_norms(x: np.ndarray, x_adv: np.ndarray) -> dict[str, np.ndarray]:
     """Per-input L-inf, L2 and L1 norms of ``x_adv - x`` (float64)."""
-    delta = (np.asarray(x_adv, np.float64) - np.asarray(x, np.float64)).reshape(len(x), -1)
     if len(x) == 0:
         return {"linf": np.zeros(0), "l2": np.zeros(0), "l1": np.zeros(0)}
+    delta = (np.asarray(x_adv, np.float64) - np.asarray(x, np.float64)).reshape(len(x), -1)
     return {"linf": np.abs(delta).max(axis=1), "l2": np.sqrt((delta ** 2).sum(axis=1)), "l1": np.abs(delta).sum(axis=1)}
 
 

@@ -9,15 +9,11 @@ foolbox conventions (summed loss, 1e-12 floors).
 
 from __future__ import annotations
 
-import torch
-
-from ._foolbox import basic_iterative
-from .base import IterativeAttack
+from .l1bim import L1BIM
 
 
-class L2BIM(IterativeAttack):
+class L2BIM(L1BIM):
+    """:class:`L1BIM`'s iteration with the L2 norm."""
+
     name = "l2bim"
     norm = 2
-
-    def perturb(self, model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return basic_iterative(model, x, y, self.eps, self.alpha, self.steps, p=self.norm)

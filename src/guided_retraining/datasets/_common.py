@@ -41,7 +41,7 @@ def missing(name: str, where: Path, expected: str, hint: str = "") -> DataError:
     Format: ``<name>: <directory>: expected <files or folders>[ (<layout hint>)]; set datasets.<name>.root``.
     """
     hint = f" ({hint})" if hint else ""
-    return DataError(f"{name}: {where}: expected {expected}{hint}; set datasets.{name}.root".replace("\n", " "))
+    return DataError(f"{name}: {where}: expected {expected}{hint}; set datasets.{name}.root")
 
 
 def parse_size(name: str, size) -> tuple[int, int] | None:
@@ -100,17 +100,29 @@ def to_float_nchw(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def stack_images(name: str, items: Sequence, read: Callable[[int], tuple[np.ndarray, int]], workers: int | None,
+def fixed_size_transform(name: str, size, grayscale: bool, resample: str):
+    """``(transform, shape)`` for images resized to one ``size``: PIL image -> uint8 array of ``shape``."""
+    hw = parse_size(name, size)
+    if hw is None:
+        raise DataError(f"{name}: images differ in size; set datasets.{name}.size (the study used 48)")
+    mode = parse_resample(name, resample)
+    return (lambda img: to_pil(img, hw, grayscale, mode)), (hw if grayscale else hw + (3,))
+
+
+def stack_images(name: str, ds: Sequence, where: Callable[[int], str], workers: int | None,
                  shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Read ``len(items)`` images with ``read(i) -> (uint8 array, label)`` on a thread pool."""
-    n = len(items)
+    """Read every ``ds[i] -> (uint8 array, label)`` on a thread pool; ``where(i)`` names image ``i`` in errors."""
+    n = len(ds)
     x = np.empty((n,) + shape, dtype=np.uint8)
     y = np.empty(n, dtype=np.int64)
     # threads did not pay off on small images (measured, see docs/datasets.md): one reader by default
     workers = 1 if workers is None else max(1, int(workers))
 
     def one(i: int) -> None:
-        arr, label = read(i)
+        try:
+            arr, label = ds[i]
+        except (OSError, ValueError) as e:
+            raise DataError(f"{name}: {where(i)}: cannot read ({e.__class__.__name__}: {e})") from e
         if arr.shape != shape:
             raise DataError(f"{name}: image {i} has shape {arr.shape} after preprocessing, expected {shape}")
         x[i], y[i] = arr, label

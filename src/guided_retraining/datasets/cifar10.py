@@ -96,7 +96,7 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         with open(path, "rb") as f:
             entry = _SafeUnpickler(f, encoding="latin1").load()
     except Exception as e:  # any unpickling failure means a corrupt or foreign file
-        raise DataError(f"{NAME}: {path}: not a CIFAR-10 python batch ({e.__class__.__name__}: {e})".replace("\n", " ")) from e
+        raise DataError(f"{NAME}: {path}: not a CIFAR-10 python batch ({e.__class__.__name__}: {e})") from e
     if not isinstance(entry, dict):
         raise DataError(f"{NAME}: {path}: not a CIFAR-10 python batch (no dict inside)")
     entry = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in entry.items()}

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DataError
-from ._common import missing, parse_resample, parse_size, root_path, stack_images, to_float_nchw, to_pil
+from ._common import fixed_size_transform, missing, root_path, stack_images, to_float_nchw
 from .base import RawDataset
 
 NAME = "gtsrb"
@@ -69,10 +69,7 @@ def check_gtsrb(root) -> None:
 def load_gtsrb(root, download: bool = False, size=48, grayscale: bool = True, resample: str = "bilinear",
                workers: int | None = None) -> RawDataset:
     """Load GTSRB from ``root``; ``download=True`` fetches it with torchvision into ``root/gtsrb``."""
-    shape = parse_size(NAME, size)
-    if shape is None:
-        raise DataError(f"{NAME}: images differ in size; set datasets.{NAME}.size (the study used 48)")
-    mode = parse_resample(NAME, resample)
+    transform, item = fixed_size_transform(NAME, size, grayscale, resample)
     from torchvision.datasets import GTSRB
 
     if download:
@@ -82,20 +79,11 @@ def load_gtsrb(root, download: bool = False, size=48, grayscale: bool = True, re
     out = []
     for split in ("train", "test"):
         try:
-            ds = GTSRB(str(tv_root), split=split, transform=lambda img: to_pil(img, shape, grayscale, mode))
+            ds = GTSRB(str(tv_root), split=split, transform=transform)
         except (OSError, RuntimeError, KeyError, ValueError) as e:
             raise DataError(f"{NAME}: {tv_root}: cannot list the {split} images ({e.__class__.__name__}: {e})"
-                            .replace("\n", " ")) from e
-        item = shape if grayscale else shape + (3,)
-
-        def read(i, ds=ds, split=split):
-            try:
-                return ds[i]
-            except (OSError, ValueError) as e:
-                raise DataError(f"{NAME}: {split} image {i}: cannot read ({e.__class__.__name__}: {e})"
-                                .replace("\n", " ")) from e
-
-        x, y = stack_images(NAME, range(len(ds)), read, workers, item)
+                            ) from e
+        x, y = stack_images(NAME, ds, lambda i: f"{split} image {i}", workers, item)
         if len(x) == 0:
             raise missing(NAME, tv_root, f"{split} images (*.ppm) in the folders", HINT)
         if y.min() < 0 or y.max() >= N_CLASSES:

@@ -64,7 +64,7 @@ def read_idx(name: str, path: Path, ndim: int) -> np.ndarray:
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
     except (OSError, EOFError) as e:
-        raise DataError(f"{name}: {path}: cannot read ({e.__class__.__name__}: {e})".replace("\n", " ")) from e
+        raise DataError(f"{name}: {path}: cannot read ({e.__class__.__name__}: {e})") from e
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES or data[3] != ndim:
         raise DataError(f"{name}: {path}: not an idx file of {ndim}-D unsigned bytes (bad header)")
     header = 4 + 4 * ndim
@@ -98,7 +98,7 @@ def load_idx_dataset(name: str, root, tv_class: str, n_classes: int, download: b
             try:
                 ds = getattr(tvd, tv_class)(str(root_path(name, root)), train=train, download=False)
             except (RuntimeError, AssertionError, TypeError, ValueError) as e:
-                raise DataError(f"{name}: {directory}: torchvision cannot read the idx files ({e})".replace("\n", " ")) from e
+                raise DataError(f"{name}: {directory}: torchvision cannot read the idx files ({e})") from e
             parts[train] = (ds.data.numpy(), ds.targets.numpy().astype(np.int64))
     else:
         for train, prefix in ((True, "train"), (False, "t10k")):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DataError
-from ._common import missing, parse_resample, parse_size, root_path, stack_images, to_float_nchw, to_pil
+from ._common import fixed_size_transform, missing, root_path, stack_images, to_float_nchw
 from .base import RawDataset
 
 NAME = "intel"
@@ -62,10 +62,7 @@ def _image_folder(directory: Path, transform):
 def load_intel(root, download: bool = False, size=48, grayscale: bool = True, resample: str = "bilinear",
                workers: int | None = None) -> RawDataset:
     """Load Intel natural scenes from ``root`` (no download: the data is only published on Kaggle)."""
-    shape = parse_size(NAME, size)
-    if shape is None:
-        raise DataError(f"{NAME}: images differ in size; set datasets.{NAME}.size (the study used 48)")
-    mode = parse_resample(NAME, resample)
+    transform, item = fixed_size_transform(NAME, size, grayscale, resample)
     try:
         dirs = _locate(root)
     except DataError as e:
@@ -76,18 +73,9 @@ def load_intel(root, download: bool = False, size=48, grayscale: bool = True, re
     out = []
     for split in ("seg_train", "seg_test"):
         try:
-            ds = _image_folder(dirs[split], lambda img: to_pil(img, shape, grayscale, mode))
+            ds = _image_folder(dirs[split], transform)
         except (OSError, RuntimeError, ValueError) as e:  # FileNotFoundError when a class folder holds no image
-            raise DataError(f"{NAME}: {dirs[split]}: {e.__class__.__name__}: {e}".replace("\n", " ")) from e
-        item = shape if grayscale else shape + (3,)
-
-        def read(i, ds=ds):
-            try:
-                return ds[i]
-            except (OSError, ValueError) as e:
-                raise DataError(f"{NAME}: {ds.samples[i][0]}: cannot read ({e.__class__.__name__}: {e})"
-                                .replace("\n", " ")) from e
-
-        x, y = stack_images(NAME, range(len(ds)), read, workers, item)
+            raise DataError(f"{NAME}: {dirs[split]}: {e.__class__.__name__}: {e}") from e
+        x, y = stack_images(NAME, ds, lambda i: ds.samples[i][0], workers, item)
         out += [to_float_nchw(x), y]
     return RawDataset(NAME, out[0], out[1], out[2], out[3], len(CLASSES))
