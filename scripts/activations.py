@@ -7,18 +7,17 @@ the surprise-adequacy metrics (the study's setting).
 import numpy as np
 
 from guided_retraining.activations import extract
-from guided_retraining.datasets.prepared import load_adversarial, load_prepared
-from guided_retraining.io import load_state_dict, save_npz
-from guided_retraining.models import build_model
+from guided_retraining.datasets.prepared import load_adversarial, load_prepared, train_star
+from guided_retraining.io import save_npz
+from guided_retraining.models import load_model
 
 
 def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
     adv = load_adversarial(job.input.adversarial, data)
-    model = build_model(p.arch, data.shape, data.n_classes)
-    load_state_dict(job.input.model, model)
-    x = np.concatenate([data["x_train"], adv["x_adv_train"]])
+    model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
+    x, _ = train_star(data, adv)
     layers = [] if w.layer == "softmax" else [w.layer]
     acts = extract(model, x, layers, p.batch_size_eval, p.device, log)
     meta = {"n_train": np.int64(len(data["x_train"]))}

@@ -5,8 +5,8 @@ import numpy as np
 from guided_retraining.attacks import filter_successful, make_attack
 from guided_retraining.errors import ConfigError
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.io import load_state_dict, provenance, save_json, save_npz
-from guided_retraining.models import build_model
+from guided_retraining.io import provenance, save_json, save_npz
+from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy
 
@@ -14,8 +14,7 @@ from guided_retraining.training import accuracy
 def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
-    model = build_model(p.arch, data.shape, data.n_classes)
-    load_state_dict(job.input.model, model)
+    model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
     n_train = len(data["x_train"])
     if p.adv_train_size > n_train:
         raise ConfigError(f"datasets.{w.dataset}.adv_train_size: {p.adv_train_size} exceeds the {n_train} training inputs")

@@ -4,8 +4,8 @@ Retraining uses the same seeds as the retrain job of that point, so this is the 
 whose accuracy Table 3 reports.
 """
 
-from guided_retraining.datasets.prepared import load_adversarial, load_prepared
-from guided_retraining.io import load_json, load_npz, provenance, save_json, save_state_dict
+from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
+from guided_retraining.io import load_json, provenance, save_json, save_state_dict
 from guided_retraining.retraining import retrain
 
 
@@ -17,7 +17,7 @@ def main(job, log):
              best["acc_test_star"])
     data = load_prepared(job.input.data)
     adv = load_adversarial(job.input.adversarial, data)
-    order = load_npz(job.input.orders[p.metrics.index(best["metric"])], ["order"])["order"]
+    order = load_order(job.input.orders[p.metrics.index(best["metric"])], data, adv)
     model, used, _, seeds = retrain(data, adv, order, job.input.model, p.arch, "C2", best["point"], p.data_points,
                                     p.step, p.train, p.seed, w.dataset, p.attack, p.device, log)
     save_state_dict(job.output.model, model.cpu())

@@ -3,8 +3,8 @@
 from guided_retraining.attacks import make_attack
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.defences import MedianFilterModel
-from guided_retraining.io import load_state_dict, provenance, save_json
-from guided_retraining.models import build_model
+from guided_retraining.io import provenance, save_json
+from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy
 
@@ -12,8 +12,7 @@ from guided_retraining.training import accuracy
 def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
-    model = build_model(p.arch, data.shape, data.n_classes)
-    load_state_dict(job.input.model, model)
+    model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
     if p.squeeze:  # feature squeezing: the median filter sits in front of the classifier, attacks see it too
         model = MedianFilterModel(model, p.squeeze)
     x, y = data["x_test"], data["y_test"]

@@ -1,8 +1,7 @@
 """Rule retrain: retrain at one data point of one configuration and metric, then evaluate."""
 
-from guided_retraining.datasets.prepared import load_adversarial, load_prepared
-from guided_retraining.errors import DataError
-from guided_retraining.io import load_npz, provenance, save_json
+from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
+from guided_retraining.io import provenance, save_json
 from guided_retraining.retraining import retrain
 from guided_retraining.training import accuracy
 
@@ -11,14 +10,10 @@ def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
     adv = load_adversarial(job.input.adversarial, data)
-    order_file = load_npz(job.input.order, ["order", "n_train"])
-    n_train = int(order_file["n_train"])
-    try:
-        model, used, total, seeds = retrain(
-            data, adv, order_file["order"], job.input.model, p.arch, w.configuration, w.point, p.data_points, p.step,
-            p.train, p.seed, w.dataset, w.attack, p.device, log)
-    except DataError as exc:
-        raise DataError(f"{job.input.order}: {exc}") from None
+    order = load_order(job.input.order, data, adv)
+    n_train = len(data["x_train"])
+    model, used, total, seeds = retrain(data, adv, order, job.input.model, p.arch, w.configuration, w.point,
+                                        p.data_points, p.step, p.train, p.seed, w.dataset, w.attack, p.device, log)
 
     def acc(x, y):
         return accuracy(model, x, y, p.batch_size_eval, p.device)

@@ -50,15 +50,13 @@ def main(job, log):
 
 
 def _model_metric(job, p, options, seed, log):
-    from guided_retraining.datasets.prepared import load_adversarial, load_prepared
-    from guided_retraining.io import load_state_dict
-    from guided_retraining.models import build_model
+    from guided_retraining.datasets.prepared import load_adversarial, load_prepared, train_star
+    from guided_retraining.models import load_model
 
     data = load_prepared(job.input.data)
     adv = load_adversarial(job.input.adversarial, data)
-    model = build_model(p.arch, data.shape, data.n_classes)
-    load_state_dict(job.input.model, model)
-    x = np.concatenate([data["x_train"], adv["x_adv_train"]])
+    model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
+    x, _ = train_star(data, adv)
     kwargs = {k: v for k, v in options.items() if k not in ("device", "layers")}
     return metrics.mc_dropout_variation_ratio(model, x, seed=seed, **kwargs), {}
 

@@ -25,6 +25,18 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = None, profile
 
 
 @pytest.fixture(scope="session")
+def digits_data():
+    """scikit-learn's digits in [0, 1], NCHW float32: (x_train, y_train, x_test, y_test), 1200 for training."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = (d.images / 16.0).astype(np.float32)[:, None]
+    y = d.target.astype(np.int64)
+    return x[:1200], y[:1200], x[1200:], y[1200:]
+
+
+@pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """The tiny study run once end to end; returns its working directory."""
     workdir = tmp_path_factory.mktemp("tiny")

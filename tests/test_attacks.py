@@ -15,16 +15,12 @@ torch.set_num_threads(1)  # tiny models: intra-op threads only add overhead on s
 
 
 @pytest.fixture(scope="module")
-def digits():
+def digits(digits_data):
     """A digits_cnn trained briefly on sklearn digits, and 120 held-out inputs."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = (d.images / 16.0).astype(np.float32)[:, None]
-    y = d.target.astype(np.int64)
+    x_train, y_train, x_test, y_test = digits_data
     model = build_model("digits_cnn", (1, 8, 8), 10, seed=0)
-    train(model, x[:1200], y[:1200], TrainSettings(epochs=4, batch_size=64), seed=1)
-    return model, x[1200:1320], y[1200:1320]
+    train(model, x_train, y_train, TrainSettings(epochs=4, batch_size=64), seed=1)
+    return model, x_test[:120], y_test[:120]
 
 
 def mean_loss(model, x, y):

@@ -18,22 +18,23 @@ MNIST_TRAIN = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
+def _timed_load(name: str, root: Path, reason: str):
+    """``(raw dataset, seconds to load)``; skips with ``reason`` when ``root`` is absent."""
+    if not root.is_dir():
+        pytest.skip(reason)
+    t0 = time.perf_counter()
+    raw = load(name, root)
+    return raw, time.perf_counter() - t0
+
+
 @pytest.fixture(scope="module")
 def mnist():
-    if not MNIST_DIR.is_dir():
-        pytest.skip(f"real MNIST not found at {MNIST_DIR} (set GR_SHARED_DIR to the shared folder)")
-    t0 = time.perf_counter()
-    raw = load("mnist", MNIST_DIR)
-    return raw, time.perf_counter() - t0
+    return _timed_load("mnist", MNIST_DIR, f"real MNIST not found at {MNIST_DIR} (set GR_SHARED_DIR to the shared folder)")
 
 
 @pytest.fixture(scope="module")
 def fashion():
-    if not FASHION_DIR.is_dir():
-        pytest.skip(f"{FASHION_DIR} absent: install Debian's dataset-fashion-mnist package")
-    t0 = time.perf_counter()
-    raw = load("fashion_mnist", FASHION_DIR)
-    return raw, time.perf_counter() - t0
+    return _timed_load("fashion_mnist", FASHION_DIR, f"{FASHION_DIR} absent: install Debian's dataset-fashion-mnist package")
 
 
 def _common(raw, n_train, n_test):

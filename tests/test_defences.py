@@ -14,13 +14,8 @@ torch.set_num_threads(1)  # tiny models: intra-op threads only add overhead on s
 
 
 @pytest.fixture(scope="module")
-def digits():
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = (d.images / 16.0).astype(np.float32)[:, None]
-    y = d.target.astype(np.int64)
-    return x[:1200], y[:1200], x[1200:], y[1200:]
+def digits(digits_data):
+    return digits_data
 
 
 def test_median_filter_2x2_by_hand():

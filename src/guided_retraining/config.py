@@ -97,10 +97,8 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
 
 
 def _check_metric_options(config: dict) -> None:
-    try:
-        from .metrics import METRIC_OPTIONS
-    except ImportError:  # pragma: no cover - metrics without an options table
-        return
+    from .metrics import METRIC_OPTIONS
+
     for metric, opts in config["metrics"].items():
         kind = opts.get("kind", metric)
         if kind not in METRIC_OPTIONS:

@@ -54,8 +54,6 @@ def _save(fig, paths) -> None:
 
 def defences(frame: pd.DataFrame, title: str, paths) -> None:
     """Grouped bars: accuracy of each defence (group) under each attack (bar)."""
-    import numpy as np
-
     attacks = [c for c in frame.columns if c not in ("dataset", "defence")]
     fig, ax = plt.subplots(figsize=(1.6 + 1.6 * len(frame), 3.6))
     width = 0.8 / max(len(attacks), 1)

@@ -41,13 +41,16 @@ def data_mb(loader: str, subset: int | None = None, size: int | None = None) -> 
     return n * c * h * w * 4 / 2**20
 
 
-def estimate(rule: str, dataset_config: dict, epochs: int | None = None) -> dict[str, int]:
-    """``{"mem_mb": ..., "runtime": ...}`` for one job of ``rule`` on this dataset."""
+def estimate(rule: str, dataset_config: dict | None) -> dict[str, int]:
+    """``{"mem_mb": ..., "runtime": ...}`` for one job of ``rule`` on this dataset (``None``: a job
+    over all datasets' small results, which needs only the rule's base resources)."""
+    base_mb, per_mb, base_min, min_per_mb = _RULES[rule]
+    if dataset_config is None:
+        return {"mem_mb": base_mb, "runtime": base_min}
     options = dataset_config.get("options", {}) or {}
     size = options.get("size")
     mb = data_mb(dataset_config["loader"], dataset_config.get("split", {}).get("subset"),
                  size if isinstance(size, int) else None)
-    base_mb, per_mb, base_min, min_per_mb = _RULES[rule]
-    epochs = epochs or dataset_config.get("train", {}).get("epochs", 10)
+    epochs = dataset_config.get("train", {}).get("epochs", 10)
     scale = epochs / 10 if rule in ("train_original", "retrain") else 1.0
     return {"mem_mb": int(base_mb + per_mb * mb), "runtime": int(base_min + min_per_mb * mb * scale)}

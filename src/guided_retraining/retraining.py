@@ -61,23 +61,20 @@ def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, con
     """Retrain one data point: returns ``(model, used, total, seeds)``.
 
     ``data`` is the prepared data (:func:`guided_retraining.datasets.prepared.load_prepared`), ``adv``
-    the attack's arrays, ``order`` the metric's permutation of Train* = Train + Adv.Train. ``point``
+    the attack's arrays, ``order`` the metric's permutation of Train* = Train + Adv.Train
+    (checked by :func:`guided_retraining.datasets.prepared.load_order`). ``point``
     is ``p<k>`` or ``atc3`` (C2 at C3's total input count, for Table 4). Initial weights (C1) and
     batch order derive from ``seed`` and the job's identity, not from the metric, so every metric
     of one point starts from the same weights and differs only in the inputs it chose.
     """
-    from .errors import DataError
+    from .datasets.prepared import train_star
     from .io import load_state_dict
     from .models import build_model
     from .seeding import derive_seed
     from .training import TrainSettings, train
 
-    n_train = len(data["x_train"])
-    x_star = np.concatenate([data["x_train"], adv["x_adv_train"]])
-    y_star = np.concatenate([data["y_train"], adv["y_adv_train"]])
-    if len(order) != len(x_star) or not np.array_equal(np.sort(order), np.arange(len(x_star))):
-        raise DataError(f"order of {len(order)} inputs is not a permutation of the {len(x_star)} inputs of Train*")
-    candidates = pool(order, n_train, configuration)
+    x_star, y_star = train_star(data, adv)
+    candidates = pool(order, len(data["x_train"]), configuration)
     size = len(adv["x_adv_train"]) if point == "atc3" else point_size(int(point[1:]), n_points, len(candidates), step)
     used = candidates[:size]
     seeds = {name: derive_seed(seed, dataset, attack, configuration, point, name) for name in ("init", "train")}

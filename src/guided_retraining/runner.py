@@ -74,11 +74,11 @@ def execute(main, job) -> None:
             log.removeHandler(h)
 
 
-def run_script(basedir, rule, input, output, params, wildcards, threads, resources, log, config) -> None:
+def run_script(basedir, rule, input, output, params, wildcards, threads, log) -> None:
     """Entry point used by every rule's ``run:`` block."""
     module = _load(Path(basedir) / "scripts" / f"{rule}.py")
     job = SimpleNamespace(rule=rule, input=input, output=output, params=params, wildcards=wildcards,
-                          threads=threads, resources=resources, log=log, config=config)
+                          threads=threads, log=log)
     execute(module.main, job)
 
 
@@ -111,8 +111,7 @@ def mock_job(target: str, configfiles=None, snakefile=None):
             params, _ = rule.expand_params(wildcards, input, output, None)
             log = rule.expand_log(wildcards)
             return SimpleNamespace(rule=rule.name, input=input, output=output, params=params,
-                                   wildcards=Wildcards(fromdict=wildcards), threads=1, resources={},
-                                   log=log, config=workflow.config)
+                                   wildcards=Wildcards(fromdict=wildcards), threads=1, log=log)
     raise SystemExit(f"no rule of {snakefile} produces {target}")
 
 

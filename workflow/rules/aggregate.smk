@@ -54,7 +54,7 @@ rule aggregate:
     output:
         in_report(aggregate_outputs()),
     params:
-        include_original=config.get("aggregate", {}).get("include_original_in_best", False),
+        include_original=config["aggregate"]["include_original_in_best"],
         source=config_source(),
         grid=grid(),
         metrics=list(config["metrics"]),
@@ -65,4 +65,4 @@ rule aggregate:
     log:
         f"{R}/logs/aggregate.log",
     run:
-        run("aggregate", input, output, params, wildcards, threads, resources, log)
+        run("aggregate", input, output, params, wildcards, threads, log)

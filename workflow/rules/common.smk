@@ -35,13 +35,18 @@ wildcard_constraints:
     point=r"p\d+|atc3",
 
 
-def run(rule, input, output, params, wildcards, threads, resources, log):
+def run(rule, input, output, params, wildcards, threads, log):
     """Call scripts/<rule>.py's main() in this process (see guided_retraining.runner)."""
-    run_script(workflow.basedir, rule, input, output, params, wildcards, threads, resources, log, config)
+    run_script(workflow.basedir, rule, input, output, params, wildcards, threads, log)
 
 
 def dataset_config(w):
     return config["datasets"][w.dataset]
+
+
+def retrain_settings(w):
+    """Training settings of retraining: the dataset's, overridden by retrain.train."""
+    return {**dataset_config(w)["train"], **config["retrain"]["train"]}
 
 
 def metric_kind(metric):
@@ -99,10 +104,7 @@ def config_source():
 def resources_of(rule):
     """mem_mb and runtime (minutes) of a rule's jobs, from the dataset's size (guided_retraining.resources)."""
 
-    def mem_mb(w):
-        return estimate(rule, config["datasets"][w.dataset])["mem_mb"] if "dataset" in w.keys() else 1000
+    def of(w):
+        return estimate(rule, config["datasets"][w.dataset] if "dataset" in w.keys() else None)
 
-    def runtime(w):
-        return estimate(rule, config["datasets"][w.dataset])["runtime"] if "dataset" in w.keys() else 10
-
-    return {"mem_mb": mem_mb, "runtime": runtime}
+    return {"mem_mb": lambda w: of(w)["mem_mb"], "runtime": lambda w: of(w)["runtime"]}

@@ -5,9 +5,9 @@ rule prepare:
         summary=f"{R}/{{dataset}}/data.json",
     params:
         loader=lambda w: dataset_config(w)["loader"],
-        root=lambda w: dataset_config(w).get("root"),
-        download=lambda w: dataset_config(w).get("download", False),
-        options=lambda w: dataset_config(w).get("options", {}),
+        root=lambda w: dataset_config(w)["root"],
+        download=lambda w: dataset_config(w)["download"],
+        options=lambda w: dataset_config(w)["options"],
         split=lambda w: dataset_config(w)["split"],
         seed=config["seed"],
     resources:
@@ -15,4 +15,4 @@ rule prepare:
     log:
         f"{R}/logs/{{dataset}}/prepare.log",
     run:
-        run("prepare", input, output, params, wildcards, threads, resources, log)
+        run("prepare", input, output, params, wildcards, threads, log)

@@ -31,7 +31,7 @@ rule defend:
         arch=lambda w: dataset_config(w)["arch"],
         train=lambda w: dataset_config(w)["train"],
         settings=lambda w: config["defences"][w.defence],
-        device=config.get("device", "cpu"),
+        device=config["device"],
         seed=config["seed"],
     threads: 2
     resources:
@@ -39,7 +39,7 @@ rule defend:
     log:
         f"{R}/logs/{{dataset}}/defend_{{defence}}.log",
     run:
-        run("defend", input, output, params, wildcards, threads, resources, log)
+        run("defend", input, output, params, wildcards, threads, log)
 
 
 rule defend_guided:
@@ -63,17 +63,17 @@ rule defend_guided:
         attack=lambda w: config["defences"]["guided_attack"],
         metrics=list(config["metrics"]),
         arch=lambda w: dataset_config(w)["arch"],
-        train=lambda w: {**dataset_config(w)["train"], **config["retrain"].get("train", {})},
+        train=retrain_settings,
         data_points=N_POINTS,
         step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
-        device=config.get("device", "cpu"),
+        device=config["device"],
         seed=config["seed"],
     resources:
         **resources_of("retrain"),
     log:
         f"{R}/logs/{{dataset}}/defend_guided.log",
     run:
-        run("defend_guided", input, output, params, wildcards, threads, resources, log)
+        run("defend_guided", input, output, params, wildcards, threads, log)
 
 
 rule evaluate_defence:
@@ -90,8 +90,8 @@ rule evaluate_defence:
         attack=lambda w: config["defences"]["attacks"][w.eval_attack],
         squeeze=lambda w: config["defences"]["feature_squeezing"]["size"] if w.defence == "feature_squeezing" else None,
         arch=lambda w: dataset_config(w)["arch"],
-        batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
-        device=config.get("device", "cpu"),
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
         seed=config["seed"],
     threads: 2
     resources:
@@ -99,7 +99,7 @@ rule evaluate_defence:
     log:
         f"{R}/logs/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
     run:
-        run("evaluate_defence", input, output, params, wildcards, threads, resources, log)
+        run("evaluate_defence", input, output, params, wildcards, threads, log)
 
 
 rule defence_table:
@@ -128,4 +128,4 @@ rule defence_table:
     log:
         f"{R}/logs/defence_table.log",
     run:
-        run("defence_table", input, output, params, wildcards, threads, resources, log)
+        run("defence_table", input, output, params, wildcards, threads, log)

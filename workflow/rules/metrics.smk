@@ -22,14 +22,14 @@ rule score:
         options=lambda w: config["metrics"][w.metric],
         layers=lambda w: metric_layers(w.metric, w.dataset),
         arch=lambda w: dataset_config(w)["arch"],
-        device=config.get("device", "cpu"),
+        device=config["device"],
         seed=config["seed"],
     resources:
         **resources_of("score"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/score_{{metric}}.log",
     run:
-        run("score", input, output, params, wildcards, threads, resources, log)
+        run("score", input, output, params, wildcards, threads, log)
 
 
 rule order:
@@ -43,4 +43,4 @@ rule order:
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/order_{{metric}}.log",
     run:
-        run("order", input, output, params, wildcards, threads, resources, log)
+        run("order", input, output, params, wildcards, threads, log)

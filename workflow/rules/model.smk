@@ -8,8 +8,8 @@ rule train_original:
     params:
         arch=lambda w: dataset_config(w)["arch"],
         train=lambda w: dataset_config(w)["train"],
-        batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
-        device=config.get("device", "cpu"),
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
         seed=config["seed"],
     threads: 2
     resources:
@@ -17,7 +17,7 @@ rule train_original:
     log:
         f"{R}/logs/{{dataset}}/train_original.log",
     run:
-        run("train_original", input, output, params, wildcards, threads, resources, log)
+        run("train_original", input, output, params, wildcards, threads, log)
 
 
 rule attack:
@@ -32,8 +32,8 @@ rule attack:
         attack=lambda w: config["attacks"][w.attack],
         arch=lambda w: dataset_config(w)["arch"],
         adv_train_size=lambda w: dataset_config(w)["adv_train_size"],
-        batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
-        device=config.get("device", "cpu"),
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
         seed=config["seed"],
     threads: 2
     resources:
@@ -41,7 +41,7 @@ rule attack:
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/attack.log",
     run:
-        run("attack", input, output, params, wildcards, threads, resources, log)
+        run("attack", input, output, params, wildcards, threads, log)
 
 
 rule activations:
@@ -54,12 +54,12 @@ rule activations:
         activations=f"{R}/{{dataset}}/{{attack}}/activations/{{layer}}.npz",
     params:
         arch=lambda w: dataset_config(w)["arch"],
-        batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
-        device=config.get("device", "cpu"),
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
     threads: 2
     resources:
         **resources_of("activations"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/activations_{{layer}}.log",
     run:
-        run("activations", input, output, params, wildcards, threads, resources, log)
+        run("activations", input, output, params, wildcards, threads, log)

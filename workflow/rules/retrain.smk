@@ -11,16 +11,16 @@ rule retrain:
         result=f"{R}/{{dataset}}/{{attack}}/retrain/{{configuration}}/{{metric}}/{{point}}.json",
     params:
         arch=lambda w: dataset_config(w)["arch"],
-        train=lambda w: {**dataset_config(w)["train"], **config["retrain"].get("train", {})},
+        train=retrain_settings,
         data_points=N_POINTS,
         attacks=list(config["attacks"]),
         step=lambda w: dataset_config(w).get("steps", {}).get(w.configuration),
-        batch_size_eval=lambda w: dataset_config(w).get("batch_size_eval", 512),
-        device=config.get("device", "cpu"),
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
         seed=config["seed"],
     resources:
         **resources_of("retrain"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.log",
     run:
-        run("retrain", input, output, params, wildcards, threads, resources, log)
+        run("retrain", input, output, params, wildcards, threads, log)

@@ -15,6 +15,7 @@ Images are converted to grayscale as the study did (PIL ``"L"``), 32x32 unless `
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 from pathlib import Path
 
@@ -91,10 +92,10 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a CIFAR batch")
 
 
-def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _read_batch(path: Path, raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Parse the bytes ``raw`` of the batch file ``path``."""
     try:
-        with open(path, "rb") as f:
-            entry = _SafeUnpickler(f, encoding="latin1").load()
+        entry = _SafeUnpickler(io.BytesIO(raw), encoding="latin1").load()
     except Exception as e:  # any unpickling failure means a corrupt or foreign file
         raise DataError(f"{NAME}: {path}: not a CIFAR-10 python batch ({e.__class__.__name__}: {e})") from e
     if not isinstance(entry, dict):
@@ -111,14 +112,6 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), np.asarray(labels, dtype=np.int64)
 
 
-def _md5(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_cifar10(root, download: bool = False, size=32, grayscale: bool = True, resample: str = "bilinear",
                  verify: bool = True) -> RawDataset:
     """Load CIFAR-10 from ``root``; ``download=True`` fetches it with torchvision into ``root/cifar-10-batches-py``."""
@@ -129,15 +122,16 @@ def load_cifar10(root, download: bool = False, size=32, grayscale: bool = True, 
 
         CIFAR10(str(root_path(NAME, root)), train=True, download=True)
     d = _locate(root)
+    raw = {f: (d / f).read_bytes() for f in TRAIN + TEST}  # read once, for the checksum and the arrays
     if verify:
         official = _official_md5()
         for f in TRAIN + TEST:
-            if _md5(d / f) != official[f]:
+            if hashlib.md5(raw[f]).hexdigest() != official[f]:
                 raise DataError(f"{NAME}: {d / f}: MD5 differs from the official file (corrupt or modified);"
                                 " re-extract cifar-10-python.tar.gz or set verify: false")
     out = []
     for files in (TRAIN, TEST):
-        xs, ys = zip(*(_read_batch(d / f) for f in files))
+        xs, ys = zip(*(_read_batch(d / f, raw[f]) for f in files))
         x, y = np.concatenate(xs), np.concatenate(ys)
         if len(y) and (y.min() < 0 or y.max() >= 10):
             raise DataError(f"{NAME}: {d}: labels outside 0..9")

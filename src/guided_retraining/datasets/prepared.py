@@ -1,7 +1,8 @@
 """Reading the workflow's intermediate data files with every check a later step relies on.
 
 ``data.npz`` (rule prepare) holds ``x_train, y_train, x_val, y_val, x_test, y_test``;
-``adversarial.npz`` (rule attack) holds Adv.Train and Adv.Test. A file cut short, arrays of
+``adversarial.npz`` (rule attack) holds Adv.Train and Adv.Test; ``orders/{metric}.npz``
+(rule order) a permutation of Train*. A file cut short, arrays of
 the wrong shape, NaN or out-of-range pixels or labels stop the reading job with one line.
 """
 
@@ -32,10 +33,7 @@ class Prepared:
 
 
 def _check_pair(path, x: np.ndarray, y: np.ndarray, what: str) -> None:
-    try:
-        check_images(x, f"{path}: {what} images")
-    except DataError as exc:
-        raise DataError(str(exc)) from None
+    check_images(x, f"{path}: {what} images")
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
         raise DataError(f"{path}: {what} labels: expected {len(x)} integers, found {y.dtype} array of shape {y.shape}")
     if len(y) and y.min() < 0:
@@ -67,3 +65,18 @@ def load_adversarial(path, data: Prepared) -> dict[str, np.ndarray]:
     if len(adv["x_adv_test"]) != len(data["x_test"]):
         raise DataError(f"{path}: {len(adv['x_adv_test'])} Adv.Test inputs for {len(data['x_test'])} test inputs")
     return adv
+
+
+def train_star(data: Prepared, adv: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Train* = Train followed by Adv.Train: ``(x, y)``."""
+    return (np.concatenate([data["x_train"], adv["x_adv_train"]]),
+            np.concatenate([data["y_train"], adv["y_adv_train"]]))
+
+
+def load_order(path, data: Prepared, adv: dict[str, np.ndarray]) -> np.ndarray:
+    """Load a metric's order (rule order) and check it is a permutation of Train*'s indices."""
+    order = load_npz(path, ["order"])["order"]
+    n = len(data["x_train"]) + len(adv["x_adv_train"])
+    if len(order) != n or not np.array_equal(np.sort(order), np.arange(n)):
+        raise DataError(f"{path}: order of {len(order)} inputs is not a permutation of the {n} inputs of Train*")
+    return order

@@ -20,4 +20,13 @@ def build_model(arch: str, in_shape, n_classes: int, seed: int | None = None) ->
     return model
 
 
-__all__ = ["ARCHITECTURES", "SequentialCNN", "build_model", "init_weights", "set_generator"]
+def load_model(path, arch: str, in_shape, n_classes: int) -> SequentialCNN:
+    """Build ``arch`` and load its weights from ``path`` (``weights_only``; a mismatch is a DataError)."""
+    from ..io import load_state_dict
+
+    model = build_model(arch, in_shape, n_classes)
+    load_state_dict(path, model)
+    return model
+
+
+__all__ = ["ARCHITECTURES", "SequentialCNN", "build_model", "init_weights", "load_model", "set_generator"]

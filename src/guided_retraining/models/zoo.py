@@ -10,59 +10,47 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
 from torch import nn
 
 from .layers import Conv, Dense, SeededDropout
-from ..architectures import C, D, F, L, P, SPECS
+from ..architectures import C, D, F, L, P, SPECS, last_hidden, layer_names
 
 
 class SequentialCNN(nn.Sequential):
     """``nn.Sequential`` with named layers and the name of its last hidden dense layer."""
 
-    def __init__(self, arch: str, layers: "OrderedDict[str, nn.Module]", last_hidden: str):
+    def __init__(self, arch: str, layers: "OrderedDict[str, nn.Module]"):
         super().__init__(layers)
         self.arch = arch
-        self.last_hidden = last_hidden
-
-    def layer_names(self) -> list[str]:
-        return [name for name, _ in self.named_children()]
+        self.last_hidden = last_hidden(arch)
 
 
 def build(arch: str, in_shape: tuple[int, int, int], n_classes: int) -> SequentialCNN:
-    """Build architecture ``arch`` for inputs of shape (C, H, W) and ``n_classes`` outputs."""
+    """Build architecture ``arch`` for inputs of shape (C, H, W) and ``n_classes`` outputs.
+
+    Layer names come from :func:`guided_retraining.architectures.layer_names`, the names
+    the config check accepts.
+    """
     channels, height, width = in_shape
     layers: OrderedDict[str, nn.Module] = OrderedDict()
-    counts: dict[str, int] = {}
     features = None
-    last_hidden = None
-
-    def name(kind: str) -> str:
-        counts[kind] = counts.get(kind, 0) + 1
-        return f"{kind}{counts[kind]}"
-
-    for spec in SPECS[arch]:
+    for name, spec in zip(layer_names(arch), SPECS[arch]):  # zip stops before "logits"
         kind = spec[0]
         if kind == C:
-            layers[name("conv")] = Conv(channels, spec[1])
+            layers[name] = Conv(channels, spec[1])
             channels = spec[1]
         elif kind == P:
-            layers[name("pool")] = nn.MaxPool2d(2)
+            layers[name] = nn.MaxPool2d(2)
             height, width = height // 2, width // 2
         elif kind == D:
-            layers[name("dropout")] = SeededDropout(spec[1])
+            layers[name] = SeededDropout(spec[1])
         elif kind == F:
-            layers["flatten"] = nn.Flatten()
+            layers[name] = nn.Flatten()
             features = channels * height * width
         elif kind == L:
-            last_hidden = name("dense")
-            layers[last_hidden] = Dense(features, spec[1])
+            layers[name] = Dense(features, spec[1])
             features = spec[1]
-    if features is None or last_hidden is None:
+    if features is None or not any(spec[0] == L for spec in SPECS[arch]):
         raise ValueError(f"architecture {arch!r} needs a flatten and a dense layer")
     layers["logits"] = Dense(features, n_classes, relu=False)
-    return SequentialCNN(arch, layers, last_hidden)
-
-
-def softmax(logits: torch.Tensor) -> torch.Tensor:
-    return torch.softmax(logits, dim=1)
+    return SequentialCNN(arch, layers)
