@@ -7,13 +7,10 @@ Needs root and .ci/install-slurm.sh; skipped otherwise.
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import slurm_cluster  # noqa: E402
+import slurm_cluster
 
 pytestmark = pytest.mark.slurm
 

@@ -10,16 +10,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import slurm_cluster  # noqa: E402
-from conftest import CONFIGS, REPO  # noqa: E402
+import slurm_cluster
+from conftest import CONFIGS, REPO
 
-from guided_retraining.tables import read_csv  # noqa: E402
+from guided_retraining.tables import read_csv
 
 pytestmark = pytest.mark.slurm
 _OK, _WHY = slurm_cluster.slurm_available()

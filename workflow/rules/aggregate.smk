@@ -17,6 +17,13 @@ REPORT_FIGURES = {
 }
 
 
+def aggregate_outputs():
+    """Tables (CSV, Markdown) over the grid; figures (PNG, PDF) per dataset and attack."""
+    tables = [f"{R}/tables/{name}.{ext}" for name in REPORT_TABLES for ext in ("csv", "md")]
+    figures = [f"{R}/figures/{name}_{d}_{a}.{ext}" for d, a in grid() for name in REPORT_FIGURES for ext in ("png", "pdf")]
+    return tables + figures
+
+
 def report_entries():
     """Path -> report() arguments of every output shown in the report: the CSV tables and PNG figures."""
     entries = {

@@ -79,19 +79,6 @@ def grid():
     return [(d, a) for d in config["datasets"] for a in config["attacks"]]
 
 
-def aggregate_outputs():
-    """Tables (CSV, Markdown) over the grid; figures (PNG, PDF) per dataset and attack."""
-    names = ("table3", "table4", "table5", "cross_attack", "adversarial_share")
-    tables = [f"{R}/tables/{name}.{ext}" for name in names for ext in ("csv", "md")]
-    figures = [
-        f"{R}/figures/{name}_{d}_{a}.{ext}"
-        for d, a in grid()
-        for name in ("figure3", "scores", "adversarial_share")
-        for ext in ("png", "pdf")
-    ]
-    return tables + figures
-
-
 def config_source():
     """Names the config a table came from: the config file names and a digest of the effective config."""
     import hashlib, json

@@ -180,7 +180,7 @@ class IterativeAttack(Attack):
 
     def _set_steps(self, eps: float, alpha: float | None, steps: int, **more) -> None:
         alpha = default_alpha(eps, alpha)
-        check_positive(self.name, eps=eps, alpha=alpha, steps=steps)
+        check_positive(eps=eps, alpha=alpha, steps=steps)
         self.eps, self.alpha, self.steps = float(eps), alpha, int(steps)
         super().__init__(eps=self.eps, alpha=self.alpha, steps=self.steps, **more)
 
@@ -190,7 +190,7 @@ def default_alpha(eps: float, alpha: float | None, rel_stepsize: float = 0.2) ->
     return float(rel_stepsize * eps if alpha is None else alpha)
 
 
-def check_positive(name: str, **values) -> None:
+def check_positive(**values) -> None:
     for key, value in values.items():
         if value is None or not value > 0:
             raise ValueError(f"{key} must be > 0, got {value!r}")

@@ -25,7 +25,7 @@ class CW(Attack):
     name = "cw"
 
     def __init__(self, c: float = 1.0, kappa: float = 0.0, steps: int = 50, lr: float = 0.01):
-        check_positive(self.name, c=c, steps=steps, lr=lr)
+        check_positive(c=c, steps=steps, lr=lr)
         if kappa < 0:
             raise ValueError(f"kappa must be >= 0, got {kappa!r}")
         super().__init__(c=float(c), kappa=float(kappa), steps=int(steps), lr=float(lr))

@@ -29,7 +29,7 @@ class DeepFool(Attack):
     name = "deepfool"
 
     def __init__(self, steps: int = 50, overshoot: float = 0.02, batched: bool = True):
-        check_positive(self.name, steps=steps)
+        check_positive(steps=steps)
         if overshoot < 0:
             raise ValueError(f"overshoot must be >= 0, got {overshoot!r}")
         super().__init__(steps=int(steps), overshoot=float(overshoot), batched=bool(batched))

@@ -29,7 +29,7 @@ class Mix(Attack):
     name = "mix"
 
     def __init__(self, eps: float = 0.05, steps: int = 10, seed: int = 0):
-        check_positive(self.name, eps=eps, steps=steps)
+        check_positive(eps=eps, steps=steps)
         super().__init__(eps=float(eps), steps=int(steps), seed=int(seed))
         self.eps, self.steps, self.seed = float(eps), int(steps), int(seed)
 

@@ -296,7 +296,8 @@ def nearest_other_class(refs: np.ndarray, pred: np.ndarray, *, memory_mb: float 
     idx_out = np.full(m, -1, dtype=np.int64)
     dist_out = np.full(m, np.inf)
     bound = (d + 3) * _EPS32 * (xn + float(xn.max()))
-    n_other = {c: m - int(members[c].numel()) for c in classes}
+    _, inv, counts = np.unique(pred, return_inverse=True, return_counts=True)
+    n_other = m - counts[inv]  # per row: reference traces of other classes
     rows = chunk_rows(memory_mb, k * d * 8 * 3, m)
     uncertain = []
     for start, stop in chunks(m, rows):
@@ -311,8 +312,7 @@ def nearest_other_class(refs: np.ndarray, pred: np.ndarray, *, memory_mb: float 
         dist_out[start:stop] = np.sqrt(best_np)
         last = best_v[start:stop, -1].to(torch.float64).cpu().numpy()
         lower = last - bound[start:stop]
-        n_cand = np.array([n_other[int(c)] for c in pred[start:stop]])
-        bad = np.nonzero((lower < best_np) & (best_np > 0) & (n_cand > k))[0]
+        bad = np.nonzero((lower < best_np) & (best_np > 0) & (n_other[start:stop] > k))[0]
         uncertain.extend((start + bad).tolist())
     if uncertain:
         unc = np.asarray(uncertain, dtype=np.int64)

@@ -112,8 +112,8 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
 
     # which KDE scores each target: its class, or all traces ("all")
     counts = {c: idx.size for c, idx in members.items()}
-    n_c = np.array([counts.get(int(c), 0) for c in np.unique(tg_pred)]) if n_t else np.zeros(0, int)
-    n_c = n_c[np.searchsorted(np.unique(tg_pred), tg_pred)] if n_t else n_c
+    uniq, inv = np.unique(tg_pred, return_inverse=True)
+    n_c = np.array([counts.get(int(c), 0) for c in uniq], dtype=np.int64)[inv]
     if excl is not None:
         n_c = n_c - ((excl >= 0) & (tr_pred[np.maximum(excl, 0)] == tg_pred))
     pooled = n_c < 1
@@ -140,11 +140,10 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         cols = keep[g]
         kde = _fit(train, ref_idx, cols, train, fallback, str(g))
         kdes[str(g)] = kde
-        # position of each target's own trace inside this group, or -1
-        ex = None
+        pos = np.full(train.shape[0], -1, dtype=np.int64)  # position of each reference trace in this group, or -1
+        pos[ref_idx] = np.arange(ref_idx.size)
+        ex = None  # position of each target's own trace inside this group, or -1
         if excl is not None:
-            pos = np.full(train.shape[0], -1, dtype=np.int64)
-            pos[ref_idx] = np.arange(ref_idx.size)
             e = excl[sel]
             ex = np.where(e >= 0, pos[np.maximum(e, 0)], -1)
             if ref_idx.size == 1:
@@ -154,13 +153,11 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         # sums, half the products
         member = np.full(sel.size, -1, dtype=np.int64)
         if g != "all":
-            pos_g = np.full(train.shape[0], -1, dtype=np.int64)
-            pos_g[ref_idx] = np.arange(ref_idx.size)
             hit = matched[sel]
             if ex is not None:
                 own = ex >= 0
                 hit = np.where(own, np.where(same_as_own[sel], excl[sel], -1), hit)
-            member = np.where(hit >= 0, pos_g[np.maximum(hit, 0)], -1)
+            member = np.where(hit >= 0, pos[np.maximum(hit, 0)], -1)
         done = np.zeros(sel.size, dtype=bool)
         if np.unique(member[member >= 0]).size > SYMMETRIC_FRACTION * ref_idx.size:
             off_diag = _member_kernel_sums(kde, memory_mb, dev)
