@@ -14,7 +14,7 @@ def main(job, log):
     records = [load_json(f) for f in job.input.retrain]
     attacks = [load_json(f) for f in job.input.attacks]
     scores = [load_json(f) for f in job.input.scores]
-    original = {(a["dataset"], a["attack"]): a["original_acc_test_star"] for a in attacks}
+    original = {(a["dataset"], a["attack"], a["rep"]): a["original_acc_test_star"] for a in attacks}
     points = tables.points_frame(records)
     out = Path(p.results)
 
@@ -38,7 +38,7 @@ def main(job, log):
     shares = []
     for dataset, attack in p.grid:
         sub = points[(points["dataset"] == dataset) & (points["attack"] == attack)]
-        plots.figure3(sub, original[(dataset, attack)], f"Figure 3: {dataset}, {attack} (accuracy on Test*)",
+        plots.figure3(sub, original[(dataset, attack, 1)], f"Figure 3: {dataset}, {attack} (accuracy on Test*)",
                       figure_paths("figure3", dataset, attack))
         arrays = {m: load_npz(score_files[dataset, attack, m], ["scores", "n_train"]) for m in p.metrics}
         orders = {m: load_npz(order_files[dataset, attack, m], ["order", "n_train"]) for m in p.metrics}

@@ -40,7 +40,7 @@ def main(job, log):
     acc_adv = accuracy(model, adv_test.x_adv, data["y_test"], p.batch_size_eval, p.device)
     n_test = len(data["x_test"])
     summary = {
-        "dataset": w.dataset, "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
         "adv_train": adv_train.summary(), "adv_test": adv_test.summary(), "adv_train_kept": int(len(idx)),
         "original_acc_test": acc_test, "original_acc_adv_test": acc_adv,
         "original_acc_test_star": (acc_test * n_test + acc_adv * n_test) / (2 * n_test),

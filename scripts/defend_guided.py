@@ -22,7 +22,7 @@ def main(job, log):
                                     p.step, p.train, p.seed, w.dataset, p.attack, p.device, log)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
-        "dataset": w.dataset, "defence": "guided", "attack": p.attack, "metric": best["metric"],
+        "dataset": w.dataset, "rep": int(w.rep), "defence": "guided", "attack": p.attack, "metric": best["metric"],
         "point": best["point"], "inputs_used": int(len(used)), "acc_test_star": best["acc_test_star"],
         "seeds": seeds, "seed": p.seed, "versions": provenance(),
     })

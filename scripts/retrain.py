@@ -28,7 +28,7 @@ def main(job, log):
         other = load_adversarial(path, data)
         cross[attack] = acc(other["x_adv_test"], other["y_adv_test"])
     result = {
-        "dataset": w.dataset, "attack": w.attack, "configuration": w.configuration, "metric": w.metric,
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "configuration": w.configuration, "metric": w.metric,
         "point": w.point, "k": None if w.point == "atc3" else int(w.point[1:]), "data_points": p.data_points,
         "inputs_used": int(len(used)), "inputs_total": int(total), "adversarial_used": int((used >= n_train).sum()),
         "acc_test_star": (acc_test * n_test + acc_adv * n_adv) / (n_test + n_adv),

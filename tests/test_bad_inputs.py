@@ -142,10 +142,10 @@ def test_pickles_are_refused_and_do_not_run(tmp_path):
 def test_corrupt_intermediate_stops_its_job_and_leaves_no_output(tiny_run, tmp_path):
     work = tmp_path / "copy"
     shutil.copytree(tiny_run, work, ignore=shutil.ignore_patterns(".snakemake"))
-    order = work / "results/digits/fgsm/orders/dsa.npz"
+    order = work / "results/digits/r1/fgsm/orders/dsa.npz"
     scores = np.load(order)
     save_npz(order, order=scores["order"][:-5], n_train=scores["n_train"])  # a score/order of the wrong length
-    target = work / "results/digits/fgsm/retrain/C2/dsa/p2.json"
+    target = work / "results/digits/r1/fgsm/retrain/C2/dsa/p2.json"
     target.unlink()
     proc = subprocess.run([sys.executable, str(REPO / "scripts/retrain.py"), str(target.relative_to(work)),
                            "--configfile", "tiny.yaml"], cwd=work, capture_output=True, text=True)

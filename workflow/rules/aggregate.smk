@@ -53,11 +53,11 @@ rule aggregate:
     """Tables 3, 4, 5 and the adversarial share (CSV and Markdown); Figure 3, the score distributions
     and the adversarial share per dataset and attack (PNG and PDF)."""
     input:
-        retrain=[f for d, a in grid() for f in retrain_outputs(d, a)],
-        attacks=[f"{R}/{d}/{a}/attack.json" for d, a in grid()],
-        scores=[f"{R}/{d}/{a}/scores/{m}.json" for d, a in grid() for m in config["metrics"]],
-        score_arrays=[f"{R}/{d}/{a}/scores/{m}.npz" for d, a in grid() for m in config["metrics"]],
-        orders=[f"{R}/{d}/{a}/orders/{m}.npz" for d, a in grid() for m in config["metrics"]],
+        retrain=[f for d, a in grid() for rep in REPS for f in retrain_outputs(d, a, rep)],
+        attacks=[f"{R}/{d}/r{rep}/{a}/attack.json" for d, a in grid() for rep in REPS],
+        scores=[f"{R}/{d}/r{rep}/{a}/scores/{m}.json" for d, a in grid() for rep in REPS for m in config["metrics"]],
+        score_arrays=[f"{R}/{d}/r1/{a}/scores/{m}.npz" for d, a in grid() for m in config["metrics"]],
+        orders=[f"{R}/{d}/r1/{a}/orders/{m}.npz" for d, a in grid() for m in config["metrics"]],
     output:
         in_report(aggregate_outputs()),
     params:

@@ -9,6 +9,7 @@ from guided_retraining.architectures import last_hidden
 from guided_retraining.config import check_or_exit
 from guided_retraining.resources import estimate
 from guided_retraining.runner import run_script
+from guided_retraining.seeding import repetition_seed
 
 # Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included
 # (except in dry runs, which only plan): a bad config stops here with one line, before any job.
@@ -24,6 +25,8 @@ R = config["results"]
 CONFIGURATIONS = config["configurations"]
 N_POINTS = config["retrain"]["data_points"]
 POINTS = [f"p{k:0{len(str(N_POINTS))}d}" for k in range(1, N_POINTS + 1)]
+# Repetitions 1..N of everything from the original model on: the `rep` wildcard, results/{dataset}/r{rep}/...
+REPS = list(range(1, config["repetitions"] + 1))
 
 
 wildcard_constraints:
@@ -33,11 +36,24 @@ wildcard_constraints:
     layer=r"[A-Za-z0-9_]+",
     configuration=r"C[123]",
     point=r"p\d+|atc3",
+    rep=r"\d+",
 
 
 def run(rule, input, output, params, wildcards, threads, log):
     """Call scripts/<rule>.py's main() in this process (see guided_retraining.runner)."""
     run_script(workflow.basedir, rule, input, output, params, wildcards, threads, log)
+
+
+def rep_seed(w):
+    """The seed of repetition ``w.rep`` (repetition 1 uses the config's seed itself; guided_retraining.seeding)."""
+    return repetition_seed(config["seed"], int(w.rep))
+
+
+def data_file(w):
+    """The prepared split a repetition uses: one for all, or its own with split.per_repetition."""
+    if dataset_config(w)["split"].get("per_repetition", False):
+        return f"{R}/{w.dataset}/r{w.rep}/data.npz"
+    return f"{R}/{w.dataset}/data.npz"
 
 
 def dataset_config(w):
@@ -66,9 +82,9 @@ def retrain_points(configuration):
     return POINTS + extra
 
 
-def retrain_outputs(dataset, attack):
+def retrain_outputs(dataset, attack, rep):
     return [
-        f"{R}/{dataset}/{attack}/retrain/{c}/{m}/{p}.json"
+        f"{R}/{dataset}/r{rep}/{attack}/retrain/{c}/{m}/{p}.json"
         for c in CONFIGURATIONS
         for m in config["metrics"]
         for p in retrain_points(c)
