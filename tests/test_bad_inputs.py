@@ -99,7 +99,9 @@ def test_nan_and_out_of_range_pixels(tmp_path, data):
 def test_adversarial_file_of_another_dataset(tmp_path, data):
     save_npz(tmp_path / "data.npz", **data)
     save_npz(tmp_path / "adv.npz", x_adv_train=np.zeros((3, 1, 28, 28), np.float32), y_adv_train=np.zeros(3, int),
-             idx_adv_train=np.arange(3), x_adv_test=np.zeros((6, 1, 28, 28), np.float32), y_adv_test=np.zeros(6, int))
+             idx_adv_train=np.arange(3), x_adv_val=np.zeros((len(data["y_val"]), 1, 28, 28), np.float32),
+             y_adv_val=np.zeros(len(data["y_val"]), int), x_adv_test=np.zeros((6, 1, 28, 28), np.float32),
+             y_adv_test=np.zeros(6, int))
     with pytest.raises(DataError, match="adversarial images of shape"):
         load_adversarial(tmp_path / "adv.npz", load_prepared(tmp_path / "data.npz"))
 

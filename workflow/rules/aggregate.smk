@@ -62,6 +62,7 @@ rule aggregate:
         in_report(aggregate_outputs()),
     params:
         include_original=config["aggregate"]["include_original_in_best"],
+        select_on=config["aggregate"]["select_on"],
         source=config_source(),
         grid=grid(),
         metrics=list(config["metrics"]),

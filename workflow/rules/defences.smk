@@ -43,7 +43,8 @@ rule defend:
 
 
 rule defend_guided:
-    """The guided-retraining defence: C2 with the metric and data point that scored best on Test*."""
+    """The guided-retraining defence: C2 with the metric and data point that scored best on Val* (or Test*,
+    aggregate.select_on)."""
     input:
         data=data_file,
         adversarial=lambda w: f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/adversarial.npz",
@@ -61,6 +62,7 @@ rule defend_guided:
         summary=f"{R}/{{dataset}}/r{{rep}}/defences/guided/train.json",
     params:
         attack=lambda w: config["defences"]["guided_attack"],
+        select_on=config["aggregate"]["select_on"],
         metrics=list(config["metrics"]),
         arch=lambda w: dataset_config(w)["arch"],
         train=retrain_settings,
