@@ -1,11 +1,11 @@
-"""Rule aggregate: Tables 3, 4, 5, the adversarial share table, Figure 3, the score
-distributions and the adversarial share figures from the per-job results."""
+"""Rule aggregate: Tables 3, 4, 5, the statistics over repetitions, the adversarial share table, Figure 3,
+the A12 heat maps, the score distributions and the adversarial share figures from the per-job results."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from guided_retraining import plots, tables
+from guided_retraining import plots, statistics, tables
 from guided_retraining.io import load_json, load_npz
 
 
@@ -34,6 +34,16 @@ def main(job, log):
           "Accuracy on the Adv.Test of every attack (model x attack)")
     write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set")
 
+    best = tables.best_points(points, p.select_on)
+    reps = statistics.per_repetition(points, best)
+    pairs = statistics.pairs(reps)
+    stats = statistics.statistics_table(statistics.summary(reps, p.seed), pairs)
+    write("statistics", stats, f"Statistics over repetitions: Test* accuracy at the best point ({chosen}),"
+          " inputs used there, normalised AUC; paired Wilcoxon (Holm) and A12 against random",
+          statistics.statistics_markdown(stats))
+    write("statistics_pairs", pairs, f"Every metric against every other: paired Wilcoxon p (Holm-corrected within"
+          f" dataset, attack and configuration) and A12 of Test* accuracy at the best point ({chosen})")
+
     # input lists run over grid() x metrics in this order (workflow/rules/aggregate.smk)
     keys = [(d, a, m) for d, a in p.grid for m in p.metrics]
     score_files = dict(zip(keys, job.input.score_arrays))
@@ -41,8 +51,13 @@ def main(job, log):
     shares = []
     for dataset, attack in p.grid:
         sub = points[(points["dataset"] == dataset) & (points["attack"] == attack)]
-        plots.figure3(sub, original[(dataset, attack, 1)]["acc_test_star"], f"Figure 3: {dataset}, {attack} (accuracy on Test*)",
-                      figure_paths("figure3", dataset, attack))
+        plots.figure3(sub, original[(dataset, attack, 1)]["acc_test_star"],
+                      f"Figure 3: {dataset}, {attack} (accuracy on Test*; stars: best points {chosen})",
+                      figure_paths("figure3", dataset, attack),
+                      best[(best["dataset"] == dataset) & (best["attack"] == attack)])
+        plots.a12_heatmap(pairs[(pairs["dataset"] == dataset) & (pairs["attack"] == attack)],
+                          f"A12 of Test* accuracy at the best point ({chosen}): {dataset}, {attack}",
+                          figure_paths("a12", dataset, attack))
         arrays = {m: load_npz(score_files[dataset, attack, m], ["scores", "n_train"]) for m in p.metrics}
         orders = {m: load_npz(order_files[dataset, attack, m], ["order", "n_train"]) for m in p.metrics}
         n_train = _same_n_train(arrays, orders, dataset, attack)

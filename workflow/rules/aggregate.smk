@@ -9,11 +9,14 @@ REPORT_TABLES = {
     "table5": ("table5", "Table 5: metric wall time"),
     "adversarial_share": ("adversarial_share_table", "Adversarial share of each data point's inputs"),
     "cross_attack": ("cross_attack", "Accuracy on the Adv.Test of every attack (model x attack)"),
+    "statistics": ("statistics", "Statistics over repetitions: mean, CI, Wilcoxon and A12 against random"),
+    "statistics_pairs": ("statistics_pairs", "Every metric against every other: Wilcoxon (Holm) and A12"),
 }
 REPORT_FIGURES = {
     "figure3": ("figure3", "Figure 3: accuracy on Test* against inputs used"),
     "scores": ("scores", "Score distributions: clean against adversarial inputs"),
     "adversarial_share": ("adversarial_share_figure", "Adversarial share of each data point's inputs"),
+    "a12": ("a12", "A12 of every metric against every other (significant cells marked)"),
 }
 
 
@@ -50,8 +53,8 @@ def in_report(paths):
 
 
 rule aggregate:
-    """Tables 3, 4, 5 and the adversarial share (CSV and Markdown); Figure 3, the score distributions
-    and the adversarial share per dataset and attack (PNG and PDF)."""
+    """Tables 3, 4, 5, the statistics over repetitions and the adversarial share (CSV and Markdown); Figure 3,
+    the A12 heat map, the score distributions and the adversarial share per dataset and attack (PNG and PDF)."""
     input:
         retrain=[f for d, a in grid() for rep in REPS for f in retrain_outputs(d, a, rep)],
         attacks=[f"{R}/{d}/r{rep}/{a}/attack.json" for d, a in grid() for rep in REPS],
@@ -63,6 +66,7 @@ rule aggregate:
     params:
         include_original=config["aggregate"]["include_original_in_best"],
         select_on=config["aggregate"]["select_on"],
+        seed=config["seed"],
         source=config_source(),
         grid=grid(),
         metrics=list(config["metrics"]),
