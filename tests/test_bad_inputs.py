@@ -43,6 +43,9 @@ BAD_CONFIGS = [
     (lambda c: c["metrics"]["nc"].update(treshold=0.5), ["metrics.nc", "treshold", "threshold"]),
     (lambda c: c["datasets"].update(mnist={**c["datasets"]["digits"], "loader": "mnist", "root": "/nonexistent",
                                            "arch": "mnist_cnn"}), ["mnist", "/nonexistent", "datasets.mnist.root"]),
+    (lambda c: c.update(repetitions=0), ["repetitions", "0", ">= 1"]),
+    (lambda c: c.update(aggregate={"select_on": "train"}), ["aggregate.select_on", "'train'", "validation"]),
+    (lambda c: c["datasets"]["digits"]["split"].update(per_repetition="yes"), ["split.per_repetition", "'yes'"]),
 ]
 
 

@@ -46,7 +46,7 @@ def a12_magnitude(a: float) -> str:
     else large (A12 of 0.56, 0.64 and 0.71 and their mirror images)."""
     if np.isnan(a):
         return ""
-    d = abs(a - 0.5)
+    d = round(abs(a - 0.5), 12)  # 0.71 - 0.5 is 0.20999999999999996 in floating point
     return "negligible" if d < 0.06 else "small" if d < 0.14 else "medium" if d < 0.21 else "large"
 
 
