@@ -58,7 +58,7 @@ def _points(n_reps, gap):
                 acc = 0.7 + 0.01 * rep + 0.05 * k + bonus
                 rows.append({"dataset": "d", "attack": "a", "rep": rep, "configuration": "C2", "metric": metric,
                              "point": f"p{k}", "inputs_used": used, "inputs_total": 100, "acc_test_star": acc,
-                             "acc_test": acc, "acc_adv_test": acc, "acc_val_star": acc})
+                             "acc_test": acc, "acc_adv_test": acc, "acc_val_star": acc, "adversarial_used": 0})
     return tables.points_frame(rows)
 
 

@@ -8,7 +8,7 @@ from guided_retraining import tables
 def record(configuration, metric, point, used, total, acc, val=None):
     return {"dataset": "d", "attack": "a", "configuration": configuration, "metric": metric, "point": point,
             "inputs_used": used, "inputs_total": total, "acc_test_star": acc, "acc_test": acc, "acc_adv_test": acc,
-            "acc_val_star": acc if val is None else val}
+            "acc_val_star": acc if val is None else val, "adversarial_used": 0}
 
 
 def original(test_star, val_star=None):

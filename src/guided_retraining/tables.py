@@ -26,7 +26,8 @@ KEYS = ["dataset", "attack", "rep", "configuration", "metric"]
 def points_frame(records: list[dict]) -> pd.DataFrame:
     """One row per retrained model: the keys (``rep``: the repetition, 1 when a result has none),
     point, inputs used/available and accuracies."""
-    cols = KEYS + ["point", "inputs_used", "inputs_total", "acc_test_star", "acc_test", "acc_adv_test", "acc_val_star"]
+    cols = KEYS + ["point", "inputs_used", "inputs_total", "adversarial_used", "acc_test_star", "acc_test",
+                   "acc_adv_test", "acc_val_star"]
     frame = pd.DataFrame([{c: r.get(c, 1) if c == "rep" else r[c] for c in cols} for r in records], columns=cols)
     return frame.sort_values(KEYS + ["inputs_used"], kind="stable").reset_index(drop=True)
 
