@@ -31,7 +31,7 @@ def main(job, log):
           tables.table3_markdown(t3))
     write("table4", tables.table4(points), "Table 4: C2 at C3's input count against C3")
     write("cross_attack", tables.cross_attack(records, attacks, t3),
-          "Accuracy on the Adv.Test of every attack (model x attack)")
+          f"Accuracy on the Adv.Test of every attack (model x attack; retrained models at the best point, {chosen})")
     write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set")
 
     best = tables.best_points(points, p.select_on)

@@ -16,7 +16,7 @@ def test_defence_table_shape_and_guided_model(tmp_path):
     shutil.copy(CONFIGS / "defences.yaml", tmp_path / "defences.yaml")
     snakemake(tmp_path, "--cores", "2", configfile=tmp_path / "defences.yaml")
     table = read_csv(tmp_path / "results/tables/defences.csv")
-    assert list(table.columns) == ["dataset", "defence", "none", "fgsm", "deepfool", "pgd"]
+    assert list(table.columns) == ["dataset", "defence", "repetitions", "none", "fgsm", "deepfool", "pgd"]
     assert list(table.defence) == ["none", "adversarial_training", "feature_squeezing", "guided"]
     assert ((table[["none", "fgsm", "deepfool", "pgd"]] >= 0) & (table[["none", "fgsm", "deepfool", "pgd"]] <= 1)).all().all()
     rows = table.set_index("defence")
@@ -25,6 +25,6 @@ def test_defence_table_shape_and_guided_model(tmp_path):
     assert (tmp_path / "results/figures/defences_digits.png").stat().st_size > 1000
     guided = json.loads((tmp_path / "results/digits/r1/defences/guided/train.json").read_text())
     best = json.loads((tmp_path / f"results/digits/r1/fgsm/retrain/C2/{guided['metric']}/{guided['point']}.json").read_text())
-    assert guided["inputs_used"] == best["inputs_used"]
+    assert guided["inputs_used"] == best["inputs_used"] and guided["selected_on"] == "validation"
     clean = json.loads((tmp_path / "results/digits/r1/defences/guided/eval_none.json").read_text())["accuracy"]
     assert clean == pytest.approx(best["acc_test"])  # the saved model is the one Table 3 measured

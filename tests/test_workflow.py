@@ -26,8 +26,9 @@ def test_every_output_exists(tiny_run):
 
 def test_table3_rows_and_columns(tiny_run):
     t3 = read_csv(tiny_run / "results/tables/table3.csv")
-    assert list(t3.columns) == ["dataset", "attack", "configuration", "metric", "original", "best_acc",
-                                "inputs_used", "inputs_total", "utilisation"]
+    assert list(t3.columns) == ["dataset", "attack", "rep", "configuration", "metric", "original", "best_acc",
+                                "inputs_used", "inputs_total", "utilisation", "selected_on"]
+    assert (t3.rep == 1).all() and (t3.selected_on == "validation").all()
     assert len(t3) == 3 * 6
     assert sorted(t3.metric.unique()) == METRICS
     assert sorted(t3.configuration.unique()) == ["C1", "C2", "C3"]
@@ -50,7 +51,7 @@ def test_c2_retraining_raises_test_star_accuracy(tiny_run):
 
 def test_table4_compares_c2_at_c3_total(tiny_run):
     t4 = read_csv(tiny_run / "results/tables/table4.csv")
-    assert list(t4.columns) == ["dataset", "attack", "metric", "inputs", "acc_C2", "acc_C3", "difference"]
+    assert list(t4.columns) == ["dataset", "attack", "rep", "metric", "inputs", "acc_C2", "acc_C3", "difference"]
     assert sorted(t4.metric) == METRICS
     assert (t4.inputs == 120).all()
     assert np.allclose(t4.difference, t4.acc_C2 - t4.acc_C3)
@@ -58,7 +59,8 @@ def test_table4_compares_c2_at_c3_total(tiny_run):
 
 def test_table5_times_every_metric(tiny_run):
     t5 = read_csv(tiny_run / "results/tables/table5.csv")
-    assert list(t5.columns) == ["dataset", "attack", "metric", "scored_inputs", "seconds", "hh:mm:ss", "cpu_seconds"]
+    assert list(t5.columns) == ["dataset", "attack", "rep", "metric", "scored_inputs", "seconds", "hh:mm:ss",
+                                "cpu_seconds"]
     assert sorted(t5.metric) == METRICS
     data = json.loads((tiny_run / "results/digits/data.json").read_text())
     assert (t5.scored_inputs == data["counts"]["train"] + 120).all()
