@@ -71,7 +71,8 @@ def test_results_record_parameters_and_seed(tiny_run):
     assert result["inputs_used"] == result["inputs_total"]
     assert result["versions"]["torch"]
     attack = json.loads((tiny_run / "results/digits/fgsm/attack.json").read_text())
-    assert attack["settings"] == {"kind": "fgsm", "eps": 0.1, "keep_successful": False}
+    assert attack["settings"] == {"kind": "fgsm", "eps": 0.1, "keep_successful": False, "softmax_as_logits": False,
+                                  "adv_test": None}
     assert 0 < attack["adv_test"]["success_rate"] <= 1
     assert attack["adv_test"]["linf_max"] <= 0.1 + 1e-6
     assert attack["original_acc_adv_test"] < attack["original_acc_test"]

@@ -7,7 +7,7 @@ settings raise :class:`~guided_retraining.errors.ConfigError` naming the allowed
 from __future__ import annotations
 
 from ..errors import ConfigError
-from .base import Attack, AttackResult, filter_successful, perturbation_norms
+from .base import Attack, AttackResult, SoftmaxAsLogits, filter_successful, perturbation_norms
 from .bim import BIM
 from .cw import CW
 from .deepfool import DeepFool
@@ -42,4 +42,4 @@ def make_attack(kind: str, seed: int | None = None, **settings) -> Attack:
 
 
 __all__ = ["ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "FGSM", "L1BIM", "L2BIM",
-           "Mix", "PGD", "PGDL2", "filter_successful", "make_attack", "perturbation_norms"]
+           "Mix", "PGD", "PGDL2", "SoftmaxAsLogits", "filter_successful", "make_attack", "perturbation_norms"]
