@@ -29,7 +29,8 @@ def main(job, log):
     write("table4", tables.table4(points), "Table 4: C2 at C3's input count against C3")
     write("cross_attack", tables.cross_attack(records, attacks, t3),
           "Accuracy on the Adv.Test of every attack (model x attack)")
-    write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set")
+    write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set (seconds: the metric;"
+          " activation_seconds: the activation jobs it reads; total_seconds: both)")
 
     # input lists run over grid() x metrics in this order (workflow/rules/aggregate.smk)
     keys = [(d, a, m) for d, a in p.grid for m in p.metrics]

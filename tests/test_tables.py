@@ -48,9 +48,12 @@ def test_table4_takes_c2_at_c3_total_and_c3_at_its_last_point():
 
 def test_table5_formats_wall_time_and_keeps_cpu_time():
     t5 = tables.table5([{"dataset": "d", "attack": "a", "metric": "dsa", "n": 10, "seconds": 3725.4,
-                         "cpu_seconds": 3601.5}])
-    assert t5.iloc[0]["hh:mm:ss"] == "01:02:05"
-    assert t5.iloc[0]["cpu_seconds"] == 3601.5
+                         "cpu_seconds": 3601.5, "input_seconds": {"softmax": 2.0, "dense2": 3.0},
+                         "input_cpu_seconds": {"softmax": 1.5, "dense2": 2.5}}])
+    row = t5.iloc[0]
+    assert row["hh:mm:ss"] == "01:02:10"  # metric and activations: 3725.4 + 5.0
+    assert row["cpu_seconds"] == 3601.5 and row["activation_seconds"] == 5.0
+    assert row["activation_cpu_seconds"] == 4.0 and row["total_seconds"] == 3730.4
 
 
 def test_written_tables_name_their_source(tmp_path):
