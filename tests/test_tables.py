@@ -64,7 +64,7 @@ def test_written_tables_name_their_source(tmp_path):
     back = tables.read_csv(tmp_path / "t3.csv")
     pd.testing.assert_frame_equal(back, t3, check_dtype=False)
     md = (tmp_path / "t3.md").read_text()
-    assert "Source: `my.yaml`" in md and "0.8000 (50/100)" in md
+    assert "Source: `my.yaml`" in md and "**0.8000** (50/100)" in md
 
 
 def test_table3_markdown_marks_the_best_metric_of_each_row():
