@@ -33,6 +33,7 @@ def main(job, log):
         "inputs_used": int(len(used)), "inputs_total": int(total), "adversarial_used": int((used >= n_train).sum()),
         "acc_test_star": (acc_test * n_test + acc_adv * n_adv) / (n_test + n_adv),
         "acc_test": acc_test, "acc_adv_test": acc_adv, "acc_adv_test_by_attack": cross,
+        "acc_val": acc(data["x_val"], data["y_val"]),
         "train": p.train, "seed": p.seed, "init_seed": seeds["init"], "train_seed": seeds["train"],
         "versions": provenance(),
     }

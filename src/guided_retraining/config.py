@@ -74,6 +74,10 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         fractions = ds.get("split", {}).get("fractions", [0.7, 0.2, 0.1])
         if abs(sum(fractions) - 1.0) > 1e-6:
             raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
+        split = ds.get("split", {})
+        if split.get("mode") == "original" and ("sizes" in split or split.get("pool", ["train", "test"]) != ["train", "test"]):
+            raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
+                              " official test split)")
         layers = layer_names(ds["arch"])
         for metric, opts in config["metrics"].items():
             for layer in opts.get("layers", []):
@@ -98,6 +102,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
 
 def _check_metric_options(config: dict) -> None:
     from .metrics import METRIC_OPTIONS
+    from .metrics.dispatch import REFERENCES
 
     for metric, opts in config["metrics"].items():
         kind = opts.get("kind", metric)
@@ -110,6 +115,9 @@ def _check_metric_options(config: dict) -> None:
         if extra:
             raise ConfigError(f"metrics.{metric}: unknown option(s) {', '.join(extra)} for {kind}; allowed: "
                               f"{', '.join(sorted(allowed))}")
+        if "reference" in opts and opts["reference"] not in REFERENCES:
+            raise ConfigError(f"metrics.{metric}.reference: {opts['reference']!r} is not allowed; choose one of"
+                              f" {', '.join(REFERENCES)}")
 
 
 def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:

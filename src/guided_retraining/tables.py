@@ -114,6 +114,23 @@ def defences(results: list[dict], attacks: list[str]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=["dataset", "defence", *attacks])
 
 
+def defences_transfer(results: list[dict], attacks: list[str]) -> pd.DataFrame:
+    """Run 004's protocol: one row per dataset and defence, the accuracy (``<attack>``) and mean
+    cross-entropy loss (``<attack>_loss``) on inputs crafted against the undefended model (transfer)."""
+    acc = defences(results, attacks)
+    loss = defences([{**r, "accuracy": r["loss"]} for r in results], attacks)
+    for a in attacks:
+        acc[f"{a}_loss"] = loss[a]
+    return acc
+
+
+def select_on_validation(results: list[dict]) -> dict:
+    """The result with the best validation accuracy (Val + Adv.Val when recorded as ``acc_val_star``, else
+    clean ``acc_val``); ties go to fewer inputs. Never Test: the pick is then evaluated on Test."""
+    key = "acc_val_star" if all("acc_val_star" in r for r in results) else "acc_val"
+    return max(results, key=lambda r: (r[key], -r["inputs_used"]))
+
+
 def table5(scores: list[dict]) -> pd.DataFrame:
     """Wall time of each metric over the scored set, the cost of what it reads, and their total.
 

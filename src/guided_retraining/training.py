@@ -256,3 +256,14 @@ def check_better_than_chance(acc_val: float, y_train: np.ndarray, y_val: np.ndar
         if log is not None:
             log.warning("%s", message)
     return share
+
+
+def accuracy_and_loss(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 512,
+                      device: str = "cpu") -> tuple[float, float]:
+    """Share of ``x`` classified as ``y`` and the mean cross-entropy loss (nats) on it."""
+    if len(x) == 0:
+        return float("nan"), float("nan")
+    logits = torch.from_numpy(predict_logits(model, x, batch_size, device))
+    target = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    loss = float(nn.functional.cross_entropy(logits.double(), target))
+    return float((logits.argmax(1) == target).double().mean()), loss
