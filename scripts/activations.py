@@ -1,5 +1,5 @@
-"""Rule activations: one layer's activations (or the softmax outputs) of the original model over Train*
-and the validation split.
+"""Rule activations: one layer's activations (or, for ``softmax``, the logits and their float64 softmax
+probabilities) of the original model over Train* and the validation split.
 
 Train* = Train followed by Adv.Train; the first ``n_train`` rows are the reference set of
 the surprise-adequacy metrics (the study's setting); the ``*_val`` arrays hold the validation
@@ -32,8 +32,8 @@ def main(job, log):
     meta = {"n_train": np.int64(len(data["x_train"])), "idx_adv_train": adv["idx_adv_train"].astype(np.int64),
             "seconds": np.float64(seconds), "cpu_seconds": np.float64(cpu_seconds)}
     if w.layer == "softmax":
-        save_npz(job.output.activations, probs=acts["probs"], pred=acts["pred"], probs_val=val["probs"],
-                 pred_val=val["pred"], **meta)
+        save_npz(job.output.activations, logits=acts["logits"], probs=acts["probs"], pred=acts["pred"],
+                 probs_val=val["probs"], pred_val=val["pred"], **meta)
     else:
         save_npz(job.output.activations, acts=acts[f"layer:{w.layer}"], acts_val=val[f"layer:{w.layer}"], **meta)
     log.info("%s activations of %d inputs and %d validation inputs in %.2f s (cpu %.2f s)", w.layer, len(x),

@@ -1,4 +1,4 @@
-"""Rule attack: Adv.Train from a seeded subset of Train and Adv.Test from all of Test."""
+"""Rule attack: Adv.Train from a seeded subset of Train, Adv.Val from all of Val and Adv.Test from all of Test."""
 
 import numpy as np
 
@@ -29,7 +29,8 @@ def main(job, log):
     # the subset depends on the dataset only: every attack of the grid perturbs the same training inputs
     seed = derive_seed(p.seed, w.dataset, "adv_train_subset")
     idx = np.sort(np.random.default_rng(seed).choice(n_train, size=p.adv_train_size, replace=False))
-    # Adv.Test may come from another attack (adv_test: the study's v2 made Adv.Train with the mix, Adv.Test with FGSM)
+    # Adv.Val and Adv.Test may come from another attack (adv_test: the study's v2 made Adv.Train with the mix,
+    # Adv.Test with FGSM); Adv.Val is made as Adv.Test, so choosing on Val* mirrors evaluating on Test*
     test_settings = p.attack["adv_test"] or p.attack
     train_attack = build(p.attack, derive_seed(p.seed, w.dataset, w.attack, "attack"))
     test_attack = build(test_settings, derive_seed(p.seed, w.dataset, w.attack, "attack")) \
@@ -37,8 +38,11 @@ def main(job, log):
     target = SoftmaxAsLogits(model) if p.attack["softmax_as_logits"] else model
     x_sub, y_sub = data["x_train"][idx], data["y_train"][idx]
     adv_train = train_attack.run(target, x_sub, y_sub, p.batch_size_eval, p.device, log, f"{w.attack} on Train subset")
+    test_label = f"{w.attack} ({test_settings['kind']})"
+    adv_val = test_attack.run(target, data["x_val"], data["y_val"], p.batch_size_eval, p.device, log,
+                              f"{test_label} on Val")
     adv_test = test_attack.run(target, data["x_test"], data["y_test"], p.batch_size_eval, p.device, log,
-                               f"{w.attack} ({test_settings['kind']}) on Test")
+                               f"{test_label} on Test")
     correct_before = predict_logits(model, x_sub, p.batch_size_eval, p.device).argmax(axis=1) == y_sub
     fooled = adv_train.success & correct_before
     x_adv_train, y_adv_train, success = adv_train.x_adv, y_sub, adv_train.success
@@ -51,20 +55,24 @@ def main(job, log):
                  len(idx), p.adv_train_size)
     save_npz(job.output.adversarial,
              x_adv_train=x_adv_train, y_adv_train=y_adv_train, idx_adv_train=idx.astype(np.int64),
-             success_train=success, x_adv_test=adv_test.x_adv, y_adv_test=data["y_test"],
-             success_test=adv_test.success)
+             success_train=success, x_adv_val=adv_val.x_adv, y_adv_val=data["y_val"], success_val=adv_val.success,
+             x_adv_test=adv_test.x_adv, y_adv_test=data["y_test"], success_test=adv_test.success)
     acc_test = accuracy(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device)
     acc_adv = accuracy(model, adv_test.x_adv, data["y_test"], p.batch_size_eval, p.device)
     n_test = len(data["x_test"])
+    acc_val = accuracy(model, data["x_val"], data["y_val"], p.batch_size_eval, p.device)
+    acc_adv_val = accuracy(model, adv_val.x_adv, data["y_val"], p.batch_size_eval, p.device)
     summary = {
-        "dataset": w.dataset, "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
-        "adv_test_attack": test_settings["kind"],
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "settings": p.attack, "seed": p.seed,
+        "job_seed": seed, "adv_test_attack": test_settings["kind"],
         "adv_train": adv_train.summary(), "adv_test": adv_test.summary(), "adv_train_kept": int(len(idx)),
         # misclassified after the attack (success) against fooled: also classified correctly before it
         "adv_train_misclassified": int(adv_train.success.sum()), "adv_train_fooled": int(fooled.sum()),
         "adv_train_correct_before": int(correct_before.sum()),
         "original_acc_test": acc_test, "original_acc_adv_test": acc_adv,
         "original_acc_test_star": (acc_test * n_test + acc_adv * n_test) / (2 * n_test),
+        "adv_val": adv_val.summary(), "original_acc_val": acc_val, "original_acc_adv_val": acc_adv_val,
+        "original_acc_val_star": (acc_val + acc_adv_val) / 2,
         "versions": provenance(),
     }
     save_json(job.output.summary, summary)

@@ -30,9 +30,9 @@ def main(job, log):
     acc, loss = accuracy_and_loss(model, x, y, p.batch_size_eval, p.device)
     log.info("%s under %s (%s): accuracy %.4f, loss %.4f", w.defence, w.eval_attack, protocol, acc, loss)
     save_json(job.output.result, {
-        "dataset": w.dataset, "defence": w.defence, "attack": w.eval_attack, "protocol": protocol,
-        "settings": p.attack, "accuracy": acc, "loss": loss, "attack_summary": summary, "seed": p.seed,
-        "versions": provenance(),
+        "dataset": w.dataset, "rep": int(w.rep), "defence": w.defence, "attack": w.eval_attack,
+        "protocol": protocol, "settings": p.attack, "accuracy": acc, "loss": loss, "attack_summary": summary,
+        "seed": p.seed, "versions": provenance(),
     })
 
 

@@ -48,8 +48,8 @@ def main(job, log):
                          f" with {int(np.isnan(scores).sum())} NaN")
     save_npz(job.output.scores, scores=scores, n_train=np.int64(n_train))
     save_json(job.output.summary, {
-        "dataset": w.dataset, "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
-        "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n,
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "metric": w.metric, "kind": p.kind,
+        "options": p.options, "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n,
         "n_reference": len(reference["pred"]), "seconds": seconds, "cpu_seconds": cpu_seconds,
         # the activation jobs this metric reads (forward pass: Table 5's input cost), wall and CPU seconds
         "input_seconds": {k: v[0] for k, v in input_seconds.items()},

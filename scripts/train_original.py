@@ -24,9 +24,9 @@ def main(job, log):
                                       p.allow_chance, log)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
-        "dataset": job.wildcards.dataset, "arch": p.arch, "n_classes": n_classes, "train": p.train,
-        "seed": p.seed, "job_seed": seed, **history.as_dict(), **acc, "majority_class_acc_val": chance,
-        "versions": provenance(),
+        "dataset": job.wildcards.dataset, "rep": int(job.wildcards.rep), "arch": p.arch, "n_classes": n_classes,
+        "train": p.train, "seed": p.seed, "job_seed": seed, **history.as_dict(), **acc,
+        "majority_class_acc_val": chance, "versions": provenance(),
     })
 
 

@@ -135,7 +135,7 @@ def run_attack(root, name, settings, size=60):
         output=Files(adversarial=str(out / "adversarial.npz"), summary=str(out / "attack.json")),
         params=SimpleNamespace(attack=settings, arch="digits_cnn", adv_train_size=size, batch_size_eval=256,
                                device="cpu", seed=0),
-        wildcards=SimpleNamespace(dataset="digits", attack=name))
+        wildcards=SimpleNamespace(dataset="digits", rep="1", attack=name))
     script("attack").main(job, LOG)
     return load_npz(out / "adversarial.npz"), load_json(out / "attack.json")
 
@@ -176,7 +176,7 @@ def score_job(root, options, kind):
         input=Files(softmax=str(root / "softmax.npz"), layer_dense1=str(root / "dense1.npz")),
         output=Files(scores=str(out) + ".npz", summary=str(out) + ".json"),
         params=SimpleNamespace(kind=kind, options=options, layers=["dense1"], arch="digits_cnn", device="cpu", seed=0),
-        wildcards=SimpleNamespace(dataset="d", attack="a", metric=kind))
+        wildcards=SimpleNamespace(dataset="d", rep="1", attack="a", metric=kind))
     script("score").main(job, LOG)
     return load_npz(str(out) + ".npz")["scores"], load_json(str(out) + ".json")
 

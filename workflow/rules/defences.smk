@@ -1,21 +1,21 @@
 # Defences compared against guided retraining (config "defences"; left out: nothing here runs):
 # none (the original model), adversarial training, feature squeezing and guided retraining
-# (C2 with the metric and data point best on validation), each evaluated against the attacks of
-# defences.attacks in two protocols: white box (the attack made against the defended model) and
-# transfer (run 004's: the attack made once against the undefended model, its inputs given to each).
+# (C2 with the best metric), each evaluated against the attacks of defences.attacks in two protocols:
+# white box (the attack made against the defended model) and transfer (run 004's: the attack made once
+# against the undefended model, its inputs given to each defended model).
 
 
 rule defend:
     """Train a defended model: adversarial training or a classifier on median-filtered inputs."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
     output:
-        model=f"{R}/{{dataset}}/defences/{{defence}}/model.pt",
-        summary=f"{R}/{{dataset}}/defences/{{defence}}/train.json",
+        model=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/model.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/train.json",
     log:
-        f"{R}/logs/{{dataset}}/defend_{{defence}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/defend_{{defence}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/defend_{{defence}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/defend_{{defence}}.tsv"
     wildcard_constraints:
         defence="adversarial_training|feature_squeezing",
     threads: 2
@@ -27,45 +27,47 @@ rule defend:
         train=lambda w: dataset_config(w)["train"],
         settings=lambda w: config["defences"][w.defence],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
 
 rule defend_guided:
-    """The guided-retraining defence: C2 with the metric and data point best on validation."""
+    """The guided-retraining defence: C2 with the metric and data point that scored best on Val* (or Test*,
+    aggregate.select_on; never Test when the defences are compared on it)."""
     input:
-        data=rules.prepare.output.data,
-        adversarial=lambda w: f"{R}/{w.dataset}/{config['defences']['guided_attack']}/adversarial.npz",
+        data=data_file,
+        adversarial=lambda w: f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/adversarial.npz",
         model=rules.train_original.output.model,
         results=lambda w: [
-            f"{R}/{w.dataset}/{config['defences']['guided_attack']}/retrain/C2/{m}/{p}.json"
+            f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/retrain/C2/{m}/{p}.json"
             for m in config["metrics"]
             for p in POINTS
         ],
         orders=lambda w: [
-            f"{R}/{w.dataset}/{config['defences']['guided_attack']}/orders/{m}.npz"
+            f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/orders/{m}.npz"
             for m in config["metrics"]
         ],
     output:
-        model=f"{R}/{{dataset}}/defences/guided/model.pt",
-        summary=f"{R}/{{dataset}}/defences/guided/train.json",
+        model=f"{R}/{{dataset}}/r{{rep}}/defences/guided/model.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/defences/guided/train.json",
     log:
-        f"{R}/logs/{{dataset}}/defend_guided.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/defend_guided.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/defend_guided.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/defend_guided.tsv"
     resources:
         **resources_of("retrain"),
     params:
         code=code_of("defend_guided"),
         attack=lambda w: config["defences"]["guided_attack"],
+        select_on=config["aggregate"]["select_on"],
         metrics=list(config["metrics"]),
         arch=lambda w: dataset_config(w)["arch"],
         train=retrain_settings,
         data_points=N_POINTS,
         step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -73,14 +75,14 @@ rule defend_guided:
 rule evaluate_defence:
     """Accuracy of one defended model on Test under one attack made against that model (white box)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=defence_model,
     output:
-        result=f"{R}/{{dataset}}/defences/{{defence}}/eval_{{eval_attack}}.json",
+        result=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/eval_{{eval_attack}}.json",
     log:
-        f"{R}/logs/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/evaluate_defence_{{defence}}_{{eval_attack}}.tsv"
     wildcard_constraints:
         defence="|".join(DEFENCES),
         eval_attack=r"[A-Za-z0-9_]+",
@@ -98,7 +100,7 @@ rule evaluate_defence:
         arch=lambda w: dataset_config(w)["arch"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -106,14 +108,14 @@ rule evaluate_defence:
 rule transfer_inputs:
     """Adversarial Test inputs crafted once against the undefended (original) model (transfer protocol)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=rules.train_original.output.model,
     output:
-        adversarial=f"{R}/{{dataset}}/defences/transfer/{{eval_attack}}.npz",
+        adversarial=f"{R}/{{dataset}}/r{{rep}}/defences/transfer/{{eval_attack}}.npz",
     log:
-        f"{R}/logs/{{dataset}}/transfer_inputs_{{eval_attack}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/transfer_inputs_{{eval_attack}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/transfer_inputs_{{eval_attack}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/transfer_inputs_{{eval_attack}}.tsv"
     wildcard_constraints:
         eval_attack=r"[A-Za-z0-9_]+",
     threads: 2
@@ -125,7 +127,7 @@ rule transfer_inputs:
         arch=lambda w: dataset_config(w)["arch"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -133,15 +135,15 @@ rule transfer_inputs:
 rule evaluate_transfer:
     """Accuracy and loss of one defended model on the inputs crafted against the undefended model."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=defence_model,
         transfer=rules.transfer_inputs.output.adversarial,
     output:
-        result=f"{R}/{{dataset}}/defences/{{defence}}/transfer_{{eval_attack}}.json",
+        result=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/transfer_{{eval_attack}}.json",
     log:
-        f"{R}/logs/{{dataset}}/evaluate_transfer_{{defence}}_{{eval_attack}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/evaluate_transfer_{{defence}}_{{eval_attack}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/evaluate_transfer_{{defence}}_{{eval_attack}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/evaluate_transfer_{{defence}}_{{eval_attack}}.tsv"
     wildcard_constraints:
         defence="|".join(DEFENCES),
         eval_attack=r"[A-Za-z0-9_]+",
@@ -159,7 +161,7 @@ rule evaluate_transfer:
         arch=lambda w: dataset_config(w)["arch"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run("evaluate_defence", input, output, params, wildcards, threads, log)
 
@@ -168,14 +170,16 @@ rule defence_table:
     """The defence x attack accuracy tables (white box; transfer with loss) and one figure per dataset."""
     input:
         results=lambda w: [
-            f"{R}/{d}/defences/{defence}/eval_{a}.json"
+            f"{R}/{d}/r{rep}/defences/{defence}/eval_{a}.json"
             for d in config["datasets"]
+            for rep in REPS
             for defence in DEFENCES
             for a in config["defences"]["attacks"]
         ],
         transfer=lambda w: [
-            f"{R}/{d}/defences/{defence}/transfer_{a}.json"
+            f"{R}/{d}/r{rep}/defences/{defence}/transfer_{a}.json"
             for d in config["datasets"]
+            for rep in REPS
             for defence in DEFENCES
             for a in config["defences"]["attacks"]
         ],
