@@ -45,7 +45,7 @@ def test_keras_init_draws_glorot_uniform_weights_and_zero_biases():
     assert all(float(m.bias.detach().abs().max()) == 0.0 for m in model.modules() if isinstance(m, (torch.nn.Conv2d,
                                                                                           torch.nn.Linear)))
     torch_default = build_model("digits_cnn", (1, 8, 8), 10, seed=0)
-    assert float(torch_default.conv1.conv.bias.abs().max()) > 0  # PyTorch's default stays the default
+    assert float(torch_default.conv1.conv.bias.detach().abs().max()) > 0  # PyTorch's default stays the default
     with pytest.raises(ValueError, match="init"):
         build_model("digits_cnn", (1, 8, 8), 10, seed=0, init="glorot")
 

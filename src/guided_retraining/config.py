@@ -75,7 +75,8 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         if abs(sum(fractions) - 1.0) > 1e-6:
             raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
         split = ds.get("split", {})
-        if split.get("mode") == "original" and ("sizes" in split or split.get("pool", ["train", "test"]) != ["train", "test"]):
+        pooled_both = split.get("pool", ["train", "test"]) == ["train", "test"]
+        if split.get("mode") == "original" and ("sizes" in split or not pooled_both):
             raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
                               " official test split)")
         layers = layer_names(ds["arch"])
@@ -136,7 +137,7 @@ def _check_attacks(config: dict) -> None:
 
 def _check_metric_options(config: dict) -> None:
     from .metrics import METRIC_OPTIONS
-    from .metrics.dispatch import REFERENCES
+    from .metrics.dispatch import check_reference
 
     for metric, opts in config["metrics"].items():
         kind = opts.get("kind", metric)
@@ -149,9 +150,8 @@ def _check_metric_options(config: dict) -> None:
         if extra:
             raise ConfigError(f"metrics.{metric}: unknown option(s) {', '.join(extra)} for {kind}; allowed: "
                               f"{', '.join(sorted(allowed))}")
-        if "reference" in opts and opts["reference"] not in REFERENCES:
-            raise ConfigError(f"metrics.{metric}.reference: {opts['reference']!r} is not allowed; choose one of"
-                              f" {', '.join(REFERENCES)}")
+        if "reference" in opts:
+            check_reference(opts["reference"], f"metrics.{metric}.reference")
 
 
 def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:

@@ -64,9 +64,15 @@ def resolve_options(kind: str, options: dict | None) -> dict:
         merged["layers"] = list(layers)
     if "exclude_self" in merged and not isinstance(merged["exclude_self"], bool):
         raise ConfigError(f"exclude_self: must be true or false, got {merged['exclude_self']!r}")
-    if "reference" in merged and merged["reference"] not in REFERENCES:
-        raise ConfigError(f"reference: expected one of {', '.join(REFERENCES)}, got {merged['reference']!r}")
+    if "reference" in merged:
+        check_reference(merged["reference"])
     return merged
+
+
+def check_reference(value, key: str = "reference") -> None:
+    """One-line ConfigError naming ``key`` unless ``value`` is one of :data:`REFERENCES`."""
+    if value not in REFERENCES:
+        raise ConfigError(f"{key}: {value!r} is not allowed; choose one of {', '.join(REFERENCES)}")
 
 
 def score(kind: str, target: dict, reference: dict, options: dict | None = None, seed: int = 0,
