@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from guided_retraining.attacks import SoftmaxAsLogits, filter_successful, make_attack
+from guided_retraining.attacks import SoftmaxAsLogits, attack_settings, filter_successful, make_attack
 from guided_retraining.errors import ConfigError
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import provenance, save_json, save_npz
@@ -10,13 +10,9 @@ from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy, predict_logits
 
-# config keys of an attack entry that are not the attack's own settings
-WORKFLOW_KEYS = ("kind", "keep_successful", "softmax_as_logits", "adv_test")
-
-
-def build(settings: dict, seed: int):
+def build(entry: dict, seed: int):
     """The attack of one config entry (``kind`` and its settings)."""
-    return make_attack(settings["kind"], seed=seed, **{k: v for k, v in settings.items() if k not in WORKFLOW_KEYS})
+    return make_attack(entry["kind"], seed=seed, **attack_settings(entry))
 
 
 def main(job, log):
