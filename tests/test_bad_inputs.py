@@ -46,6 +46,7 @@ BAD_CONFIGS = [
     (lambda c: c["datasets"]["digits"]["train"].update(init="glorot"), ["train.init", "'glorot'", "keras"]),
     (lambda c: c["datasets"]["digits"]["train"].update(augment="mixup"), ["train.augment", "'mixup'", "crop_flip"]),
     (lambda c: c["attacks"]["fgsm"].update(adv_test={"kind": "fgsm", "eps": 2}), ["attacks.fgsm.adv_test"]),
+    (lambda c: c["attacks"]["fgsm"].update(adv_test={"kind": "fgsm", "steps": 3}), ["attacks.fgsm.adv_test", "steps"]),
     (lambda c: c["metrics"]["dsa"].update(reference="test"), ["reference", "'test'", "validation"]),
     (lambda c: c["metrics"]["nc"].update(treshold=0.5), ["metrics.nc", "treshold", "threshold"]),
     (lambda c: c["datasets"].update(mnist={**c["datasets"]["digits"], "loader": "mnist", "root": "/nonexistent",

@@ -90,19 +90,10 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> t
     raise ValueError(f"optimizer: expected one of {list(OPTIMIZERS)}, got {name!r}")
 
 
-def train(
-    model: nn.Module,
-    x: np.ndarray,
-    y: np.ndarray,
-    settings: TrainSettings,
-    seed: int,
-    device: str = "cpu",
-    log: logging.Logger | None = None,
-    label: str = "train",
-    batch_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-) -> list[float]:
-    """Train ``model`` in place on ``(x, y)``; return the mean loss of each epoch (see :func:`fit`)."""
-    return fit(model, x, y, settings, seed, device, log, label, batch_loss).losses
+def train(model: nn.Module, x: np.ndarray, y: np.ndarray, settings: TrainSettings, seed: int, *args,
+          **kwargs) -> list[float]:
+    """Train ``model`` in place on ``(x, y)``; return the mean loss of each epoch (:func:`fit`'s arguments)."""
+    return fit(model, x, y, settings, seed, *args, **kwargs).losses
 
 
 def fit(
