@@ -27,8 +27,8 @@ def test_every_output_exists(tiny_run):
 
 def test_table3_rows_and_columns(tiny_run):
     t3 = read_csv(tiny_run / "results/tables/table3.csv")
-    assert list(t3.columns) == ["dataset", "attack", "configuration", "metric", "original", "best_acc",
-                                "inputs_used", "inputs_total", "utilisation"]
+    assert list(t3.columns) == ["dataset", "attack", "rep", "configuration", "metric", "original", "best_acc",
+                                "inputs_used", "inputs_total", "utilisation", "selected_on"]
     assert len(t3) == 3 * 6
     assert sorted(t3.metric.unique()) == METRICS
     assert sorted(t3.configuration.unique()) == ["C1", "C2", "C3"]
