@@ -237,7 +237,11 @@ def defence_model(w):
 def defence_outputs():
     if not config.get("defences"):
         return []
-    return [f"{R}/tables/defences.{ext}" for ext in ("csv", "md")] + [
+    return [
+        f"{R}/tables/{t}.{ext}"
+        for t in ("defences", "defences_transfer")
+        for ext in ("csv", "md")
+    ] + [
         f"{R}/figures/defences_{d}.{ext}"
         for d in config["datasets"]
         for ext in ("png", "pdf")

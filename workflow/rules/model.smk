@@ -17,6 +17,7 @@ rule train_original:
         arch=lambda w: dataset_config(w)["arch"],
         train=lambda w: dataset_config(w)["train"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        allow_chance=lambda w: dataset_config(w)["allow_chance_original"],
         device=config["device"],
         seed=rep_seed,
     run:

@@ -22,8 +22,9 @@ _SURPRISE = {"memory_mb": DEFAULT_MEMORY_MB, "device": "cpu"}
 #: ``layers`` (None here) must be given for the metrics on activations.
 METRIC_OPTIONS: dict[str, dict[str, object]] = {
     "nc": {"layers": None, "threshold": 0.2, "scaling": "input", "memory_mb": DEFAULT_MEMORY_MB},
-    "lsa": {"layers": None, "var_threshold": 1e-5, "var_filter": "union", "exclude_self": False, **_SURPRISE},
-    "dsa": {"layers": None, "exclude_self": False, **_SURPRISE},
+    "lsa": {"layers": None, "var_threshold": 1e-5, "var_filter": "union", "exclude_self": False,
+            "reference": "train", **_SURPRISE},
+    "dsa": {"layers": None, "exclude_self": False, "reference": "train", **_SURPRISE},
     "deepgini": {},
     "softmax_entropy": {},
     "random": {},
@@ -34,6 +35,11 @@ METRIC_OPTIONS: dict[str, dict[str, object]] = {
     "nbc": {"layers": None},
     "mc_dropout": {"n_samples": 20, "batch_size": 256, "device": "cpu"},
 }
+
+#: Reference sets of the surprise metrics (chosen by the caller, e.g. scripts/score.py): ``train``
+#: (the study's: Train's traces, which overlap the scored Train*; see ``exclude_self``) or
+#: ``validation`` (the validation split's traces: disjoint from Train*).
+REFERENCES = ("train", "validation")
 
 LAYER_METRICS = frozenset(k for k, v in METRIC_OPTIONS.items() if "layers" in v)
 
@@ -58,7 +64,15 @@ def resolve_options(kind: str, options: dict | None) -> dict:
         merged["layers"] = list(layers)
     if "exclude_self" in merged and not isinstance(merged["exclude_self"], bool):
         raise ConfigError(f"exclude_self: must be true or false, got {merged['exclude_self']!r}")
+    if "reference" in merged:
+        check_reference(merged["reference"])
     return merged
+
+
+def check_reference(value, key: str = "reference") -> None:
+    """One-line ConfigError naming ``key`` unless ``value`` is one of :data:`REFERENCES`."""
+    if value not in REFERENCES:
+        raise ConfigError(f"{key}: {value!r} is not allowed; choose one of {', '.join(REFERENCES)}")
 
 
 def score(kind: str, target: dict, reference: dict, options: dict | None = None, seed: int = 0,

@@ -8,15 +8,16 @@ from .zoo import SPECS, SequentialCNN, build
 ARCHITECTURES = tuple(SPECS)
 
 
-def build_model(arch: str, in_shape, n_classes: int, seed: int | None = None) -> SequentialCNN:
-    """Build ``arch``; with ``seed``, draw its initial weights from a generator seeded with it."""
+def build_model(arch: str, in_shape, n_classes: int, seed: int | None = None, init: str = "torch") -> SequentialCNN:
+    """Build ``arch``; with ``seed``, draw its initial weights (``init`` style, see :func:`init_weights`)
+    from a generator seeded with it."""
     import torch
 
     if arch not in SPECS:
         raise KeyError(f"unknown architecture {arch!r}; choose one of {sorted(SPECS)}")
     model = build(arch, tuple(in_shape), int(n_classes))
     if seed is not None:
-        init_weights(model, torch.Generator().manual_seed(int(seed)))
+        init_weights(model, torch.Generator().manual_seed(int(seed)), init)
     return model
 
 
