@@ -1,4 +1,4 @@
-"""Shared helpers of the metrics: input checks, chunk sizes, torch devices, nearest neighbours."""
+"""Shared helpers of the metrics: input checks, chunk sizes, torch devices, the nearest-neighbour engine."""
 
 from __future__ import annotations
 
@@ -143,72 +143,63 @@ def match_reference(train: np.ndarray, tr_pred: np.ndarray, target: np.ndarray, 
     return out
 
 
-def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None = None,
-            memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, k: int = 8):
-    """Nearest reference row of each query row (Euclidean), exact in float64.
+def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | None = None,
+        memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, extra: int = 7):
+    """The ``k`` nearest reference rows of each query row (Euclidean), exact in float64.
 
+    The one nearest-neighbour engine of DSA, DATIS and NNS: exact, chunked (each chunk's
+    working set within ``memory_mb`` MiB), on CPU or GPU (``device``, via torch).
     Candidates come from chunked float32 products ``||r||^2 - 2 q.r`` on data centred on
-    the reference mean; the ``k`` best are re-measured exactly in float64
-    (``sqrt(sum((q - r)^2))``). A row is certified when the k-th float32 candidate's
-    lower bound (value minus the float32 error bound ``(d + 3) eps32 (||q||^2 + max ||r||^2)``)
-    is not below the chosen exact distance; rows that are not (near ties) are searched
-    again in float64. ``exclude[i]`` (or -1) is a reference row that query i may not pick.
+    the reference mean; the ``k + extra`` best are re-measured exactly in float64
+    (``sum((q - r)^2)``) and the ``k`` nearest kept, sorted by (distance, reference index).
+    A row is certified when the last float32 candidate's lower bound (its value minus the
+    float32 error bound ``(d + 3) eps32 (||q||^2 + max ||r||^2)``) is not below the k-th
+    exact squared distance; rows that are not (near ties) are searched again in float64.
+    ``exclude[i]`` (or -1) is a reference row that query i may not pick (itself).
 
-    Returns (index int64, distance float64); index -1 and distance inf where a query has
-    no candidate (all references excluded).
+    Returns (index int64 (nq, k), distance float64 (nq, k)); index -1 and distance inf
+    where a query has fewer than ``k`` candidates (``k`` larger than the reference set).
     """
     import torch
 
     dev = torch_device(device)
     nq, d = queries.shape
     nr = refs.shape[0]
-    idx_out = np.full(nq, -1, dtype=np.int64)
-    dist_out = np.full(nq, np.inf)
-    if nq == 0 or nr == 0:
+    k = int(k)
+    idx_out = np.full((nq, k), -1, dtype=np.int64)
+    dist_out = np.full((nq, k), np.inf)
+    if nq == 0 or nr == 0 or k < 1:
         return idx_out, dist_out
     center = refs.mean(axis=0)
     r64 = refs - center
     q64 = queries - center
     rn = np.einsum("ij,ij->i", r64, r64)
     qn = np.einsum("ij,ij->i", q64, q64)
-    kk = min(k, nr)
+    kk = min(k + extra, nr)
     rt64 = torch.from_numpy(r64).to(dev)
     r32 = rt64.to(torch.float32)
     rn32 = torch.from_numpy(rn).to(dev, torch.float32)
     bound = (d + 3) * _EPS32
     rn_max = float(rn.max())
-    # float32 score matrix + masks + top-k gathers (k x d float64)
+    # float32 score matrix + top-k workspace + top-k gathers (kk x d float64)
     rows = chunk_rows(memory_mb, nr * 4 * 2 + kk * d * 8 * 3 + d * 16, nq)
     uncertain = []
     for start, stop in chunks(nq, rows):
         q32 = torch.from_numpy(q64[start:stop]).to(dev, torch.float32)
         s = torch.addmm(rn32, q32, r32.T, beta=1.0, alpha=-2.0)
-        ex = None
-        if exclude is not None:
-            ex = exclude[start:stop]
-            has = np.nonzero(ex >= 0)[0]
-            if has.size:
-                s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+        ex = None if exclude is None else exclude[start:stop]
+        _mask_excluded(s, ex, dev)
         vals, cand = torch.topk(s, kk, dim=1, largest=False, sorted=True)
         del s
-        qt = torch.from_numpy(q64[start:stop]).to(dev)
-        diff = qt[:, None, :] - rt64[cand]
-        d2 = (diff * diff).sum(-1)
-        del diff
-        d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
-        best, pos = d2.min(dim=1)
-        chosen = cand.gather(1, pos[:, None])[:, 0]
-        best_np = best.cpu().numpy()
-        idx_out[start:stop] = np.where(np.isfinite(best_np), chosen.cpu().numpy(), -1)
-        dist_out[start:stop] = np.sqrt(best_np)
+        kth = _exact_best(q64[start:stop], rt64, cand, vals, k, idx_out[start:stop], dist_out[start:stop], dev)
         if kk < nr:
             last = vals[:, -1].to(torch.float64).cpu().numpy()
             qn_c = qn[start:stop]
             lower = last + qn_c - bound * (qn_c + rn_max)
-            bad = np.nonzero((lower < best_np) & (best_np > 0))[0]
+            bad = np.nonzero((lower < kth) & (kth > 0))[0]
             if ex is not None:
-                # rows where every candidate was excluded but others remain
-                bad = np.union1d(bad, np.nonzero(~np.isfinite(best_np))[0])
+                # rows where too many candidates were excluded but others remain
+                bad = np.union1d(bad, np.nonzero(~np.isfinite(kth))[0])
             uncertain.extend((start + bad).tolist())
         if progress is not None:
             progress.update(stop - start)
@@ -218,31 +209,70 @@ def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None
     return idx_out, dist_out
 
 
+def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None = None,
+            memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, k: int = 8):
+    """Nearest reference row of each query row: ``knn`` with one neighbour and ``k`` candidates.
+
+    Returns (index int64, distance float64); index -1 and distance inf where a query has
+    no candidate (all references excluded).
+    """
+    idx, dist = knn(queries, refs, 1, exclude=exclude, memory_mb=memory_mb, device=device,
+                    progress=progress, extra=k - 1)
+    return idx[:, 0], dist[:, 0]
+
+
+def _mask_excluded(s, ex, dev) -> None:
+    """Set each row's excluded column (``ex[i] >= 0``) of the score matrix ``s`` to +inf."""
+    import torch
+
+    if ex is None:
+        return
+    has = np.nonzero(ex >= 0)[0]
+    if has.size:
+        s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+
+
+def _exact_best(q64, rt64, cand, vals, k, idx_out, dist_out, dev) -> np.ndarray:
+    """Re-measure candidates exactly in float64; write the ``k`` nearest (sorted by distance,
+    then index) into ``idx_out``/``dist_out``; return each row's k-th squared distance."""
+    import torch
+
+    qt = torch.from_numpy(q64).to(dev)
+    diff = qt[:, None, :] - rt64[cand]
+    d2 = (diff * diff).sum(-1)
+    del diff
+    d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
+    # sort by (distance, reference index): index first, then a stable sort by distance
+    by_idx = torch.sort(cand, dim=1, stable=True)
+    d2 = d2.gather(1, by_idx.indices)
+    d2, pos = torch.sort(d2, dim=1, stable=True)
+    chosen = by_idx.values.gather(1, pos)
+    kk = min(k, d2.shape[1])
+    d2_np = d2[:, :kk].cpu().numpy()
+    idx_out[:, :kk] = np.where(np.isfinite(d2_np), chosen[:, :kk].cpu().numpy(), -1)
+    dist_out[:, :kk] = np.sqrt(d2_np)
+    return d2_np[:, -1] if kk == k else np.full(d2_np.shape[0], np.inf)
+
+
 def _nearest_float64(q64, rt64, rn, rows_idx, exclude, idx_out, dist_out, memory_mb, dev, kk):
     """Search ``rows_idx`` again with float64 products (near ties of the float32 search)."""
     import torch
 
     nr, d = rt64.shape
+    k = idx_out.shape[1]
     rn64 = torch.from_numpy(rn).to(dev)
     rows = chunk_rows(memory_mb, nr * 8 * 2 + kk * d * 8 * 3, rows_idx.size)
     for start, stop in chunks(rows_idx.size, rows):
         sel = rows_idx[start:stop]
         qt = torch.from_numpy(q64[sel]).to(dev)
         s = torch.addmm(rn64, qt, rt64.T, beta=1.0, alpha=-2.0)
-        if exclude is not None:
-            ex = exclude[sel]
-            has = np.nonzero(ex >= 0)[0]
-            if has.size:
-                s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+        _mask_excluded(s, None if exclude is None else exclude[sel], dev)
         vals, cand = torch.topk(s, kk, dim=1, largest=False, sorted=True)
-        diff = qt[:, None, :] - rt64[cand]
-        d2 = (diff * diff).sum(-1)
-        d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
-        best, pos = d2.min(dim=1)
-        chosen = cand.gather(1, pos[:, None])[:, 0].cpu().numpy()
-        best_np = best.cpu().numpy()
-        idx_out[sel] = np.where(np.isfinite(best_np), chosen, -1)
-        dist_out[sel] = np.sqrt(best_np)
+        idx_sel = np.full((sel.size, k), -1, dtype=np.int64)
+        dist_sel = np.full((sel.size, k), np.inf)
+        _exact_best(q64[sel], rt64, cand, vals, k, idx_sel, dist_sel, dev)
+        idx_out[sel] = idx_sel
+        dist_out[sel] = dist_sel
 
 
 def nearest_other_class(refs: np.ndarray, pred: np.ndarray, *, memory_mb: float = DEFAULT_MEMORY_MB,
