@@ -97,19 +97,11 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
 
 
 def _check_metric_options(config: dict) -> None:
-    from .metrics import METRIC_OPTIONS
+    """Each metric's kind, option names, types and ranges, from the metric registry."""
+    from .metrics import resolve_options
 
     for metric, opts in config["metrics"].items():
-        kind = opts.get("kind", metric)
-        if kind not in METRIC_OPTIONS:
-            raise ConfigError(
-                f"metrics.{metric}: unknown metric {kind!r}; set kind to one of {', '.join(sorted(METRIC_OPTIONS))}"
-            )
-        allowed = set(METRIC_OPTIONS[kind]) | {"kind", "layers"}
-        extra = sorted(set(opts) - allowed)
-        if extra:
-            raise ConfigError(f"metrics.{metric}: unknown option(s) {', '.join(extra)} for {kind}; allowed: "
-                              f"{', '.join(sorted(allowed))}")
+        resolve_options(opts.get("kind", metric), opts, where=f"metrics.{metric}")
 
 
 def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:
