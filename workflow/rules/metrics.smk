@@ -1,11 +1,17 @@
+from guided_retraining.metrics import METRICS
+
+
 def score_inputs(w):
+    """What the metric reads (its registry entry): softmax, layers, labels, the model."""
     base = f"{R}/{w.dataset}/{w.attack}"
+    reads = METRICS[metric_kind(w.metric)].reads
     inputs = {"softmax": f"{base}/activations/softmax.npz"}
     for layer in metric_layers(w.metric, w.dataset):
         inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
-    if metric_kind(w.metric) == "mc_dropout":
-        inputs["model"] = f"{R}/{w.dataset}/original/model.pt"
+    if "labels" in reads or "model" in reads:
         inputs["data"] = f"{R}/{w.dataset}/data.npz"
+    if "model" in reads:
+        inputs["model"] = f"{R}/{w.dataset}/original/model.pt"
         inputs["adversarial"] = f"{base}/adversarial.npz"
     return inputs
 
@@ -33,7 +39,8 @@ rule score:
 
 
 rule order:
-    """Order Train* by descending score (random: a seeded permutation)."""
+    """Order Train* by descending score (random: a seeded permutation); order strategies
+    (MCP) give their order directly."""
     input:
         scores=rules.score.output.scores,
     output:
