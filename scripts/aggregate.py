@@ -47,7 +47,7 @@ def main(job, log):
         plots.score_distributions({m: a["scores"] for m, a in arrays.items()}, n_train,
                                   f"Scores of Train*: {dataset}, {attack} (clean against adversarial)",
                                   figure_paths("scores", dataset, attack))
-        share = plots.adversarial_share({m: o["order"] for m, o in orders.items()}, n_train, p.data_points)
+        share = plots.adversarial_share(sub)
         overall = (total - n_train) / total if total else float("nan")
         plots.adversarial_share_figure(share, overall, f"Adversarial share of the inputs used: {dataset}, {attack}",
                                        figure_paths("adversarial_share", dataset, attack))

@@ -56,6 +56,22 @@ BAD_CONFIGS = [
     (lambda c: c["metrics"]["nc"].update(k=5), ["metrics.nc", "'k' for nc", "allowed: kind, layers"]),
     (lambda c: c["datasets"].update(mnist={**c["datasets"]["digits"], "loader": "mnist", "root": "/nonexistent",
                                            "arch": "mnist_cnn"}), ["mnist", "/nonexistent", "datasets.mnist.root"]),
+    # attack settings, per kind, before any job (issue 14): unknown keys, types, ranges
+    (lambda c: c["attacks"].update(bim={"kind": "bim", "eps": 0.05, "stpes": 5}),
+     ["attacks.bim", "stpes", "allowed", "steps"]),
+    (lambda c: c["attacks"].update(pgd={"kind": "pgd", "random_start": "yes"}),
+     ["attacks.pgd.random_start", "true or false", "'yes'"]),
+    (lambda c: c["attacks"].update(df={"kind": "deepfool", "overshoot": "big"}),
+     ["attacks.df.overshoot", "a number", "'big'"]),
+    (lambda c: c["attacks"].update(df={"kind": "deepfool", "overshoot": -0.1}),
+     ["attacks.df", "overshoot must be >= 0"]),
+    (lambda c: c["attacks"].update(cw={"kind": "cw", "lr": 0.0}), ["attacks.cw", "lr must be > 0"]),
+    (lambda c: c["attacks"].update(fgsm2={"kind": "fgsm", "steps": 3}), ["attacks.fgsm2", "steps", "allowed: eps"]),
+    # sizes the job would reject after training
+    (lambda c: c["datasets"]["digits"].update(adv_train_size=5000),
+     ["datasets.digits.adv_train_size", "5000", "exceeds", "training inputs"]),
+    (lambda c: c["datasets"]["digits"]["split"].update(fractions=[0.8, 0.2, 0.0]),
+     ["datasets.digits.split", "no test inputs"]),
 ]
 
 

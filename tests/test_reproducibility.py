@@ -41,10 +41,10 @@ def test_another_seed_changes_the_random_order(tiny_run, tmp_path):
 
 def test_sigkill_during_retraining_resumes_to_identical_tables(tiny_run, tmp_path):
     shutil.copy(CONFIGS / "tiny.yaml", tmp_path / "tiny.yaml")
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-           "--workflow-profile", str(REPO / "workflow/profiles/default"), "--configfile",
+    cmd = [sys.executable, "-m", "snakemake", "--directory", str(tmp_path), "--configfile",
            str(tmp_path / "tiny.yaml"), "--cores", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            cwd=REPO)
     retrained = tmp_path / "results/digits/fgsm/retrain"
     deadline = time.time() + 600
     while len(list(retrained.glob("*/*/*.json"))) < 10:

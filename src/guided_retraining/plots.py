@@ -19,7 +19,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
-from .retraining import point_size  # noqa: E402
 
 
 def figure3(points: pd.DataFrame, original: float, title: str, paths) -> None:
@@ -155,23 +154,26 @@ def score_distributions(scores: dict[str, np.ndarray], n_train: int, title: str,
     _save(fig, paths)
 
 
-def adversarial_share(orders: dict[str, np.ndarray], n_train: int, n_points: int) -> pd.DataFrame:
-    """Share of adversarial inputs in the prefix of Train* each data point uses, per metric.
+def adversarial_share(points: pd.DataFrame) -> pd.DataFrame:
+    """Share of adversarial inputs among the inputs each C1/C2 data point used, per metric.
 
-    ``orders`` maps a metric to its order (a permutation of Train*; indices
-    ``>= n_train`` are adversarial). Data point k of ``n_points`` uses the first
-    ``point_size(k, n_points, len(order))`` inputs, as C1 and C2 do. Returns one row
-    per metric and point: ``metric``, ``point`` (k), ``inputs`` and ``adversarial_share``.
+    ``points`` has one row per retrained model (:func:`guided_retraining.tables.points_frame`:
+    ``configuration``, ``metric``, ``point``, ``inputs_used``, ``adversarial_used``), so the sizes
+    are the ones retraining used, configured ``steps`` included. C1 and C2 take the same prefixes of
+    Train*; C2's rows are used where present, else C1's. Returns one row per metric and point:
+    ``metric``, ``point`` (k), ``inputs`` and ``adversarial_share``.
     """
-    rows = []
-    for metric in sorted(orders):
-        order = np.asarray(orders[metric])
-        adversarial = np.cumsum(order >= n_train)
-        for k in range(1, n_points + 1):
-            inputs = point_size(k, n_points, len(order))
-            share = float(adversarial[inputs - 1] / inputs) if inputs else float("nan")
-            rows.append({"metric": metric, "point": k, "inputs": inputs, "adversarial_share": share})
-    return pd.DataFrame(rows, columns=["metric", "point", "inputs", "adversarial_share"])
+    columns = ["metric", "point", "inputs", "adversarial_share"]
+    rows = points[points["point"].astype(str).str.fullmatch(r"p\d+")]
+    configuration = "C2" if (rows["configuration"] == "C2").any() else "C1"
+    rows = rows[rows["configuration"] == configuration]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    inputs = rows["inputs_used"].to_numpy()
+    share = np.where(inputs > 0, rows["adversarial_used"].to_numpy() / np.maximum(inputs, 1), np.nan)
+    frame = pd.DataFrame({"metric": rows["metric"].to_numpy(), "point": rows["point"].str[1:].astype(int).to_numpy(),
+                          "inputs": inputs, "adversarial_share": share}, columns=columns)
+    return frame.sort_values(["metric", "point"], kind="stable").reset_index(drop=True)
 
 
 def adversarial_share_figure(share: pd.DataFrame, overall: float, title: str, paths) -> None:

@@ -23,7 +23,8 @@ KEYS = ["dataset", "attack", "configuration", "metric"]
 
 def points_frame(records: list[dict]) -> pd.DataFrame:
     """One row per retrained model: the keys, point, inputs used/available and accuracies."""
-    cols = KEYS + ["point", "inputs_used", "inputs_total", "acc_test_star", "acc_test", "acc_adv_test"]
+    cols = KEYS + ["point", "inputs_used", "inputs_total", "adversarial_used", "acc_test_star", "acc_test",
+                   "acc_adv_test"]
     frame = pd.DataFrame([{c: r[c] for c in cols} for r in records], columns=cols)
     return frame.sort_values(KEYS + ["inputs_used"], kind="stable").reset_index(drop=True)
 

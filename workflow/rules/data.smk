@@ -3,16 +3,19 @@ rule prepare:
     output:
         data=f"{R}/{{dataset}}/data.npz",
         summary=f"{R}/{{dataset}}/data.json",
+    log:
+        f"{R}/logs/{{dataset}}/prepare.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/prepare.tsv"
+    resources:
+        **resources_of("prepare"),
     params:
+        code=code_of("prepare"),
         loader=lambda w: dataset_config(w)["loader"],
         root=lambda w: dataset_config(w)["root"],
         download=lambda w: dataset_config(w)["download"],
         options=lambda w: dataset_config(w)["options"],
         split=lambda w: dataset_config(w)["split"],
         seed=config["seed"],
-    resources:
-        **resources_of("prepare"),
-    log:
-        f"{R}/logs/{{dataset}}/prepare.log",
     run:
-        run("prepare", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)

@@ -1,21 +1,6 @@
 # Defences compared against guided retraining (config "defences"; left out: nothing here runs):
 # none (the original model), adversarial training, feature squeezing and guided retraining
 # (C2 with the best metric), each evaluated against the attacks of defences.attacks.
-DEFENCES = ["none", "adversarial_training", "feature_squeezing", "guided"]
-
-
-def defence_model(w):
-    if w.defence == "none":
-        return f"{R}/{w.dataset}/original/model.pt"
-    return f"{R}/{w.dataset}/defences/{w.defence}/model.pt"
-
-
-def defence_outputs():
-    if not config.get("defences"):
-        return []
-    return [f"{R}/tables/defences.{ext}" for ext in ("csv", "md")] + [
-        f"{R}/figures/defences_{d}.{ext}" for d in config["datasets"] for ext in ("png", "pdf")
-    ]
 
 
 rule defend:
@@ -25,21 +10,24 @@ rule defend:
     output:
         model=f"{R}/{{dataset}}/defences/{{defence}}/model.pt",
         summary=f"{R}/{{dataset}}/defences/{{defence}}/train.json",
+    log:
+        f"{R}/logs/{{dataset}}/defend_{{defence}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/defend_{{defence}}.tsv"
     wildcard_constraints:
         defence="adversarial_training|feature_squeezing",
+    threads: 2
+    resources:
+        **resources_of("train_original"),
     params:
+        code=code_of("defend"),
         arch=lambda w: dataset_config(w)["arch"],
         train=lambda w: dataset_config(w)["train"],
         settings=lambda w: config["defences"][w.defence],
         device=config["device"],
         seed=config["seed"],
-    threads: 2
-    resources:
-        **resources_of("train_original"),
-    log:
-        f"{R}/logs/{{dataset}}/defend_{{defence}}.log",
     run:
-        run("defend", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule defend_guided:
@@ -54,12 +42,20 @@ rule defend_guided:
             for p in POINTS
         ],
         orders=lambda w: [
-            f"{R}/{w.dataset}/{config['defences']['guided_attack']}/orders/{m}.npz" for m in config["metrics"]
+            f"{R}/{w.dataset}/{config['defences']['guided_attack']}/orders/{m}.npz"
+            for m in config["metrics"]
         ],
     output:
         model=f"{R}/{{dataset}}/defences/guided/model.pt",
         summary=f"{R}/{{dataset}}/defences/guided/train.json",
+    log:
+        f"{R}/logs/{{dataset}}/defend_guided.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/defend_guided.tsv"
+    resources:
+        **resources_of("retrain"),
     params:
+        code=code_of("defend_guided"),
         attack=lambda w: config["defences"]["guided_attack"],
         metrics=list(config["metrics"]),
         arch=lambda w: dataset_config(w)["arch"],
@@ -68,12 +64,8 @@ rule defend_guided:
         step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
         device=config["device"],
         seed=config["seed"],
-    resources:
-        **resources_of("retrain"),
-    log:
-        f"{R}/logs/{{dataset}}/defend_guided.log",
     run:
-        run("defend_guided", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule evaluate_defence:
@@ -83,23 +75,30 @@ rule evaluate_defence:
         model=defence_model,
     output:
         result=f"{R}/{{dataset}}/defences/{{defence}}/eval_{{eval_attack}}.json",
+    log:
+        f"{R}/logs/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.tsv"
     wildcard_constraints:
         defence="|".join(DEFENCES),
         eval_attack=r"[A-Za-z0-9_]+",
+    threads: 2
+    resources:
+        **resources_of("attack"),
     params:
+        code=code_of("evaluate_defence"),
         attack=lambda w: config["defences"]["attacks"][w.eval_attack],
-        squeeze=lambda w: config["defences"]["feature_squeezing"]["size"] if w.defence == "feature_squeezing" else None,
+        squeeze=lambda w: (
+            config["defences"]["feature_squeezing"]["size"]
+            if w.defence == "feature_squeezing"
+            else None
+        ),
         arch=lambda w: dataset_config(w)["arch"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=config["seed"],
-    threads: 2
-    resources:
-        **resources_of("attack"),
-    log:
-        f"{R}/logs/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
     run:
-        run("evaluate_defence", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule defence_table:
@@ -113,19 +112,27 @@ rule defence_table:
         ],
     output:
         [
-            report(p, caption="../report/defences.rst", category="Defences", labels={"file": Path(p).name})
-            if p.endswith((".csv", ".png"))
-            else p
+            (
+                report(
+                    p,
+                    caption="../report/defences.rst",
+                    category="Defences",
+                    labels={"file": Path(p).name},
+                )
+                if p.endswith((".csv", ".png"))
+                else p
+            )
             for p in defence_outputs()
         ],
-    params:
-        source=config_source(),
-        results=R,
-        datasets=list(config["datasets"]),
-        attacks=list(config.get("defences", {}).get("attacks", {})),
-    resources:
-        **resources_of("aggregate"),
     log:
         f"{R}/logs/defence_table.log",
+    resources:
+        **resources_of("aggregate"),
+    params:
+        code=code_of("defence_table"),
+        source=config_source(),
+        results=lambda w, output: str(Path(output[0]).parents[1]),
+        datasets=list(config["datasets"]),
+        attacks=list(config.get("defences", {}).get("attacks", {})),
     run:
-        run("defence_table", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)

@@ -1,21 +1,3 @@
-from guided_retraining.metrics import METRICS
-
-
-def score_inputs(w):
-    """What the metric reads (its registry entry): softmax, layers, labels, the model."""
-    base = f"{R}/{w.dataset}/{w.attack}"
-    reads = METRICS[metric_kind(w.metric)].reads
-    inputs = {"softmax": f"{base}/activations/softmax.npz"}
-    for layer in metric_layers(w.metric, w.dataset):
-        inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
-    if "labels" in reads or "model" in reads:
-        inputs["data"] = f"{R}/{w.dataset}/data.npz"
-    if "model" in reads:
-        inputs["model"] = f"{R}/{w.dataset}/original/model.pt"
-        inputs["adversarial"] = f"{base}/adversarial.npz"
-    return inputs
-
-
 rule score:
     """Score every input of Train* with one metric; record the wall time."""
     input:
@@ -23,19 +5,22 @@ rule score:
     output:
         scores=f"{R}/{{dataset}}/{{attack}}/scores/{{metric}}.npz",
         summary=f"{R}/{{dataset}}/{{attack}}/scores/{{metric}}.json",
+    log:
+        f"{R}/logs/{{dataset}}/{{attack}}/score_{{metric}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/{{attack}}/score_{{metric}}.tsv"
+    resources:
+        **resources_of("score"),
     params:
+        code=code_of("score"),
         kind=lambda w: metric_kind(w.metric),
         options=lambda w: config["metrics"][w.metric],
         layers=lambda w: metric_layers(w.metric, w.dataset),
         arch=lambda w: dataset_config(w)["arch"],
         device=config["device"],
         seed=config["seed"],
-    resources:
-        **resources_of("score"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/score_{{metric}}.log",
     run:
-        run("score", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule order:
@@ -45,9 +30,11 @@ rule order:
         scores=rules.score.output.scores,
     output:
         order=f"{R}/{{dataset}}/{{attack}}/orders/{{metric}}.npz",
-    resources:
-        **resources_of("order"),
     log:
         f"{R}/logs/{{dataset}}/{{attack}}/order_{{metric}}.log",
+    resources:
+        **resources_of("order"),
+    params:
+        code=code_of("order"),
     run:
-        run("order", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)

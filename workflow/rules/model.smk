@@ -5,19 +5,22 @@ rule train_original:
     output:
         model=f"{R}/{{dataset}}/original/model.pt",
         summary=f"{R}/{{dataset}}/original/train.json",
+    log:
+        f"{R}/logs/{{dataset}}/train_original.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/train_original.tsv"
+    threads: 2
+    resources:
+        **resources_of("train_original"),
     params:
+        code=code_of("train_original"),
         arch=lambda w: dataset_config(w)["arch"],
         train=lambda w: dataset_config(w)["train"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=config["seed"],
-    threads: 2
-    resources:
-        **resources_of("train_original"),
-    log:
-        f"{R}/logs/{{dataset}}/train_original.log",
     run:
-        run("train_original", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule attack:
@@ -28,20 +31,23 @@ rule attack:
     output:
         adversarial=f"{R}/{{dataset}}/{{attack}}/adversarial.npz",
         summary=f"{R}/{{dataset}}/{{attack}}/attack.json",
+    log:
+        f"{R}/logs/{{dataset}}/{{attack}}/attack.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/{{attack}}/attack.tsv"
+    threads: 2
+    resources:
+        **resources_of("attack"),
     params:
+        code=code_of("attack"),
         attack=lambda w: config["attacks"][w.attack],
         arch=lambda w: dataset_config(w)["arch"],
         adv_train_size=lambda w: dataset_config(w)["adv_train_size"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=config["seed"],
-    threads: 2
-    resources:
-        **resources_of("attack"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/attack.log",
     run:
-        run("attack", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule activations:
@@ -52,14 +58,17 @@ rule activations:
         model=rules.train_original.output.model,
     output:
         activations=f"{R}/{{dataset}}/{{attack}}/activations/{{layer}}.npz",
-    params:
-        arch=lambda w: dataset_config(w)["arch"],
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
+    log:
+        f"{R}/logs/{{dataset}}/{{attack}}/activations_{{layer}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/{{attack}}/activations_{{layer}}.tsv"
     threads: 2
     resources:
         **resources_of("activations"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/activations_{{layer}}.log",
+    params:
+        code=code_of("activations"),
+        arch=lambda w: dataset_config(w)["arch"],
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
     run:
-        run("activations", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)

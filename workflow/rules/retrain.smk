@@ -6,10 +6,19 @@ rule retrain:
         adversarial=rules.attack.output.adversarial,
         model=rules.train_original.output.model,
         order=rules.order.output.order,
-        cross=lambda w: [f"{R}/{w.dataset}/{a}/adversarial.npz" for a in config["attacks"]],
+        cross=lambda w: [
+            f"{R}/{w.dataset}/{a}/adversarial.npz" for a in config["attacks"]
+        ],
     output:
         result=f"{R}/{{dataset}}/{{attack}}/retrain/{{configuration}}/{{metric}}/{{point}}.json",
+    log:
+        f"{R}/logs/{{dataset}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.tsv"
+    resources:
+        **resources_of("retrain"),
     params:
+        code=code_of("retrain"),
         arch=lambda w: dataset_config(w)["arch"],
         train=retrain_settings,
         data_points=N_POINTS,
@@ -18,9 +27,5 @@ rule retrain:
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=config["seed"],
-    resources:
-        **resources_of("retrain"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.log",
     run:
-        run("retrain", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
