@@ -27,12 +27,13 @@ def _traces(seed, n_ref=300, n_t=120, d=8, classes=4):
 
 # ---- the engine ------------------------------------------------------------------------
 
+@pytest.mark.parametrize("remeasure", ["difference", "product"])
 @pytest.mark.parametrize("k", [1, 5, 40])
-def test_knn_matches_brute_force(k):
+def test_knn_matches_brute_force(k, remeasure):
     rng = np.random.default_rng(k)
     refs, queries = rng.normal(size=(500, 12)), rng.normal(size=(90, 12))
     exclude = np.where(np.arange(90) % 3 == 0, np.arange(90), -1)
-    idx, dist = knn(queries, refs, k, exclude=exclude, memory_mb=0.05)  # many chunks
+    idx, dist = knn(queries, refs, k, exclude=exclude, memory_mb=0.05, remeasure=remeasure)  # many chunks
     d = np.linalg.norm(queries[:, None] - refs[None], axis=2)
     d[np.arange(90)[exclude >= 0], exclude[exclude >= 0]] = np.inf
     want = np.argsort(d, axis=1, kind="stable")[:, :k]

@@ -82,7 +82,7 @@ def datis(train_ats, train_labels, target_ats, target_pred, *, k: int = 100, tem
     n_classes = int(max(labels.max(initial=0), pred.max(initial=0)) + 1)
     k_used = min(int(k), train.shape[0])
     idx, dist = knn(l2_normalise(target), l2_normalise(train), k_used, exclude=excl, memory_mb=memory_mb,
-                    device=device, progress=progress)
+                    device=device, progress=progress, remeasure="product")
     scores = datis_from_estimate(class_estimate(labels, idx, dist, temperature, n_classes), pred)
     if not return_info:
         return scores

@@ -59,7 +59,8 @@ def nns(ats, probs, *, k: int = 10, alpha: float = 0.5, uncertainty: str = "deep
         raise DataError(f"alpha: must lie in [0, 1], got {alpha!r}")
     n = x.shape[0]
     k_used = min(int(k), max(n - 1, 0))
-    idx, dist = knn(x, x, k_used, exclude=np.arange(n), memory_mb=memory_mb, device=device, progress=progress)
+    idx, dist = knn(x, x, k_used, exclude=np.arange(n), memory_mb=memory_mb, device=device, progress=progress,
+                    remeasure="product")
     scores = uncertainty_score(uncertainty, smoothed_probs(p, idx, dist, float(alpha), weighting))
     if not return_info:
         return scores
