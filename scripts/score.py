@@ -43,7 +43,7 @@ def main(job, log):
     order = {} if result.order is None else {"order": result.order}
     save_npz(job.output.scores, scores=scores, n_train=np.int64(n_train), **order)
     save_json(job.output.summary, {
-        "dataset": w.dataset, "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
         "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n, "n_reference": n_train,
         "scores_are_ranks": result.order is not None, "seconds": seconds, "cpu_seconds": cpu_seconds,
         "info": result.info, "versions": provenance(),

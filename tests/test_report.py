@@ -68,7 +68,7 @@ def test_adversarial_share_table(tiny_run):
     assert np.allclose(last.adversarial_share, 120 / total)  # the whole of Train*, whatever the metric
 
     # one value by hand from the order file
-    order = load_npz(tiny_run / "results/digits/fgsm/orders/dsa.npz", ["order", "n_train"])
+    order = load_npz(tiny_run / "results/digits/r1/fgsm/orders/dsa.npz", ["order", "n_train"])
     assert int(order["n_train"]) == n_train and len(order["order"]) == total
     inputs = point_size(1, N_POINTS, total)
     expected = np.mean(order["order"][:inputs] >= n_train)

@@ -3,21 +3,29 @@
 
 
 rule aggregate:
-    """Tables 3, 4, 5 and the adversarial share (CSV and Markdown); Figure 3, the score distributions
-    and the adversarial share per dataset and attack (PNG and PDF)."""
+    """Tables 3, 4, 5, the statistics over repetitions and the adversarial share (CSV and Markdown);
+    Figure 3, the A12 heat map, the score distributions and the adversarial share per dataset and
+    attack (PNG and PDF). Score distributions and adversarial share: repetition 1."""
     input:
-        retrain=[f for d, a in grid() for f in retrain_outputs(d, a)],
-        attacks=[f"{R}/{d}/{a}/attack.json" for d, a in grid()],
+        retrain=[
+            f for d, a in grid() for rep in REPS for f in retrain_outputs(d, a, rep)
+        ],
+        attacks=[f"{R}/{d}/r{rep}/{a}/attack.json" for d, a in grid() for rep in REPS],
         scores=[
-            f"{R}/{d}/{a}/scores/{m}.json"
+            f"{R}/{d}/r{rep}/{a}/scores/{m}.json"
             for d, a in grid()
+            for rep in REPS
             for m in config["metrics"]
         ],
         score_arrays=[
-            f"{R}/{d}/{a}/scores/{m}.npz" for d, a in grid() for m in config["metrics"]
+            f"{R}/{d}/r1/{a}/scores/{m}.npz"
+            for d, a in grid()
+            for m in config["metrics"]
         ],
         orders=[
-            f"{R}/{d}/{a}/orders/{m}.npz" for d, a in grid() for m in config["metrics"]
+            f"{R}/{d}/r1/{a}/orders/{m}.npz"
+            for d, a in grid()
+            for m in config["metrics"]
         ],
     output:
         in_report(aggregate_outputs()),
@@ -28,6 +36,8 @@ rule aggregate:
     params:
         code=code_of("aggregate"),
         include_original=config["aggregate"]["include_original_in_best"],
+        select_on=config["aggregate"]["select_on"],
+        seed=config["seed"],
         source=config_source(),
         grid=grid(),
         metrics=list(config["metrics"]),

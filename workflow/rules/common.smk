@@ -11,6 +11,7 @@ from guided_retraining.config import check_or_exit
 from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
 from guided_retraining.runner import run_script
+from guided_retraining.seeding import repetition_seed
 
 
 # Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included
@@ -35,6 +36,8 @@ R = config["results"]
 CONFIGURATIONS = config["configurations"]
 N_POINTS = config["retrain"]["data_points"]
 POINTS = [f"p{k:0{len(str(N_POINTS))}d}" for k in range(1, N_POINTS + 1)]
+# Repetitions 1..N of everything from the original model on: the `rep` wildcard, results/{dataset}/r{rep}/...
+REPS = list(range(1, config["repetitions"] + 1))
 
 
 wildcard_constraints:
@@ -44,6 +47,7 @@ wildcard_constraints:
     layer=r"[A-Za-z0-9_]+",
     configuration=r"C[123]",
     point=r"p\d+|atc3",
+    rep=r"\d+",
 
 
 def run(rule_name, input, output, params, wildcards, threads, log):
@@ -58,6 +62,18 @@ def code_of(rule_name):
     editing them marks its jobs outdated (Snakemake's params trigger; see guided_retraining.code_digest).
     """
     return code_digest(workflow.basedir, rule_name)
+
+
+def rep_seed(w):
+    """The seed of repetition ``w.rep`` (repetition 1 uses the config's seed itself; guided_retraining.seeding)."""
+    return repetition_seed(config["seed"], int(w.rep))
+
+
+def data_file(w):
+    """The prepared split a repetition uses: one for all, or its own with split.per_repetition."""
+    if dataset_config(w)["split"].get("per_repetition", False):
+        return f"{R}/{w.dataset}/r{w.rep}/data.npz"
+    return f"{R}/{w.dataset}/data.npz"
 
 
 def dataset_config(w):
@@ -86,9 +102,9 @@ def retrain_points(configuration):
     return POINTS + extra
 
 
-def retrain_outputs(dataset, attack):
+def retrain_outputs(dataset, attack, rep):
     return [
-        f"{R}/{dataset}/{attack}/retrain/{c}/{m}/{p}.json"
+        f"{R}/{dataset}/r{rep}/{attack}/retrain/{c}/{m}/{p}.json"
         for c in CONFIGURATIONS
         for m in config["metrics"]
         for p in retrain_points(c)
@@ -123,15 +139,15 @@ def resources_of(rule_name):
 
 def score_inputs(w):
     """What the metric reads (its registry entry): softmax, layers, labels, the model."""
-    base = f"{R}/{w.dataset}/{w.attack}"
+    base = f"{R}/{w.dataset}/r{w.rep}/{w.attack}"
     reads = METRICS[metric_kind(w.metric)].reads
     inputs = {"softmax": f"{base}/activations/softmax.npz"}
     for layer in metric_layers(w.metric, w.dataset):
         inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
     if "labels" in reads or "model" in reads:
-        inputs["data"] = f"{R}/{w.dataset}/data.npz"
+        inputs["data"] = data_file(w)
     if "model" in reads:
-        inputs["model"] = f"{R}/{w.dataset}/original/model.pt"
+        inputs["model"] = f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
         inputs["adversarial"] = f"{base}/adversarial.npz"
     return inputs
 
@@ -149,6 +165,14 @@ REPORT_TABLES = {
         "cross_attack",
         "Accuracy on the Adv.Test of every attack (model x attack)",
     ),
+    "statistics": (
+        "statistics",
+        "Statistics over repetitions: mean, CI, Wilcoxon and A12 against random",
+    ),
+    "statistics_pairs": (
+        "statistics_pairs",
+        "Every metric against every other: Wilcoxon (Holm) and A12",
+    ),
 }
 REPORT_FIGURES = {
     "figure3": ("figure3", "Figure 3: accuracy on Test* against inputs used"),
@@ -156,6 +180,10 @@ REPORT_FIGURES = {
     "adversarial_share": (
         "adversarial_share_figure",
         "Adversarial share of each data point's inputs",
+    ),
+    "a12": (
+        "a12",
+        "A12 of every metric against every other (significant cells marked)",
     ),
 }
 
@@ -206,8 +234,8 @@ DEFENCES = ["none", "adversarial_training", "feature_squeezing", "guided"]
 
 def defence_model(w):
     if w.defence == "none":
-        return f"{R}/{w.dataset}/original/model.pt"
-    return f"{R}/{w.dataset}/defences/{w.defence}/model.pt"
+        return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+    return f"{R}/{w.dataset}/r{w.rep}/defences/{w.defence}/model.pt"
 
 
 def defence_outputs():

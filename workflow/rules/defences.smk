@@ -6,14 +6,14 @@
 rule defend:
     """Train a defended model: adversarial training or a classifier on median-filtered inputs."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
     output:
-        model=f"{R}/{{dataset}}/defences/{{defence}}/model.pt",
-        summary=f"{R}/{{dataset}}/defences/{{defence}}/train.json",
+        model=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/model.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/train.json",
     log:
-        f"{R}/logs/{{dataset}}/defend_{{defence}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/defend_{{defence}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/defend_{{defence}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/defend_{{defence}}.tsv"
     wildcard_constraints:
         defence="adversarial_training|feature_squeezing",
     threads: 2
@@ -25,45 +25,47 @@ rule defend:
         train=lambda w: dataset_config(w)["train"],
         settings=lambda w: config["defences"][w.defence],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
 
 rule defend_guided:
-    """The guided-retraining defence: C2 with the metric and data point that scored best on Test*."""
+    """The guided-retraining defence: C2 with the metric and data point that scored best on Val* (or Test*,
+    aggregate.select_on)."""
     input:
-        data=rules.prepare.output.data,
-        adversarial=lambda w: f"{R}/{w.dataset}/{config['defences']['guided_attack']}/adversarial.npz",
+        data=data_file,
+        adversarial=lambda w: f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/adversarial.npz",
         model=rules.train_original.output.model,
         results=lambda w: [
-            f"{R}/{w.dataset}/{config['defences']['guided_attack']}/retrain/C2/{m}/{p}.json"
+            f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/retrain/C2/{m}/{p}.json"
             for m in config["metrics"]
             for p in POINTS
         ],
         orders=lambda w: [
-            f"{R}/{w.dataset}/{config['defences']['guided_attack']}/orders/{m}.npz"
+            f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/orders/{m}.npz"
             for m in config["metrics"]
         ],
     output:
-        model=f"{R}/{{dataset}}/defences/guided/model.pt",
-        summary=f"{R}/{{dataset}}/defences/guided/train.json",
+        model=f"{R}/{{dataset}}/r{{rep}}/defences/guided/model.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/defences/guided/train.json",
     log:
-        f"{R}/logs/{{dataset}}/defend_guided.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/defend_guided.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/defend_guided.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/defend_guided.tsv"
     resources:
         **resources_of("retrain"),
     params:
         code=code_of("defend_guided"),
         attack=lambda w: config["defences"]["guided_attack"],
+        select_on=config["aggregate"]["select_on"],
         metrics=list(config["metrics"]),
         arch=lambda w: dataset_config(w)["arch"],
         train=retrain_settings,
         data_points=N_POINTS,
         step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -71,14 +73,14 @@ rule defend_guided:
 rule evaluate_defence:
     """Accuracy of one defended model on Test under one attack made against that model (white box)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=defence_model,
     output:
-        result=f"{R}/{{dataset}}/defences/{{defence}}/eval_{{eval_attack}}.json",
+        result=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/eval_{{eval_attack}}.json",
     log:
-        f"{R}/logs/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/evaluate_defence_{{defence}}_{{eval_attack}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/evaluate_defence_{{defence}}_{{eval_attack}}.tsv"
     wildcard_constraints:
         defence="|".join(DEFENCES),
         eval_attack=r"[A-Za-z0-9_]+",
@@ -96,7 +98,7 @@ rule evaluate_defence:
         arch=lambda w: dataset_config(w)["arch"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -105,8 +107,9 @@ rule defence_table:
     """The defence x attack accuracy table (CSV, Markdown) and one figure per dataset."""
     input:
         results=lambda w: [
-            f"{R}/{d}/defences/{defence}/eval_{a}.json"
+            f"{R}/{d}/r{rep}/defences/{defence}/eval_{a}.json"
             for d in config["datasets"]
+            for rep in REPS
             for defence in DEFENCES
             for a in config["defences"]["attacks"]
         ],

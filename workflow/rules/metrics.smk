@@ -3,12 +3,12 @@ rule score:
     input:
         unpack(score_inputs),
     output:
-        scores=f"{R}/{{dataset}}/{{attack}}/scores/{{metric}}.npz",
-        summary=f"{R}/{{dataset}}/{{attack}}/scores/{{metric}}.json",
+        scores=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/scores/{{metric}}.npz",
+        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/scores/{{metric}}.json",
     log:
-        f"{R}/logs/{{dataset}}/{{attack}}/score_{{metric}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/score_{{metric}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/{{attack}}/score_{{metric}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/score_{{metric}}.tsv"
     resources:
         **resources_of("score"),
     params:
@@ -18,23 +18,24 @@ rule score:
         layers=lambda w: metric_layers(w.metric, w.dataset),
         arch=lambda w: dataset_config(w)["arch"],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
 
 rule order:
-    """Order Train* by descending score (random: a seeded permutation); order strategies
-    (MCP) give their order directly."""
+    """Order Train* by descending score, ties in a seeded random order (random: a seeded
+    permutation); order strategies (MCP) give their order directly."""
     input:
         scores=rules.score.output.scores,
     output:
-        order=f"{R}/{{dataset}}/{{attack}}/orders/{{metric}}.npz",
+        order=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/orders/{{metric}}.npz",
     log:
-        f"{R}/logs/{{dataset}}/{{attack}}/order_{{metric}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/order_{{metric}}.log",
     resources:
         **resources_of("order"),
     params:
         code=code_of("order"),
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)

@@ -1,14 +1,14 @@
 rule train_original:
     """Train the original model on Train."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
     output:
-        model=f"{R}/{{dataset}}/original/model.pt",
-        summary=f"{R}/{{dataset}}/original/train.json",
+        model=f"{R}/{{dataset}}/r{{rep}}/original/model.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/original/train.json",
     log:
-        f"{R}/logs/{{dataset}}/train_original.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/train_original.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/train_original.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/train_original.tsv"
     threads: 2
     resources:
         **resources_of("train_original"),
@@ -18,7 +18,7 @@ rule train_original:
         train=lambda w: dataset_config(w)["train"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -26,15 +26,15 @@ rule train_original:
 rule attack:
     """Adv.Train (a seeded subset of Train) and Adv.Test (all of Test) against the original model."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=rules.train_original.output.model,
     output:
-        adversarial=f"{R}/{{dataset}}/{{attack}}/adversarial.npz",
-        summary=f"{R}/{{dataset}}/{{attack}}/attack.json",
+        adversarial=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/adversarial.npz",
+        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/attack.json",
     log:
-        f"{R}/logs/{{dataset}}/{{attack}}/attack.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/attack.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/{{attack}}/attack.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/attack.tsv"
     threads: 2
     resources:
         **resources_of("attack"),
@@ -45,7 +45,7 @@ rule attack:
         adv_train_size=lambda w: dataset_config(w)["adv_train_size"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
+        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -53,15 +53,15 @@ rule attack:
 rule activations:
     """Activations of one layer (or the softmax outputs) of the original model over Train*."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         adversarial=rules.attack.output.adversarial,
         model=rules.train_original.output.model,
     output:
-        activations=f"{R}/{{dataset}}/{{attack}}/activations/{{layer}}.npz",
+        activations=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/activations/{{layer}}.npz",
     log:
-        f"{R}/logs/{{dataset}}/{{attack}}/activations_{{layer}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/activations_{{layer}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/{{attack}}/activations_{{layer}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/activations_{{layer}}.tsv"
     threads: 2
     resources:
         **resources_of("activations"),
