@@ -1,7 +1,8 @@
-"""Rule train_original: train the original model on Train."""
+"""Rule train_original: train the original model on Train, or load the user's weights
+(``datasets.NAME.original.weights``) and evaluate them."""
 
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.io import provenance, save_json, save_state_dict
+from guided_retraining.io import load_state_dict, provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import TrainSettings, accuracy, train
@@ -13,15 +14,21 @@ def main(job, log):
     n_classes = data.n_classes
     seed = derive_seed(p.seed, job.wildcards.dataset, "original")
     model = build_model(p.arch, data.shape, n_classes, seed=seed)
-    settings = TrainSettings.from_config(p.train)
-    losses = train(model, data["x_train"], data["y_train"], settings, seed, p.device, log, "train original")
+    weights = p.original.get("weights")
+    if weights:
+        load_state_dict(job.input.weights, model)
+        losses = []
+        log.info("original model: the given weights %s (not trained)", weights)
+    else:
+        settings = TrainSettings.from_config(p.train)
+        losses = train(model, data["x_train"], data["y_train"], settings, seed, p.device, log, "train original")
     acc = {f"acc_{part}": accuracy(model, data[f"x_{part}"], data[f"y_{part}"], p.batch_size_eval, p.device)
            for part in ("train", "val", "test")}
     log.info("original model: %s", acc)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
         "dataset": job.wildcards.dataset, "arch": p.arch, "n_classes": n_classes, "train": p.train,
-        "seed": p.seed, "job_seed": seed, "losses": losses, **acc, "versions": provenance(),
+        "weights": weights, "seed": p.seed, "job_seed": seed, "losses": losses, **acc, "versions": provenance(),
     })
 
 

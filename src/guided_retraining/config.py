@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError, GuidedRetrainingError
+from .errors import ConfigError, DataError, GuidedRetrainingError
 
 
 def _path(parts) -> str:
@@ -28,8 +28,15 @@ def _one_line(error) -> str:
         allowed = sorted(schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         return f"{where}: unknown key(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}"
+    parent = error.parent if error.parent is not None and error.parent.validator == "anyOf" else None
+    alternative = f", or {parent.schema['x-alternative']}" if parent and "x-alternative" in parent.schema else ""
     if error.validator == "enum":
-        return f"{where}: {error.instance!r} is not allowed; choose one of {', '.join(map(str, error.validator_value))}"
+        return (f"{where}: {error.instance!r} is not allowed; choose one of "
+                f"{', '.join(map(str, error.validator_value))}{alternative}")
+    if error.validator == "anyOf" and "description" in schema:
+        return f"{where}: {error.instance!r} is not allowed; expected {schema['description']}"
+    if error.validator == "pattern" and "description" in schema:
+        return f"{where}: {error.instance!r} is not allowed; expected {schema['description']}"
     if error.validator == "required":
         return f"{where}: {error.message}"
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -74,18 +81,35 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         fractions = ds.get("split", {}).get("fractions", [0.7, 0.2, 0.1])
         if abs(sum(fractions) - 1.0) > 1e-6:
             raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
+        _check_loader_options(name, ds)
+        user_model = isinstance(ds["arch"], dict)
+        if user_model:
+            from .models import user
+
+            model = user.describe(ds["arch"], f"datasets.{name}.arch")  # import and build errors, one line
         layers = layer_names(ds["arch"])
+        arch_name = ds["arch"]["factory"] if user_model else ds["arch"]
         for metric, opts in config["metrics"].items():
             for layer in opts.get("layers", []):
+                if layer == "last_hidden" and user_model and model.last_hidden is None:
+                    raise ConfigError(f"metrics.{metric}.layers: last_hidden is the input of the last nn.Linear, but "
+                                      f"{arch_name} (dataset {name}) has none; choose one of {', '.join(layers)}")
                 if layer != "last_hidden" and layer not in layers:
                     raise ConfigError(
-                        f"metrics.{metric}.layers: {layer!r} is not a layer of {ds['arch']} (dataset {name});"
+                        f"metrics.{metric}.layers: {layer!r} is not a layer of {arch_name} (dataset {name});"
                         f" choose last_hidden or one of {', '.join(layers)}"
                     )
         if check_data:
             from . import datasets
 
-            datasets.check_available(ds["loader"], ds.get("root"))
+            try:
+                datasets.check_available(ds["loader"], ds.get("root"))
+            except GuidedRetrainingError as exc:
+                if ds["loader"] in ("imagefolder", "arrays"):  # their messages name the path, not the key
+                    raise DataError(f"datasets.{name}.root: {exc}") from None
+                raise
+            if user_model or ds["original"].get("weights"):
+                _check_model_fits(name, ds, model if user_model else None)
     _check_metric_options(config)
     defences = config.get("defences")
     if defences:
@@ -94,6 +118,37 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                               f" choose one of {', '.join(config['attacks'])}")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
+
+
+def _check_model_fits(name: str, ds: dict, model=None) -> None:
+    """The model against its data: a user's model gives logits for every class; the original weights fit."""
+    from . import datasets
+    from .io import load_state_dict
+    from .models import build_model
+    from .models.user import check_output
+
+    shape, n_classes, _ = datasets.signature(ds["loader"], ds.get("root"), ds["options"])
+    if model is not None:
+        check_output(model, shape, n_classes, f"datasets.{name}.arch")
+    weights = ds["original"].get("weights")
+    if weights:
+        try:
+            load_state_dict(weights, model if model is not None else build_model(ds["arch"], shape, n_classes))
+        except DataError as exc:
+            raise DataError(f"datasets.{name}.original.weights: {exc}") from None
+
+
+def _check_loader_options(name: str, ds: dict) -> None:
+    """``options`` must be keyword arguments of the loader (root and download are keys of their own)."""
+    import inspect
+
+    from .datasets import LOADERS
+
+    allowed = sorted(set(inspect.signature(LOADERS[ds["loader"]]).parameters) - {"root", "download"})
+    extra = sorted(set(ds["options"]) - set(allowed))
+    if extra:
+        raise ConfigError(f"datasets.{name}.options: unknown option(s) {', '.join(extra)} for loader "
+                          f"{ds['loader']}; allowed: {', '.join(allowed) or 'none'}")
 
 
 def _check_metric_options(config: dict) -> None:

@@ -9,6 +9,9 @@ override any of them per rule in a profile's ``set-resources``.
 
 from __future__ import annotations
 
+import functools
+import json
+
 # Images in the full dataset and their shape after preprocessing (study defaults).
 DATASET_SHAPES = {
     "digits": (1_797, 1, 8, 8),
@@ -41,6 +44,14 @@ def data_mb(loader: str, subset: int | None = None, size: int | None = None) -> 
     return n * c * h * w * 4 / 2**20
 
 
+@functools.lru_cache(maxsize=16)
+def _user_data_mb(loader: str, root, options_json: str, subset: int | None) -> float:
+    from .datasets import signature
+
+    (c, h, w), _, n = signature(loader, root, json.loads(options_json))
+    return min(n, subset or n) * c * h * w * 4 / 2**20
+
+
 def estimate(rule: str, dataset_config: dict | None) -> dict[str, int]:
     """``{"mem_mb": ..., "runtime": ...}`` for one job of ``rule`` on this dataset (``None``: a job
     over all datasets' small results, which needs only the rule's base resources)."""
@@ -49,8 +60,12 @@ def estimate(rule: str, dataset_config: dict | None) -> dict[str, int]:
         return {"mem_mb": base_mb, "runtime": base_min}
     options = dataset_config.get("options", {}) or {}
     size = options.get("size")
-    mb = data_mb(dataset_config["loader"], dataset_config.get("split", {}).get("subset"),
-                 size if isinstance(size, int) else None)
+    subset = dataset_config.get("split", {}).get("subset")
+    if dataset_config["loader"] in DATASET_SHAPES:
+        mb = data_mb(dataset_config["loader"], subset, size if isinstance(size, int) else None)
+    else:  # a user's image folder or arrays: sized from its listing and headers
+        mb = _user_data_mb(dataset_config["loader"], dataset_config.get("root"), json.dumps(options, sort_keys=True),
+                           subset)
     epochs = dataset_config.get("train", {}).get("epochs", 10)
     scale = epochs / 10 if rule in ("train_original", "retrain") else 1.0
     return {"mem_mb": int(base_mb + per_mb * mb), "runtime": int(base_min + min_per_mb * mb * scale)}

@@ -30,7 +30,7 @@ wildcard_constraints:
     dataset=r"[A-Za-z0-9_]+",
     attack=r"[A-Za-z0-9_]+",
     metric=r"[A-Za-z0-9_]+",
-    layer=r"[A-Za-z0-9_]+",
+    layer=r"[A-Za-z0-9_.]+",
     configuration=r"C[123]",
     point=r"p\d+|atc3",
 
@@ -42,6 +42,17 @@ def run(rule, input, output, params, wildcards, threads, log):
 
 def dataset_config(w):
     return config["datasets"][w.dataset]
+
+
+def arch_param(w):
+    """The dataset's architecture; a user's model also carries its source file's sha256, so editing
+    the model file re-runs the jobs that build it."""
+    arch = dataset_config(w)["arch"]
+    if not isinstance(arch, dict):
+        return arch
+    from guided_retraining.models.user import code_digest
+
+    return {**arch, "code": code_digest(arch)}
 
 
 def retrain_settings(w):

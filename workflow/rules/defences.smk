@@ -28,7 +28,7 @@ rule defend:
     wildcard_constraints:
         defence="adversarial_training|feature_squeezing",
     params:
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=lambda w: dataset_config(w)["train"],
         settings=lambda w: config["defences"][w.defence],
         device=config["device"],
@@ -62,7 +62,7 @@ rule defend_guided:
     params:
         attack=lambda w: config["defences"]["guided_attack"],
         metrics=list(config["metrics"]),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=retrain_settings,
         data_points=N_POINTS,
         step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
@@ -89,7 +89,7 @@ rule evaluate_defence:
     params:
         attack=lambda w: config["defences"]["attacks"][w.eval_attack],
         squeeze=lambda w: config["defences"]["feature_squeezing"]["size"] if w.defence == "feature_squeezing" else None,
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=config["seed"],

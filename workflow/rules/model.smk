@@ -1,13 +1,15 @@
 rule train_original:
-    """Train the original model on Train."""
+    """Train the original model on Train (or load the user's weights, datasets.NAME.original.weights)."""
     input:
         data=rules.prepare.output.data,
+        weights=lambda w: dataset_config(w)["original"].get("weights", []),
     output:
         model=f"{R}/{{dataset}}/original/model.pt",
         summary=f"{R}/{{dataset}}/original/train.json",
     params:
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=lambda w: dataset_config(w)["train"],
+        original=lambda w: dataset_config(w)["original"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=config["seed"],
@@ -30,7 +32,7 @@ rule attack:
         summary=f"{R}/{{dataset}}/{{attack}}/attack.json",
     params:
         attack=lambda w: config["attacks"][w.attack],
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         adv_train_size=lambda w: dataset_config(w)["adv_train_size"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
@@ -53,7 +55,7 @@ rule activations:
     output:
         activations=f"{R}/{{dataset}}/{{attack}}/activations/{{layer}}.npz",
     params:
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
     threads: 2

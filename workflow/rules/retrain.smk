@@ -10,7 +10,7 @@ rule retrain:
     output:
         result=f"{R}/{{dataset}}/{{attack}}/retrain/{{configuration}}/{{metric}}/{{point}}.json",
     params:
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=retrain_settings,
         data_points=N_POINTS,
         attacks=list(config["attacks"]),

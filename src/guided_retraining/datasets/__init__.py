@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Callable
 
+from . import arrays as _arrays
+from . import imagefolder as _imagefolder
+from .arrays import check_arrays, load_arrays
 from .base import RawDataset, check_images
 from .cifar10 import check_cifar10, load_cifar10
 from .digits import load_digits
 from .fashion_mnist import check_fashion_mnist, load_fashion_mnist
 from .gtsrb import check_gtsrb, load_gtsrb
+from .imagefolder import check_imagefolder, load_imagefolder
 from .intel import check_intel, load_intel
 from .mnist import check_mnist, load_mnist
 from .split import SPLITS, merged_sizes, split
@@ -26,6 +30,8 @@ LOADERS: dict[str, Callable[..., RawDataset]] = {
     "cifar10": load_cifar10,
     "gtsrb": load_gtsrb,
     "intel": load_intel,
+    "imagefolder": load_imagefolder,
+    "arrays": load_arrays,
 }
 
 CHECKS: dict[str, Callable[..., None]] = {
@@ -35,7 +41,12 @@ CHECKS: dict[str, Callable[..., None]] = {
     "cifar10": check_cifar10,
     "gtsrb": check_gtsrb,
     "intel": check_intel,
+    "imagefolder": check_imagefolder,
+    "arrays": check_arrays,
 }
+
+#: Class counts of the built-in datasets (a user's image folder or arrays count their own).
+N_CLASSES = {"digits": 10, "mnist": 10, "fashion_mnist": 10, "cifar10": 10, "gtsrb": 43, "intel": 6}
 
 
 def _known(name: str) -> None:
@@ -58,5 +69,29 @@ def check_available(name: str, root=None) -> None:
     CHECKS[name](root)
 
 
+def signature(name: str, root=None, options: dict | None = None) -> tuple[tuple[int, int, int], int, int]:
+    """``((C, H, W), classes, images)`` of dataset ``name`` once loaded with ``options``, read cheaply.
+
+    A user's image folder or arrays: from the listing and headers (as the checks before any job);
+    a built-in dataset: from its known size, with the ``size`` and ``grayscale`` options applied.
+    """
+    from ..resources import DATASET_SHAPES
+
+    _known(name)
+    options = dict(options or {})
+    if name == "imagefolder":
+        return _imagefolder.signature(root, **options)
+    if name == "arrays":
+        return _arrays.signature(root, **options)
+    n, c, h, w = DATASET_SHAPES[name]
+    if options.get("size") is not None and name != "digits":
+        from ._common import parse_size
+
+        h, w = parse_size(name, options["size"])
+    if name in ("cifar10", "gtsrb", "intel") and options.get("grayscale", True) is False:
+        c = 3
+    return (c, h, w), N_CLASSES[name], n
+
+
 __all__ = ["CHECKS", "LOADERS", "RawDataset", "SPLITS", "check_available", "check_images", "load",
-           "merged_sizes", "split"]
+           "merged_sizes", "signature", "split"]
