@@ -89,6 +89,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
             model = user.describe(ds["arch"], f"datasets.{name}.arch")  # import and build errors, one line
         layers = layer_names(ds["arch"])
         arch_name = ds["arch"]["factory"] if user_model else ds["arch"]
+        alias = "" if user_model and model.last_hidden is None else "last_hidden or "
         for metric, opts in config["metrics"].items():
             for layer in opts.get("layers", []):
                 if layer == "last_hidden" and user_model and model.last_hidden is None:
@@ -97,7 +98,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                 if layer != "last_hidden" and layer not in layers:
                     raise ConfigError(
                         f"metrics.{metric}.layers: {layer!r} is not a layer of {arch_name} (dataset {name});"
-                        f" choose last_hidden or one of {', '.join(layers)}"
+                        f" choose {alias}one of {', '.join(layers)}"
                     )
         if check_data:
             from . import datasets

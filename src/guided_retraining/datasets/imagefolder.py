@@ -106,6 +106,11 @@ class _Files:
             return to_pil(img, self.size, self.grayscale, self.resample), label
 
 
+def _index(exc: DataError) -> int:
+    """The image index in stack_images' shape error ("...: image 12 has shape ...")."""
+    return int(str(exc).split(" image ", 1)[1].split()[0])
+
+
 def load_imagefolder(root, download: bool = False, size=None, grayscale: bool = False, resample: str = "bilinear",
                      workers: int | None = None) -> RawDataset:
     """Load the image folder at ``root`` (see the module docstring); nothing is downloaded."""
@@ -114,22 +119,23 @@ def load_imagefolder(root, download: bool = False, size=None, grayscale: bool = 
     parts = scan(root)
     classes = list(parts["train"])
     mode = parse_resample(NAME, resample)
-    hw = parse_size(NAME, size)
+    resize = parse_size(NAME, size)
+    hw = resize
     arrays = {}
     for part, folders in parts.items():
         samples = [(p, label) for label, c in enumerate(classes) for p in folders[c]]
-        if hw is None:  # every image must share the first image's size
-            with Image.open(samples[0][0]) as img:
-                hw = (img.size[1], img.size[0])
+        if hw is None:  # no resizing: every image must have the first image's size
             first = samples[0][0]
-        ds = _Files(samples, hw, grayscale, mode)
+            with Image.open(first) as img:
+                hw = (img.size[1], img.size[0])
+        ds = _Files(samples, resize, grayscale, mode)
         shape = hw if grayscale else hw + (3,)
         try:
             x, y = stack_images(NAME, ds, lambda i: str(samples[i][0]), workers, shape)
         except DataError as exc:
-            if size is None and "after preprocessing" in str(exc):
-                raise DataError(f"{NAME}: images differ in size ({exc}; the first, {first}, is {hw[1]}x{hw[0]});"
-                                " set options.size to resize them") from None
+            if resize is None and "after preprocessing" in str(exc):
+                raise DataError(f"{NAME}: images differ in size ({samples[_index(exc)][0]} is not {hw[1]}x{hw[0]}"
+                                f" as {first}); set options.size to resize them") from None
             raise
         arrays[part] = (to_float_nchw(x), y)
     test = arrays.get("test", (None, None))
