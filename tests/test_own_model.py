@@ -172,12 +172,12 @@ def own_config(tmp_path, arch=None, **dataset):
     """The tiny study on a digits image folder and the test's model module (written under tmp_path)."""
     folder = tmp_path / "images"
     if not folder.exists():
-        write_digits_folder(folder, per_class=12)
+        write_digits_folder(folder, per_class=30)
     config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
     model = write_user_model(tmp_path / "models")
     ds = {"loader": "imagefolder", "root": str(folder), "arch": arch or {
         "factory": f"{model}:make", "kwargs": {"channels": 3, "n_classes": 10}},
-        "train": {"epochs": 2, "batch_size": 32}, "adv_train_size": 20}
+        "train": {"epochs": 15, "batch_size": 16, "optimizer": "adam"}, "adv_train_size": 20}
     ds.update(dataset)
     config["datasets"] = {"mine": ds}
     config["metrics"] = {"nc": {"layers": ["features.4"]}, "dsa": {"layers": ["last_hidden"]}, "deepgini": {}}
@@ -309,14 +309,15 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
     res = tmp_path / "results" / "mine"
     data = json.loads((res / "data.json").read_text())
     assert data["classes"] == [f"d{k}" for k in range(10)] and data["shape"] == [3, 8, 8]
-    assert sum(data["counts"].values()) == 120
+    assert sum(data["counts"].values()) == 300
     acts = np.load(res / "fgsm/activations/classifier.4.input.npz")["acts"]
-    assert acts.shape == (72 + 20, 32)
-    assert np.load(res / "fgsm/activations/features.4.npz")["acts"].shape == (92, 16)
+    assert acts.shape == (180 + 20, 32)
+    assert np.load(res / "fgsm/activations/features.4.npz")["acts"].shape == (200, 16)
     state = torch.load(res / "original/model.pt", weights_only=True)
     assert "classifier.4.weight" in state  # the user's own state dict: it loads back into their code
     summary = json.loads((tmp_path / "results/mine/original/train.json").read_text())
-    assert summary["weights"] is None and len(summary["losses"]) == 2
+    assert summary["weights"] is None and len(summary["losses"]) == 15
+    assert summary["acc_test"] > 0.5  # ten digits: far above chance
     for table in ("table3", "table4", "table5", "defences"):
         assert (tmp_path / f"results/tables/{table}.csv").stat().st_size > 0
 
