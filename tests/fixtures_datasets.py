@@ -211,11 +211,11 @@ def write_digits_folder(root: Path, per_class=None, split=False, fmt="png") -> d
     return out
 
 
-def write_shapes_folder(root: Path, per_class=40, size=32, seed=0) -> list[str]:
+def write_shapes_folder(root: Path, per_class=60, size=32, seed=0) -> list[str]:
     """A small colour image folder: ``root/train/<shape>/`` and ``root/test/<shape>/`` of PNG images.
 
-    Four classes (circle, square, triangle, cross) drawn in a random colour at a random
-    position and scale on a random-colour background with pixel noise (seeded); one in five
+    Four classes (circle, cross, square, triangle) drawn in a random bright colour at a random
+    position and scale on a random dark background, with pixel noise (seeded); one in five
     images goes to test. Returns the class names.
     """
     from PIL import ImageDraw
@@ -226,9 +226,7 @@ def write_shapes_folder(root: Path, per_class=40, size=32, seed=0) -> list[str]:
         for part in ("train", "test"):
             (root / part / c).mkdir(parents=True, exist_ok=True)
         for j in range(per_class):
-            bg, fg = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-            while np.abs(bg.astype(int) - fg).sum() < 150:
-                fg = rng.integers(0, 256, 3)
+            bg, fg = rng.integers(0, 120, 3), rng.integers(110, 256, 3)  # a bright shape on a dark background
             img = Image.new("RGB", (size, size), tuple(int(v) for v in bg))
             draw = ImageDraw.Draw(img)
             r = int(rng.integers(size // 6, size // 3))
@@ -244,7 +242,7 @@ def write_shapes_folder(root: Path, per_class=40, size=32, seed=0) -> list[str]:
                 w = max(1, r // 3)
                 draw.rectangle([cx - r, cy - w, cx + r, cy + w], fill=colour)
                 draw.rectangle([cx - w, cy - r, cx + w, cy + r], fill=colour)
-            noisy = np.asarray(img, dtype=np.int16) + rng.integers(-20, 21, (size, size, 3))
+            noisy = np.asarray(img, dtype=np.int16) + rng.integers(-30, 31, (size, size, 3))
             part = "test" if j % 5 == 4 else "train"
             Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(root / part / c / f"{j:04d}.png")
     return classes

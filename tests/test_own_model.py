@@ -3,7 +3,6 @@ the loaders, the model wrapper, the one-line errors before any job, and the whol
 
 import json
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -338,18 +337,16 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
 
 
 @pytest.mark.workflow
-def test_worked_example_runs_within_15_minutes(tmp_path):
-    """config/example-own-model.yaml (the small ResNet of config/example_model.py) on a small colour folder."""
-    shutil.copytree(REPO / "config", tmp_path / "config", ignore=shutil.ignore_patterns("*.yaml", "__pycache__"))
-    shutil.copy(REPO / "config/example-own-model.yaml", tmp_path / "config")
+def test_worked_example(tmp_path):
+    """config/example-own-model.yaml (the small ResNet of config/example_model.py) on the small colour folder
+    it documents (its wall time: benchmarks/own_model_example.py)."""
+    (tmp_path / "config").mkdir()
+    shutil.copy(REPO / "config/example_model.py", tmp_path / "config")
     classes = write_shapes_folder(tmp_path / "data" / "shapes")
-    start = time.perf_counter()
-    snakemake(tmp_path, "--cores", "2", configfile=tmp_path / "config/example-own-model.yaml")
-    seconds = time.perf_counter() - start
-    print(f"worked example: {seconds:.0f} s")
+    snakemake(tmp_path, "--cores", "2", configfile=REPO / "config/example-own-model.yaml")
     data = json.loads((tmp_path / "results/shapes/data.json").read_text())
     assert data["classes"] == classes and data["shape"] == [3, 32, 32]
+    assert data["counts"] == {"train": 154, "val": 38, "test": 48}
     original = json.loads((tmp_path / "results/shapes/original/train.json").read_text())
     assert original["acc_test"] > 0.5  # four classes: well above chance
     assert (tmp_path / "results/tables/table3.csv").exists() and (tmp_path / "results/tables/defences.csv").exists()
-    assert seconds < 15 * 60

@@ -2,8 +2,10 @@
 
 1. The JSON schema (workflow/schemas/config.schema.yaml): every key typed and ranged,
    unknown keys rejected, defaults filled in.
-2. Checks a schema cannot express: split fractions summing to 1, layers that exist in
-   the dataset's architecture, each metric's own options, data present on disk.
+2. Checks a schema cannot express: split fractions summing to 1, loader options, layers
+   that exist in the dataset's architecture, each metric's own options, data present on
+   disk; for a user's model (``arch: {factory: ...}``): the factory imports and returns a
+   module, it maps the data's images to one logit per class, and the original weights fit.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                 if layer == "last_hidden" and user_model and model.last_hidden is None:
                     raise ConfigError(f"metrics.{metric}.layers: last_hidden is the input of the last nn.Linear, but "
                                       f"{arch_name} (dataset {name}) has none; choose one of {', '.join(layers)}")
-                if layer != "last_hidden" and layer not in layers:
+                if layer != "last_hidden" and layer not in layers and not (user_model and _is_layer(model, layer)):
                     raise ConfigError(
                         f"metrics.{metric}.layers: {layer!r} is not a layer of {arch_name} (dataset {name});"
                         f" choose {alias}one of {', '.join(layers)}"
@@ -119,6 +121,16 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                               f" choose one of {', '.join(config['attacks'])}")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
+
+
+def _is_layer(model, name: str) -> bool:
+    from .models.user import resolve_layer
+
+    try:
+        resolve_layer(model, name)
+    except KeyError:
+        return False
+    return True
 
 
 def _check_model_fits(name: str, ds: dict, model=None) -> None:

@@ -47,8 +47,12 @@ def data_mb(loader: str, subset: int | None = None, size: int | None = None) -> 
 @functools.lru_cache(maxsize=16)
 def _user_data_mb(loader: str, root, options_json: str, subset: int | None) -> float:
     from .datasets import signature
+    from .errors import GuidedRetrainingError
 
-    (c, h, w), _, n = signature(loader, root, json.loads(options_json))
+    try:
+        (c, h, w), _, n = signature(loader, root, json.loads(options_json))
+    except GuidedRetrainingError:  # data not there (yet): a dry run plans with the rule's base resources
+        return 0.0
     return min(n, subset or n) * c * h * w * 4 / 2**20
 
 

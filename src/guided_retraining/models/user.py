@@ -22,7 +22,6 @@ Layers are named as in ``model.named_modules()`` (``features.7``, ``classifier.1
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib
 import importlib.util
@@ -156,7 +155,8 @@ def _attach_normalize(model: nn.Module, normalize: dict, key: str) -> None:
 
 
 def layer_names(model: nn.Module) -> list[str]:
-    """Names a metric may read: every named submodule, and ``NAME.input`` of every ``nn.Linear``."""
+    """Names a metric may read (as listed in errors): every named submodule, and ``NAME.input`` of every
+    ``nn.Linear`` (``NAME.input`` of any other module is accepted too, see :func:`resolve_layer`)."""
     names = []
     for name, module in model.named_modules():
         if name:
@@ -182,14 +182,18 @@ def resolve_layer(model: nn.Module, name: str) -> tuple[nn.Module, bool]:
     raise KeyError(name)
 
 
-@functools.lru_cache(maxsize=32)
-def _cached(arch_json: str, key: str) -> nn.Module:
-    return build_user_model(json.loads(arch_json), None, key)
+_DESCRIBED: dict[str, nn.Module] = {}
 
 
 def describe(arch: dict, key: str = "arch") -> nn.Module:
-    """A model built once per distinct ``arch`` for config checks (never trained; do not modify)."""
-    return _cached(json.dumps(arch, sort_keys=True), key)
+    """A model built once per distinct ``arch`` for config checks and layer names (never trained).
+
+    ``key`` names the config entry in the one-line errors of the first build.
+    """
+    text = json.dumps(arch, sort_keys=True)
+    if text not in _DESCRIBED:
+        _DESCRIBED[text] = build_user_model(arch, None, key)
+    return _DESCRIBED[text]
 
 
 @torch.no_grad()
