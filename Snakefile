@@ -25,6 +25,14 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/defences.smk"
 
 
+# Quick rules that read small files: on a cluster they run on the submitting host, not as jobs.
+localrules:
+    all,
+    order,
+    aggregate,
+    defence_table,
+
+
 rule all:
     default_target: True
     input:

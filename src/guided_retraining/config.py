@@ -102,6 +102,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                         f"metrics.{metric}.layers: {layer!r} is not a layer of {arch_name} (dataset {name});"
                         f" choose {alias}one of {', '.join(layers)}"
                     )
+        _check_sizes(name, ds)
         if check_data:
             from . import datasets
 
@@ -114,6 +115,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
             if user_model or ds["original"].get("weights"):
                 _check_model_fits(name, ds, model if user_model else None)
     _check_metric_options(config)
+    _check_attacks(config)
     defences = config.get("defences")
     if defences:
         if defences["guided_attack"] not in config["attacks"]:
@@ -162,6 +164,38 @@ def _check_loader_options(name: str, ds: dict) -> None:
     if extra:
         raise ConfigError(f"datasets.{name}.options: unknown option(s) {', '.join(extra)} for loader "
                           f"{ds['loader']}; allowed: {', '.join(allowed) or 'none'}")
+
+
+def _check_sizes(name: str, ds: dict) -> None:
+    """``adv_train_size`` and the data-point steps against the Train size the split will give."""
+    from .datasets import prepared_sizes
+
+    sizes = prepared_sizes(ds["loader"], ds.get("split"))
+    if sizes is None:
+        return
+    if ds["adv_train_size"] > sizes["train"]:
+        raise ConfigError(f"datasets.{name}.adv_train_size: {ds['adv_train_size']} exceeds the {sizes['train']}"
+                          f" training inputs the split gives (train/val/test {sizes['train']}/{sizes['val']}/"
+                          f"{sizes['test']})")
+    if sizes["test"] == 0:
+        raise ConfigError(f"datasets.{name}.split: leaves no test inputs (train/val/test {sizes['train']}/"
+                          f"{sizes['val']}/{sizes['test']}); give the test share a larger fraction")
+
+
+def _check_attacks(config: dict) -> None:
+    """Each attack's settings against its kind's own (unknown keys, types, ranges), as the attack job would."""
+    from .attacks import make_attack
+
+    entries = [(f"attacks.{n}", a) for n, a in config["attacks"].items()]
+    entries += [(f"defences.attacks.{n}", a) for n, a in (config.get("defences") or {}).get("attacks", {}).items()
+                if a.get("kind") != "none"]
+    for where, attack in entries:
+        settings = {k: v for k, v in attack.items() if k not in ("kind", "keep_successful")}
+        try:
+            make_attack(attack["kind"], seed=0, **settings)
+        except ConfigError as err:
+            key, _, rest = str(err).partition(": ")
+            raise ConfigError(f"{where}.{key}: {rest}" if key in settings else f"{where}: {err}") from None
 
 
 def _check_metric_options(config: dict) -> None:

@@ -9,18 +9,8 @@ override any of them per rule in a profile's ``set-resources``.
 
 from __future__ import annotations
 
-import functools
-import json
-
-# Images in the full dataset and their shape after preprocessing (study defaults).
-DATASET_SHAPES = {
-    "digits": (1_797, 1, 8, 8),
-    "mnist": (70_000, 1, 28, 28),
-    "fashion_mnist": (70_000, 1, 28, 28),
-    "cifar10": (60_000, 1, 32, 32),
-    "gtsrb": (51_839, 1, 48, 48),
-    "intel": (17_034, 1, 48, 48),
-}
+# A loader whose size is only known from its data (a user's folder) is costed as this many MNIST-sized images.
+UNKNOWN_SIZE = (70_000, (1, 28, 28))
 
 # Per rule: (base MB, MB per MB of data, base minutes, minutes per MB of data per epoch-ish unit)
 _RULES = {
@@ -35,25 +25,17 @@ _RULES = {
 }
 
 
-def data_mb(loader: str, subset: int | None = None, size: int | None = None) -> float:
-    n, c, h, w = DATASET_SHAPES[loader]
+def data_mb(loader: str, subset: int | None = None, options: dict | None = None) -> float:
+    """MB of float32 images of the prepared dataset (the loaders' own counts: ``datasets.SIZES``)."""
+    from .datasets import SIZES
+
+    if loader in SIZES:
+        n, (c, h, w) = SIZES[loader].train + SIZES[loader].test, SIZES[loader].loaded_shape(options)
+    else:
+        n, (c, h, w) = UNKNOWN_SIZE
     if subset:
         n = min(n, int(subset))
-    if size:
-        h = w = int(size)
     return n * c * h * w * 4 / 2**20
-
-
-@functools.lru_cache(maxsize=16)
-def _user_data_mb(loader: str, root, options_json: str, subset: int | None) -> float:
-    from .datasets import signature
-    from .errors import GuidedRetrainingError
-
-    try:
-        (c, h, w), _, n = signature(loader, root, json.loads(options_json))
-    except GuidedRetrainingError:  # data not there (yet): a dry run plans with the rule's base resources
-        return 0.0
-    return min(n, subset or n) * c * h * w * 4 / 2**20
 
 
 def estimate(rule: str, dataset_config: dict | None) -> dict[str, int]:
@@ -62,14 +44,8 @@ def estimate(rule: str, dataset_config: dict | None) -> dict[str, int]:
     base_mb, per_mb, base_min, min_per_mb = _RULES[rule]
     if dataset_config is None:
         return {"mem_mb": base_mb, "runtime": base_min}
-    options = dataset_config.get("options", {}) or {}
-    size = options.get("size")
-    subset = dataset_config.get("split", {}).get("subset")
-    if dataset_config["loader"] in DATASET_SHAPES:
-        mb = data_mb(dataset_config["loader"], subset, size if isinstance(size, int) else None)
-    else:  # a user's image folder or arrays: sized from its listing and headers
-        mb = _user_data_mb(dataset_config["loader"], dataset_config.get("root"), json.dumps(options, sort_keys=True),
-                           subset)
+    mb = data_mb(dataset_config["loader"], dataset_config.get("split", {}).get("subset"),
+                 dataset_config.get("options"))
     epochs = dataset_config.get("train", {}).get("epochs", 10)
     scale = epochs / 10 if rule in ("train_original", "retrain") else 1.0
     return {"mem_mb": int(base_mb + per_mb * mb), "runtime": int(base_min + min_per_mb * mb * scale)}

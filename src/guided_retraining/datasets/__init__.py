@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Callable
 
 from . import arrays as _arrays
+from . import cifar10, digits, fashion_mnist, gtsrb, intel, mnist
 from . import imagefolder as _imagefolder
 from .arrays import check_arrays, load_arrays
-from .base import RawDataset, check_images
+from .base import RawDataset, Size, check_images
 from .cifar10 import check_cifar10, load_cifar10
 from .digits import load_digits
 from .fashion_mnist import check_fashion_mnist, load_fashion_mnist
@@ -21,7 +22,7 @@ from .gtsrb import check_gtsrb, load_gtsrb
 from .imagefolder import check_imagefolder, load_imagefolder
 from .intel import check_intel, load_intel
 from .mnist import check_mnist, load_mnist
-from .split import SPLITS, merged_sizes, split
+from .split import SPLITS, merged_sizes, split, split_sizes
 
 LOADERS: dict[str, Callable[..., RawDataset]] = {
     "digits": load_digits,
@@ -49,6 +50,24 @@ CHECKS: dict[str, Callable[..., None]] = {
 N_CLASSES = {"digits": 10, "mnist": 10, "fashion_mnist": 10, "cifar10": 10, "gtsrb": 43, "intel": 6}
 
 
+#: Image counts and default shape of each built-in dataset (declared beside its loader).
+SIZES: dict[str, Size] = {name: module.SIZE for name, module in
+                          {"digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist, "cifar10": cifar10,
+                           "gtsrb": gtsrb, "intel": intel}.items()}
+
+
+def prepared_sizes(loader: str, split_config: dict) -> dict[str, int] | None:
+    """Train / val / test sizes the prepare step will produce for a built-in ``loader`` with this
+    ``split`` config (``None`` for a loader whose size is only known from its data)."""
+    if loader not in SIZES:
+        return None
+    size = SIZES[loader]
+    split_config = split_config or {}
+    n_train, n_val, n_test = split_sizes(size.train, size.test, split_config.get("mode", "merged"),
+                                         split_config.get("fractions", (0.7, 0.2, 0.1)), split_config.get("subset"))
+    return {"train": n_train, "val": n_val, "test": n_test}
+
+
 def _known(name: str) -> None:
     if name not in LOADERS:
         raise KeyError(f"unknown dataset {name!r}; choose one of {sorted(LOADERS)}")
@@ -73,25 +92,17 @@ def signature(name: str, root=None, options: dict | None = None) -> tuple[tuple[
     """``((C, H, W), classes, images)`` of dataset ``name`` once loaded with ``options``, read cheaply.
 
     A user's image folder or arrays: from the listing and headers (as the checks before any job);
-    a built-in dataset: from its known size, with the ``size`` and ``grayscale`` options applied.
+    a built-in dataset: from its declared size (``SIZES``) with the ``size`` and ``grayscale`` options.
     """
-    from ..resources import DATASET_SHAPES
-
     _known(name)
     options = dict(options or {})
     if name == "imagefolder":
         return _imagefolder.signature(root, **options)
     if name == "arrays":
         return _arrays.signature(root, **options)
-    n, c, h, w = DATASET_SHAPES[name]
-    if options.get("size") is not None and name != "digits":
-        from ._common import parse_size
-
-        h, w = parse_size(name, options["size"])
-    if name in ("cifar10", "gtsrb", "intel") and options.get("grayscale", True) is False:
-        c = 3
-    return (c, h, w), N_CLASSES[name], n
+    size = SIZES[name]
+    return size.loaded_shape(options), N_CLASSES[name], size.train + size.test
 
 
-__all__ = ["CHECKS", "LOADERS", "RawDataset", "SPLITS", "check_available", "check_images", "load",
-           "merged_sizes", "signature", "split"]
+__all__ = ["CHECKS", "LOADERS", "RawDataset", "SIZES", "SPLITS", "Size", "check_available", "check_images", "load",
+           "merged_sizes", "prepared_sizes", "signature", "split", "split_sizes"]

@@ -101,7 +101,7 @@ def factory_file(spec: str) -> Path | None:
     return Path(found.origin) if found is not None and found.origin else None
 
 
-def code_digest(arch: dict) -> str:
+def model_file_digest(arch: dict) -> str:
     """sha256 of the factory's source file: a rule param, so editing the model file re-runs its jobs."""
     path = factory_file(arch["factory"])
     data = path.read_bytes() if path is not None and path.is_file() else b""
