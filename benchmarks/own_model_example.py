@@ -39,8 +39,8 @@ def main() -> None:
     sys.argv = [sys.argv[0], "--configfile", str(REPO / "config/example-own-model.yaml"), "--cores", str(args.cores),
                 "--keep", str(workdir)]
     workflow.main()
-    original = json.loads((workdir / "results/shapes/original/train.json").read_text())
-    attack = json.loads((workdir / "results/shapes/fgsm/attack.json").read_text())
+    original = json.loads((workdir / "results/shapes/r1/original/train.json").read_text())
+    attack = json.loads((workdir / "results/shapes/r1/fgsm/attack.json").read_text())
     print(f"original model: Test {original['acc_test']:.3f}, Adv.Test (FGSM) {attack['original_acc_adv_test']:.3f}")
     print((workdir / "results/tables/table3.md").read_text())
     if not args.keep:

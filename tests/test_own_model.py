@@ -305,8 +305,8 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
                                                                "pgd": {"kind": "pgd", "eps": 0.1, "steps": 3}}}
     (tmp_path / "own.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     snakemake(tmp_path, "--cores", "2", configfile=tmp_path / "own.yaml")
-    res = tmp_path / "results" / "mine"
-    data = json.loads((res / "data.json").read_text())
+    data = json.loads((tmp_path / "results/mine/data.json").read_text())
+    res = tmp_path / "results/mine/r1"
     assert data["classes"] == [f"d{k}" for k in range(10)] and data["shape"] == [3, 8, 8]
     assert sum(data["counts"].values()) == 300
     acts = np.load(res / "fgsm/activations/classifier.4.input.npz")["acts"]
@@ -314,7 +314,7 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
     assert np.load(res / "fgsm/activations/features.4.npz")["acts"].shape == (200, 16)
     state = torch.load(res / "original/model.pt", weights_only=True)
     assert "classifier.4.weight" in state  # the user's own state dict: it loads back into their code
-    summary = json.loads((tmp_path / "results/mine/original/train.json").read_text())
+    summary = json.loads((res / "original/train.json").read_text())
     assert summary["weights"] is None and len(summary["losses"]) == 15
     assert summary["acc_test"] > 0.5  # ten digits: far above chance
     for table in ("table3", "table4", "table5", "defences"):
@@ -327,12 +327,12 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
     config["datasets"]["mine"]["original"] = {"weights": "weights.pt"}
     config.pop("defences")
     (second / "own.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    snakemake(second, "--cores", "2", "results/mine/fgsm/attack.json", configfile=second / "own.yaml")
-    loaded = json.loads((second / "results/mine/original/train.json").read_text())
+    snakemake(second, "--cores", "2", "results/mine/r1/fgsm/attack.json", configfile=second / "own.yaml")
+    loaded = json.loads((second / "results/mine/r1/original/train.json").read_text())
     assert loaded["losses"] == [] and loaded["weights"] == "weights.pt"
     assert loaded["acc_test"] == summary["acc_test"]
     attack_a = json.loads((res / "fgsm/attack.json").read_text())
-    attack_b = json.loads((second / "results/mine/fgsm/attack.json").read_text())
+    attack_b = json.loads((second / "results/mine/r1/fgsm/attack.json").read_text())
     assert attack_a["adv_test"] == attack_b["adv_test"]
 
 
@@ -347,6 +347,6 @@ def test_worked_example(tmp_path):
     data = json.loads((tmp_path / "results/shapes/data.json").read_text())
     assert data["classes"] == classes and data["shape"] == [3, 32, 32]
     assert data["counts"] == {"train": 154, "val": 38, "test": 48}
-    original = json.loads((tmp_path / "results/shapes/original/train.json").read_text())
+    original = json.loads((tmp_path / "results/shapes/r1/original/train.json").read_text())
     assert original["acc_test"] > 0.5  # four classes: well above chance
     assert (tmp_path / "results/tables/table3.csv").exists() and (tmp_path / "results/tables/defences.csv").exists()
