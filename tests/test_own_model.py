@@ -238,6 +238,9 @@ def test_layer_that_does_not_exist_lists_the_names(tmp_path):
     message = config_error(config, check_data=False)
     assert "metrics.nc.layers: 'features.9' is not a layer of" in message
     assert "features.4, features.5, classifier, classifier.0" in message and "classifier.4.input" in message
+    config["metrics"]["nc"]["layers"] = ["features.3.input", "classifier.1.input"]  # a module's input
+    validate_schema(config, SCHEMA)
+    check_semantics(config, check_data=False)
 
 
 def test_last_hidden_without_a_linear_layer(tmp_path):
@@ -282,6 +285,22 @@ def test_weights_that_do_not_fit(tmp_path):
     assert message.startswith(f"datasets.mine.original.weights: {tmp_path / 'other.pt'}: weights do not match")
     config["datasets"]["mine"]["original"] = {"weights": str(tmp_path / "none.pt")}
     assert "none.pt: model file not found" in config_error(config)
+
+
+def test_arrays_in_config(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "mine.npz", x_train=rng.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8),
+             y_train=np.arange(40) % 10, x_test=rng.integers(0, 256, (10, 8, 8, 3), dtype=np.uint8),
+             y_test=np.arange(10))
+    config = own_config(tmp_path, loader="arrays", root=str(tmp_path / "mine.npz"))
+    validate_schema(config, SCHEMA)
+    check_semantics(config)
+    np.savez(tmp_path / "mine.npz", x_train=np.zeros((40, 8, 8, 3), np.uint8), y_train=np.arange(40) % 10,
+             x_test=np.zeros((10, 8, 8, 3), np.uint8), y_test=np.arange(10) + 2)  # labels 2..11: 12 classes
+    assert "the model outputs (2, 10)" in config_error(config) and "expected logits (2, 12)" in config_error(config)
+    np.savez(tmp_path / "mine.npz", x_train=np.zeros((40, 8, 8, 3), np.uint8), y_train=np.arange(40) % 10)
+    assert config_error(config) == (f"datasets.mine.root: arrays: {tmp_path / 'mine.npz'}: missing arrays "
+                                    "['x_test', 'y_test']; found ['x_train', 'y_train']")
 
 
 def test_unknown_loader_option(tmp_path):
