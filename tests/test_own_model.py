@@ -299,7 +299,7 @@ def test_arrays_in_config(tmp_path):
              x_test=np.zeros((10, 8, 8, 3), np.uint8), y_test=np.arange(10) + 2)  # labels 2..11: 12 classes
     assert "the model outputs (2, 10)" in config_error(config) and "expected logits (2, 12)" in config_error(config)
     np.savez(tmp_path / "mine.npz", x_train=np.zeros((40, 8, 8, 3), np.uint8), y_train=np.arange(40) % 10)
-    assert config_error(config) == (f"datasets.mine.root: arrays: {tmp_path / 'mine.npz'}: missing arrays "
+    assert config_error(config) == (f"datasets.mine.root: {tmp_path / 'mine.npz'}: missing arrays "
                                     "['x_test', 'y_test']; found ['x_train', 'y_train']")
 
 

@@ -10,13 +10,12 @@ only the array headers and the labels.
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from ..io import load_npz
+from ..io import load_npz, npz_headers
 from .base import RawDataset
 
 NAME = "arrays"
@@ -30,28 +29,6 @@ def _path(root) -> Path:
     if not path.is_file():
         raise DataError(f"{NAME}: {path}: file not found (expected an .npz with {', '.join(KEYS)})")
     return path
-
-
-def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """(shape, dtype) of each array of the .npz, from the headers alone."""
-    out = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for member in zf.namelist():
-                if not member.endswith(".npy"):
-                    continue
-                with zf.open(member) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) \
-                        else np.lib.format.read_array_header_2_0
-                    shape, _, dtype = read(fh)
-                out[member[:-4]] = (tuple(shape), dtype)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{NAME}: {path}: not a readable .npz file ({exc})") from None
-    missing = [k for k in KEYS if k not in out]
-    if missing:
-        raise DataError(f"{NAME}: {path}: missing arrays {missing}; found {sorted(out)}")
-    return out
 
 
 def _layout(shape: tuple[int, ...], what: str) -> str:
@@ -71,7 +48,7 @@ def _chw(shape: tuple[int, ...], layout: str) -> tuple[int, int, int]:
 
 def _check(path: Path) -> tuple[tuple[int, int, int], int, int]:
     """Shapes, dtypes and labels; returns ``((C, H, W), classes, images)``."""
-    headers = _headers(path)
+    headers = npz_headers(path, KEYS)
     chw, n_classes, total = None, 0, 0
     labels = load_npz(path, ["y_train", "y_test"])
     for part in ("train", "test"):

@@ -52,6 +52,11 @@ def _split_factory(spec: str, key: str) -> tuple[str, str]:
     return where, name
 
 
+def _is_file(where: str) -> bool:
+    """``path/to/file.py`` (a file) rather than ``package.module`` (an import)."""
+    return where.endswith(".py") or "/" in where or "\\" in where
+
+
 def _module_from_file(path: Path, key: str):
     if not path.is_file():
         raise ConfigError(f"{key}: model file {path} not found (relative paths start at the working directory)")
@@ -78,7 +83,7 @@ def _first_line(exc: BaseException) -> str:
 def load_factory(spec: str, key: str = "arch.factory"):
     """The callable named by ``spec``; one-line ConfigError naming ``key`` when it cannot be imported."""
     where, name = _split_factory(spec, key)
-    if where.endswith(".py") or "/" in where or "\\" in where:
+    if _is_file(where):
         module = _module_from_file(Path(where).expanduser().resolve(), key)
     else:
         try:
@@ -95,7 +100,7 @@ def load_factory(spec: str, key: str = "arch.factory"):
 def factory_file(spec: str) -> Path | None:
     """The source file of the factory's module (for a code digest), or None when it has none."""
     where, _ = _split_factory(spec, "arch.factory")
-    if where.endswith(".py") or "/" in where:
+    if _is_file(where):
         return Path(where).expanduser().resolve()
     found = importlib.util.find_spec(where)
     return Path(found.origin) if found is not None and found.origin else None
@@ -110,9 +115,9 @@ def model_file_digest(arch: dict) -> str:
 
 def build_user_model(arch: dict, seed: int | None = None, key: str = "arch") -> nn.Module:
     """Call the factory (seeded, see module docstring), swap in seeded dropout, attach normalisation."""
-    fn = load_factory(arch["factory"], f"{key}.factory")
     kwargs = arch.get("kwargs") or {}
     with _LOCK, torch.random.fork_rng(devices=[]):
+        fn = load_factory(arch["factory"], f"{key}.factory")
         torch.manual_seed(0 if seed is None else int(seed))
         try:
             model = fn(**kwargs)
