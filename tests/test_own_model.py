@@ -314,12 +314,13 @@ def test_unknown_loader_option(tmp_path):
 
 @pytest.mark.workflow
 def test_whole_study_on_own_model_and_image_folder(tmp_path):
-    """Every stage, three metrics (a named conv layer, last_hidden, softmax), C1-C3, and the defences,
+    """Every stage, four metrics (a named conv layer, last_hidden, softmax, MC dropout), C1-C3, the defences,
     on the test's model module and a digits image folder; then the same study from given weights."""
     config = own_config(tmp_path)
     config["datasets"]["mine"]["split"] = {"mode": "merged", "fractions": [0.6, 0.2, 0.2]}
     config["retrain"] = {"data_points": 2, "train": {"epochs": 1}}
     config["configurations"] = ["C1", "C2", "C3"]
+    config["metrics"]["mc_dropout"] = {"n_samples": 10}  # reads the model itself: its nn.Dropout, now seeded
     config["defences"] = {"guided_attack": "fgsm", "attacks": {"none": {"kind": "none"},
                                                                "pgd": {"kind": "pgd", "eps": 0.1, "steps": 3}}}
     (tmp_path / "own.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -331,7 +332,10 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
     acts = np.load(res / "fgsm/activations/classifier.4.input.npz")["acts"]
     assert acts.shape == (180 + 20, 32)
     assert np.load(res / "fgsm/activations/features.4.npz")["acts"].shape == (200, 16)
+    variation = np.load(res / "fgsm/scores/mc_dropout.npz")["scores"]
+    assert variation.shape == (200,) and (variation > 0).any()  # the swapped-in dropout is on in MC passes
     state = torch.load(res / "original/model.pt", weights_only=True)
+
     assert "classifier.4.weight" in state  # the user's own state dict: it loads back into their code
     summary = json.loads((res / "original/train.json").read_text())
     assert summary["weights"] is None and len(summary["losses"]) == 15

@@ -52,14 +52,15 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
             np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
 
 
-def load_npz(path: str | os.PathLike, required: Iterable[str] = ()) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` (no pickles) and check that ``required`` keys are present."""
-    path = Path(path)
+def load_npz(path: str | os.PathLike, required: Iterable[str] = (), only: bool = False) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` (no pickles) and check that ``required`` keys are present;
+    ``only``: read just the ``required`` arrays."""
+    path, required = Path(path), list(required)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+            arrays = {k: data[k] for k in data.files if not only or k in required}
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise DataError(f"{path}: refusing to load pickled objects (allow_pickle=False)") from None

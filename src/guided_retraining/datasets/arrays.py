@@ -50,7 +50,7 @@ def _check(path: Path) -> tuple[tuple[int, int, int], int, int]:
     """Shapes, dtypes and labels; returns ``((C, H, W), classes, images)``."""
     headers = npz_headers(path, KEYS)
     chw, n_classes, total = None, 0, 0
-    labels = load_npz(path, ["y_train", "y_test"])
+    labels = load_npz(path, ["y_train", "y_test"], only=True)  # the images are not read here
     for part in ("train", "test"):
         (xs, xd), (ys, yd) = headers[f"x_{part}"], headers[f"y_{part}"]
         what = f"{NAME}: {path}: x_{part}"
