@@ -11,6 +11,7 @@ from .base import Attack, AttackResult, filter_successful, perturbation_norms
 from .bim import BIM
 from .cw import CW
 from .deepfool import DeepFool
+from .dgn import DGN
 from .fgsm import FGSM
 from .l1bim import L1BIM
 from .l2bim import L2BIM
@@ -28,6 +29,7 @@ ATTACKS: dict[str, type[Attack]] = {
     "l1bim": L1BIM,
     "l2bim": L2BIM,
     "mix": Mix,
+    "dgn": DGN,
 }
 
 
@@ -41,5 +43,5 @@ def make_attack(kind: str, seed: int | None = None, **settings) -> Attack:
     return cls.from_settings(**settings)
 
 
-__all__ = ["ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "FGSM", "L1BIM", "L2BIM",
+__all__ = ["ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "DGN", "FGSM", "L1BIM", "L2BIM",
            "Mix", "PGD", "PGDL2", "filter_successful", "make_attack", "perturbation_norms"]
