@@ -23,6 +23,7 @@ include: "workflow/rules/metrics.smk"
 include: "workflow/rules/retrain.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/defences.smk"
+include: "workflow/rules/deepcustom.smk"
 
 
 rule all:
@@ -30,3 +31,4 @@ rule all:
     input:
         aggregate_outputs(),
         defence_outputs(),
+        deepcustom_outputs(),

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from guided_retraining.attacks import filter_successful, make_attack
+from guided_retraining.attacks import attack_from_config, filter_successful
 from guided_retraining.errors import ConfigError
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import provenance, save_json, save_npz
@@ -20,13 +20,13 @@ def main(job, log):
         raise ConfigError(f"datasets.{w.dataset}.adv_train_size: {p.adv_train_size} exceeds the {n_train} training inputs")
     seed = derive_seed(p.seed, w.dataset, w.attack, "adv_train_subset")
     idx = np.sort(np.random.default_rng(seed).choice(n_train, size=p.adv_train_size, replace=False))
-    settings = {k: v for k, v in p.attack.items() if k not in ("kind", "keep_successful")}
-    attack = make_attack(p.attack["kind"], seed=derive_seed(p.seed, w.dataset, w.attack, "attack"), **settings)
+    attack = attack_from_config(p.attack, derive_seed(p.seed, w.dataset, w.attack, "attack"), job.input.generators,
+                                data.shape, data.n_classes)  # dgn: with the generators of rule train_dgn
     adv_train = attack.run(model, data["x_train"][idx], data["y_train"][idx], p.batch_size_eval, p.device, log,
                            f"{w.attack} on Train subset")
     adv_test = attack.run(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device, log, f"{w.attack} on Test")
     x_adv_train, y_adv_train, success = adv_train.x_adv, data["y_train"][idx], adv_train.success
-    if p.attack.get("keep_successful", False):  # Adv.Train keeps only the inputs the attack fooled
+    if p.attack.get("keep_successful") or p.attack.get("mis_classification_check"):  # only the inputs that fooled
         x_adv_train, y_adv_train, kept = filter_successful(adv_train, data["x_train"][idx], data["y_train"][idx])
         idx, success = idx[kept], success[kept]
         if not len(idx):

@@ -87,6 +87,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
 
             datasets.check_available(ds["loader"], ds.get("root"))
     _check_metric_options(config)
+    _check_deepcustom(config)
     defences = config.get("defences")
     if defences:
         if defences["guided_attack"] not in config["attacks"]:
@@ -94,6 +95,28 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                               f" choose one of {', '.join(config['attacks'])}")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
+
+
+def _check_deepcustom(config: dict) -> None:
+    """deepcustom.robust names grid attacks; dgn attacks: their settings (names, types, ranges, declared by
+    guided_retraining.attacks.DGN) and only on datasets with a generator network (MNIST-like, CIFAR-10)."""
+    dgn = {name: a for name, a in config["attacks"].items() if a["kind"] == "dgn"}
+    if dgn:
+        from .attacks import DGN
+
+        for name, settings in dgn.items():
+            try:
+                DGN.from_settings(**{k: v for k, v in settings.items() if k not in ("kind", "keep_successful")})
+            except ConfigError as exc:
+                raise ConfigError(f"attacks.{name}: {exc}") from None
+        for ds_name, ds in config["datasets"].items():
+            if ds["loader"] not in ("mnist", "fashion_mnist", "cifar10"):
+                raise ConfigError(f"datasets.{ds_name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
+                                  f"{', '.join(dgn)} are dgn); use mnist, fashion_mnist or cifar10")
+    for name in config.get("deepcustom", {}).get("robust", []):
+        if name not in config["attacks"]:
+            raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
+                              f"{', '.join(config['attacks'])}")
 
 
 def _check_metric_options(config: dict) -> None:

@@ -25,6 +25,7 @@ rule attack:
     input:
         data=rules.prepare.output.data,
         model=rules.train_original.output.model,
+        generators=lambda w: dgn_generators(w),
     output:
         adversarial=f"{R}/{{dataset}}/{{attack}}/adversarial.npz",
         summary=f"{R}/{{dataset}}/{{attack}}/attack.json",

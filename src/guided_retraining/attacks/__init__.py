@@ -43,5 +43,20 @@ def make_attack(kind: str, seed: int | None = None, **settings) -> Attack:
     return cls.from_settings(**settings)
 
 
-__all__ = ["ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "DGN", "FGSM", "L1BIM", "L2BIM",
+def attack_from_config(config: dict, seed: int, generators=(), shape=None, n_classes: int | None = None) -> Attack:
+    """A grid attack from its config entry (``kind`` and settings; ``keep_successful`` is the attack rule's).
+    ``generators``: a rule's optional input, the generators file of a dgn attack (a path or a list of one)."""
+    settings = {k: v for k, v in config.items() if k not in ("kind", "keep_successful")}
+    attack = make_attack(config["kind"], seed=seed, **settings)
+    paths = [generators] if isinstance(generators, str) else list(generators)
+    if config["kind"] == "dgn":
+        from ..deepcustom.generators import load_generators
+
+        if len(paths) != 1:
+            raise ValueError("a dgn attack needs its generators file (rule train_dgn)")
+        attack.use(load_generators(paths[0], shape, n_classes))
+    return attack
+
+
+__all__ = ["attack_from_config", "ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "DGN", "FGSM", "L1BIM", "L2BIM",
            "Mix", "PGD", "PGDL2", "filter_successful", "make_attack", "perturbation_norms"]

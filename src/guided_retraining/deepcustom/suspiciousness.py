@@ -114,3 +114,19 @@ def suspicious_masks(scores: dict[str, np.ndarray], k: int) -> dict[str, np.ndar
         for name, j, _ in most_suspicious(scores, c, k):
             masks[name][c, j] = True
     return masks
+
+
+def suspicious_table(scores: dict[str, np.ndarray], spectra: dict, k: int):
+    """One row per class and most suspicious unit (:func:`most_suspicious`): class, rank, layer, unit,
+    tarantula, and (dense units) the hit spectrum a_f, a_s with the class's F and S."""
+    import pandas as pd
+
+    rows = []
+    for c in range(len(spectra["n_pass"])):
+        for rank, (name, j, score) in enumerate(sorted(most_suspicious(scores, c, k), key=lambda u: -u[2]), 1):
+            dense = spectra["a_f"][name].ndim == 2
+            rows.append({"class": c, "rank": rank, "layer": name, "unit": j, "tarantula": score,
+                         "a_f": int(spectra["a_f"][name][c, j]) if dense else None,
+                         "a_s": int(spectra["a_s"][name][c, j]) if dense else None,
+                         "F": int(spectra["n_fail"][c]), "S": int(spectra["n_pass"][c])})
+    return pd.DataFrame(rows)
