@@ -113,6 +113,9 @@ def _check_deepcustom(config: dict) -> None:
             if ds["loader"] not in ("mnist", "fashion_mnist", "cifar10"):
                 raise ConfigError(f"datasets.{ds_name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
                                   f"{', '.join(dgn)} are dgn); use mnist, fashion_mnist or cifar10")
+            if ds["loader"] == "cifar10" and ds.get("options", {}).get("grayscale", True):
+                raise ConfigError(f"datasets.{ds_name}.options.grayscale: the CIFAR DGN takes colour images "
+                                  f"(attacks {', '.join(dgn)} are dgn); set grayscale: false")
     for name in config.get("deepcustom", {}).get("robust", []):
         if name not in config["attacks"]:
             raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
