@@ -26,6 +26,15 @@ include: "workflow/rules/defences.smk"
 include: "workflow/rules/deepcustom.smk"
 
 
+# Quick rules that read small files: on a cluster they run on the submitting host, not as jobs.
+localrules:
+    all,
+    order,
+    aggregate,
+    defence_table,
+    deepcustom_table,
+
+
 rule all:
     default_target: True
     input:

@@ -1,15 +1,18 @@
-"""Wall time and per-job overhead of a whole study run (default: config/config.yaml).
+"""Wall time and per-job overhead of the README's main command on a clean clone.
 
-    python benchmarks/workflow.py [--configfile FILE] [--cores 8] [--keep DIR]
+    python benchmarks/workflow.py [--keep DIR]
 
-Runs the real workflow from scratch in a temporary directory and prints:
-- wall time of `snakemake --cores N` and the number of jobs per rule;
+Clones the repository's committed HEAD into a temporary directory (as a new user or CI gets it)
+and runs there, from the clone's root, exactly the README's command `snakemake --cores 8` and
+nothing else (no flags added: the local profile must be found by Snakemake itself). Prints:
+- the profile Snakemake reported using, the wall time and the number of jobs per rule;
 - the CPU time spent inside jobs (each job logs "done in X s (cpu Y s)", Y the CPU time of
   its thread; jobs run torch with one intra-op thread, so that is the job's work);
 - the per-job overhead: (wall x CPUs - CPU time in jobs) / jobs, the scheduling,
   bookkeeping, lock waiting and idle time each job costs beyond its own work;
 - for comparison, the start-up of one fresh Python process importing what a job needs
-  (what each job would pay if it ran as its own process).
+  (what each job would pay if it ran as its own process);
+- the versions it ran with (Python, Snakemake, torch).
 """
 
 from __future__ import annotations
@@ -26,24 +29,22 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+README_COMMAND = "snakemake --cores 8"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configfile", default=str(REPO / "config/config.yaml"))
-    parser.add_argument("--cores", type=int, default=8)
-    parser.add_argument("--keep", help="run in this directory and keep it")
+    parser.add_argument("--keep", help="clone into this (new) directory and keep it")
     args = parser.parse_args()
-    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gr-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--workflow-profile", str(REPO / "workflow/profiles/default"), "--configfile", args.configfile,
-           "--cores", str(args.cores), "--quiet"]
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gr-bench-")) / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(workdir)], check=True)
+    cmd = README_COMMAND.split()
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
     wall = time.perf_counter() - start
     if proc.returncode:
         sys.exit(f"workflow failed:\n{proc.stderr[-3000:]}")
+    profile = next((line for line in proc.stderr.splitlines() if "profile" in line), "no profile reported")
     per_rule: dict[str, list[float]] = collections.defaultdict(list)
     for log in (workdir / "results/logs").rglob("*.log"):
         text = log.read_text()
@@ -53,9 +54,12 @@ def main() -> None:
             per_rule[rule.group(1)].append(float(done.group(2)))
     jobs = sum(len(v) for v in per_rule.values())
     inside = sum(sum(v) for v in per_rule.values())
-    cpus = min(args.cores, os.cpu_count() or 1)
+    cpus = min(8, os.cpu_count() or 1)
     startup = _fresh_process_startup()
-    print(f"config: {args.configfile}; cores asked {args.cores}, CPUs {os.cpu_count()}")
+    import snakemake, torch
+
+    print(f"command: {README_COMMAND} (in a clean clone of {REPO}); CPUs {os.cpu_count()}; {profile}")
+    print(f"versions: Python {sys.version.split()[0]}, Snakemake {snakemake.__version__}, torch {torch.__version__}")
     print(f"{'rule':<16}{'jobs':>6}{'mean cpu s':>12}{'total cpu s':>12}")
     for rule, times in sorted(per_rule.items(), key=lambda kv: -sum(kv[1])):
         print(f"{rule:<16}{len(times):>6}{sum(times) / len(times):>12.2f}{sum(times):>12.1f}")
@@ -67,7 +71,7 @@ def main() -> None:
     print(f"a fresh process importing torch, torchattacks, pandas, scikit-learn would cost {startup:.2f} s per job"
           f" ({startup * jobs / cpus / 60:.1f} min over {cpus} CPUs)")
     if not args.keep:
-        shutil.rmtree(workdir)
+        shutil.rmtree(workdir.parent)
 
 
 def _fresh_process_startup() -> float:

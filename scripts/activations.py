@@ -1,4 +1,5 @@
-"""Rule activations: one layer's activations (or the softmax outputs) of the original model over Train*.
+"""Rule activations: one layer's activations (or, for ``softmax``, the logits and their float64 softmax
+probabilities) of the original model over Train*.
 
 Train* = Train followed by Adv.Train; the first ``n_train`` rows are the reference set of
 the surprise-adequacy metrics (the study's setting).
@@ -22,7 +23,7 @@ def main(job, log):
     acts = extract(model, x, layers, p.batch_size_eval, p.device, log)
     meta = {"n_train": np.int64(len(data["x_train"]))}
     if w.layer == "softmax":
-        save_npz(job.output.activations, probs=acts["probs"], pred=acts["pred"], **meta)
+        save_npz(job.output.activations, logits=acts["logits"], probs=acts["probs"], pred=acts["pred"], **meta)
     else:
         save_npz(job.output.activations, acts=acts[f"layer:{w.layer}"], **meta)
     log.info("%s activations of %d inputs", w.layer, len(x))

@@ -1,11 +1,11 @@
-"""Rule aggregate: Tables 3, 4, 5, the adversarial share table, Figure 3, the score
-distributions and the adversarial share figures from the per-job results."""
+"""Rule aggregate: Tables 3, 4, 5, the statistics over repetitions, the adversarial share table, Figure 3,
+the A12 heat maps, the score distributions and the adversarial share figures from the per-job results."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from guided_retraining import plots, tables
+from guided_retraining import plots, statistics, tables
 from guided_retraining.io import load_json, load_npz
 
 
@@ -14,7 +14,8 @@ def main(job, log):
     records = [load_json(f) for f in job.input.retrain]
     attacks = [load_json(f) for f in job.input.attacks]
     scores = [load_json(f) for f in job.input.scores]
-    original = {(a["dataset"], a["attack"]): a["original_acc_test_star"] for a in attacks}
+    original = {(a["dataset"], a["attack"], a["rep"]): {"acc_test_star": a["original_acc_test_star"],
+                                                       "acc_val_star": a["original_acc_val_star"]} for a in attacks}
     points = tables.points_frame(records)
     out = Path(p.results)
 
@@ -24,12 +25,24 @@ def main(job, log):
     def figure_paths(name, dataset, attack):
         return [out / f"figures/{name}_{dataset}_{attack}.{ext}" for ext in ("png", "pdf")]
 
-    t3 = tables.table3(points, original, p.include_original)
-    write("table3", t3, "Table 3: best accuracy on Test* and inputs used (u/T)", tables.table3_markdown(t3))
+    t3 = tables.table3(points, original, p.include_original, p.select_on)
+    chosen = {"validation": "chosen on Val* = Val + Adv.Val", "test": "chosen on Test* (the study's way)"}[p.select_on]
+    write("table3", t3, f"Table 3: accuracy on Test* at the best point ({chosen}) and inputs used (u/T)",
+          tables.table3_markdown(t3))
     write("table4", tables.table4(points), "Table 4: C2 at C3's input count against C3")
     write("cross_attack", tables.cross_attack(records, attacks, t3),
           "Accuracy on the Adv.Test of every attack (model x attack)")
     write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set")
+
+    best = tables.best_points(points, p.select_on)
+    reps = statistics.per_repetition(points, best)
+    pairs = statistics.pairs(reps)
+    stats = statistics.statistics_table(statistics.summary(reps, p.seed), pairs)
+    write("statistics", stats, f"Statistics over repetitions: Test* accuracy at the best point ({chosen}),"
+          " inputs used there, normalised AUC; paired Wilcoxon (Holm) and A12 against random",
+          statistics.statistics_markdown(stats))
+    write("statistics_pairs", pairs, f"Every metric against every other: paired Wilcoxon p (Holm-corrected within"
+          f" dataset, attack and configuration) and A12 of Test* accuracy at the best point ({chosen})")
 
     # input lists run over grid() x metrics in this order (workflow/rules/aggregate.smk)
     keys = [(d, a, m) for d, a in p.grid for m in p.metrics]
@@ -38,8 +51,13 @@ def main(job, log):
     shares = []
     for dataset, attack in p.grid:
         sub = points[(points["dataset"] == dataset) & (points["attack"] == attack)]
-        plots.figure3(sub, original[(dataset, attack)], f"Figure 3: {dataset}, {attack} (accuracy on Test*)",
-                      figure_paths("figure3", dataset, attack))
+        plots.figure3(sub, original[(dataset, attack, 1)]["acc_test_star"],
+                      f"Figure 3: {dataset}, {attack} (accuracy on Test*; stars: best points {chosen})",
+                      figure_paths("figure3", dataset, attack),
+                      best[(best["dataset"] == dataset) & (best["attack"] == attack)])
+        plots.a12_heatmap(pairs[(pairs["dataset"] == dataset) & (pairs["attack"] == attack)],
+                          f"A12 of Test* accuracy at the best point ({chosen}): {dataset}, {attack}",
+                          figure_paths("a12", dataset, attack))
         arrays = {m: load_npz(score_files[dataset, attack, m], ["scores", "n_train"]) for m in p.metrics}
         orders = {m: load_npz(order_files[dataset, attack, m], ["order", "n_train"]) for m in p.metrics}
         n_train = _same_n_train(arrays, orders, dataset, attack)
@@ -47,7 +65,7 @@ def main(job, log):
         plots.score_distributions({m: a["scores"] for m, a in arrays.items()}, n_train,
                                   f"Scores of Train*: {dataset}, {attack} (clean against adversarial)",
                                   figure_paths("scores", dataset, attack))
-        share = plots.adversarial_share({m: o["order"] for m, o in orders.items()}, n_train, p.data_points)
+        share = plots.adversarial_share(sub[sub["rep"] == 1])  # as the score distributions: repetition 1
         overall = (total - n_train) / total if total else float("nan")
         plots.adversarial_share_figure(share, overall, f"Adversarial share of the inputs used: {dataset}, {attack}",
                                        figure_paths("adversarial_share", dataset, attack))

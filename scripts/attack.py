@@ -1,4 +1,4 @@
-"""Rule attack: Adv.Train from a seeded subset of Train and Adv.Test from all of Test."""
+"""Rule attack: Adv.Train from a seeded subset of Train, Adv.Val from all of Val and Adv.Test from all of Test."""
 
 import numpy as np
 
@@ -24,6 +24,7 @@ def main(job, log):
                                 data.shape, data.n_classes)  # dgn: with the generators of rule train_dgn
     adv_train = attack.run(model, data["x_train"][idx], data["y_train"][idx], p.batch_size_eval, p.device, log,
                            f"{w.attack} on Train subset")
+    adv_val = attack.run(model, data["x_val"], data["y_val"], p.batch_size_eval, p.device, log, f"{w.attack} on Val")
     adv_test = attack.run(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device, log, f"{w.attack} on Test")
     x_adv_train, y_adv_train, success = adv_train.x_adv, data["y_train"][idx], adv_train.success
     if p.attack.get("keep_successful") or p.attack.get("mis_classification_check"):  # only the inputs that fooled
@@ -34,16 +35,20 @@ def main(job, log):
         log.info("kept the %d of %d Adv.Train inputs the attack fooled", len(idx), p.adv_train_size)
     save_npz(job.output.adversarial,
              x_adv_train=x_adv_train, y_adv_train=y_adv_train, idx_adv_train=idx.astype(np.int64),
-             success_train=success, x_adv_test=adv_test.x_adv, y_adv_test=data["y_test"],
-             success_test=adv_test.success)
+             success_train=success, x_adv_val=adv_val.x_adv, y_adv_val=data["y_val"], success_val=adv_val.success,
+             x_adv_test=adv_test.x_adv, y_adv_test=data["y_test"], success_test=adv_test.success)
     acc_test = accuracy(model, data["x_test"], data["y_test"], p.batch_size_eval, p.device)
     acc_adv = accuracy(model, adv_test.x_adv, data["y_test"], p.batch_size_eval, p.device)
     n_test = len(data["x_test"])
+    acc_val = accuracy(model, data["x_val"], data["y_val"], p.batch_size_eval, p.device)
+    acc_adv_val = accuracy(model, adv_val.x_adv, data["y_val"], p.batch_size_eval, p.device)
     summary = {
-        "dataset": w.dataset, "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
         "adv_train": adv_train.summary(), "adv_test": adv_test.summary(), "adv_train_kept": int(len(idx)),
         "original_acc_test": acc_test, "original_acc_adv_test": acc_adv,
         "original_acc_test_star": (acc_test * n_test + acc_adv * n_test) / (2 * n_test),
+        "adv_val": adv_val.summary(), "original_acc_val": acc_val, "original_acc_adv_val": acc_adv_val,
+        "original_acc_val_star": (acc_val + acc_adv_val) / 2,
         "versions": provenance(),
     }
     save_json(job.output.summary, summary)

@@ -22,7 +22,7 @@ def main(job, log):
     seconds = time.perf_counter() - start
     acc = accuracy(model, result.x_adv, data["y_test"], p.batch_size_eval, p.device)
     save_json(job.output.result, {
-        "dataset": w.dataset, "model": w.robust, "attack": w.eval_attack, "settings": p.attack, "accuracy": acc,
+        "dataset": w.dataset, "rep": int(w.rep), "model": w.robust, "attack": w.eval_attack, "settings": p.attack, "accuracy": acc,
         "attack_seconds": seconds, "attack_summary": result.summary(), "seed": p.seed, "versions": provenance(),
     })
     log.info("%s under %s: accuracy %.4f (attack %.1f s)", w.robust, w.eval_attack, acc, seconds)

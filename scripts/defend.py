@@ -23,7 +23,7 @@ def main(job, log):
         losses = classifier.losses
     save_state_dict(job.output.model, model.cpu())  # the bare network; the filter is re-applied at evaluation
     save_json(job.output.summary, {
-        "dataset": w.dataset, "defence": w.defence, "settings": p.settings, "train": p.train, "seed": p.seed,
+        "dataset": w.dataset, "rep": int(w.rep), "defence": w.defence, "settings": p.settings, "train": p.train, "seed": p.seed,
         "job_seed": seed, "losses": losses, "acc_test": accuracy(classifier, data["x_test"], data["y_test"]),
         "versions": provenance(),
     })

@@ -1,4 +1,5 @@
-"""Rule defend_guided: rebuild C2's best model (best metric and data point on Test*) and save it.
+"""Rule defend_guided: rebuild C2's best model (best metric and data point on Val* or Test*, aggregate.select_on)
+and save it.
 
 Retraining uses the same seeds as the retrain job of that point, so this is the very model
 whose accuracy Table 3 reports.
@@ -7,14 +8,16 @@ whose accuracy Table 3 reports.
 from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
 from guided_retraining.io import load_json, provenance, save_json, save_state_dict
 from guided_retraining.retraining import retrain
+from guided_retraining.tables import selection_column
 
 
 def main(job, log):
     p, w = job.params, job.wildcards
     results = [load_json(f) for f in job.input.results]
-    best = max(results, key=lambda r: (r["acc_test_star"], -r["inputs_used"]))
-    log.info("best C2 model: %s at %s (%d inputs), Test* %.4f", best["metric"], best["point"], best["inputs_used"],
-             best["acc_test_star"])
+    column = selection_column(p.select_on)
+    best = max(results, key=lambda r: (r[column], -r["inputs_used"]))
+    log.info("best C2 model on %s: %s at %s (%d inputs), Test* %.4f", column, best["metric"], best["point"],
+             best["inputs_used"], best["acc_test_star"])
     data = load_prepared(job.input.data)
     adv = load_adversarial(job.input.adversarial, data)
     order = load_order(job.input.orders[p.metrics.index(best["metric"])], data, adv)
@@ -22,8 +25,9 @@ def main(job, log):
                                     p.step, p.train, p.seed, w.dataset, p.attack, p.device, log)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
-        "dataset": w.dataset, "defence": "guided", "attack": p.attack, "metric": best["metric"],
+        "dataset": w.dataset, "rep": int(w.rep), "defence": "guided", "attack": p.attack, "metric": best["metric"],
         "point": best["point"], "inputs_used": int(len(used)), "acc_test_star": best["acc_test_star"],
+        "selected_on": p.select_on,
         "seeds": seeds, "seed": p.seed, "versions": provenance(),
     })
 

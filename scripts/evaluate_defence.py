@@ -26,7 +26,7 @@ def main(job, log):
     acc = accuracy(model, x, y, p.batch_size_eval, p.device)
     log.info("%s under %s: accuracy %.4f", w.defence, w.eval_attack, acc)
     save_json(job.output.result, {
-        "dataset": w.dataset, "defence": w.defence, "attack": w.eval_attack, "settings": p.attack, "accuracy": acc,
+        "dataset": w.dataset, "rep": int(w.rep), "defence": w.defence, "attack": w.eval_attack, "settings": p.attack, "accuracy": acc,
         "attack_summary": summary, "seed": p.seed, "versions": provenance(),
     })
 

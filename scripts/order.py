@@ -1,16 +1,21 @@
-"""Rule order: the permutation of Train* by descending score (ties keep input order)."""
+"""Rule order: the permutation of Train* by descending score (ties in a seeded random order)."""
 
 import numpy as np
 
 from guided_retraining.io import load_npz, save_npz
 from guided_retraining.retraining import order_by_scores
+from guided_retraining.seeding import derive_seed
 
 
 def main(job, log):
+    p, w = job.params, job.wildcards
     scores = load_npz(job.input.scores, ["scores", "n_train"])
-    order = order_by_scores(scores["scores"])
+    seed = derive_seed(p.seed, w.dataset, w.attack, "order", w.metric)
+    order, n_tied = order_by_scores(scores["scores"], seed)
     n_train = int(scores["n_train"])
-    save_npz(job.output.order, order=order, n_train=np.int64(n_train))
+    save_npz(job.output.order, order=order, n_train=np.int64(n_train), n_tied=np.int64(n_tied),
+             seed=np.int64(seed))
+    log.info("%d of %d inputs share their score with another (ties in a seeded random order)", n_tied, len(order))
     head = order[: min(len(order), max(1, len(order) // 10))]
     log.info("ordered %d inputs; adversarial share of the first 10%%: %.3f", len(order), float((head >= n_train).mean()))
 

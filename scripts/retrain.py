@@ -20,6 +20,8 @@ def main(job, log):
 
     acc_test, acc_adv = acc(data["x_test"], data["y_test"]), acc(adv["x_adv_test"], adv["y_adv_test"])
     n_test, n_adv = len(data["x_test"]), len(adv["x_adv_test"])
+    acc_val, acc_adv_val = acc(data["x_val"], data["y_val"]), acc(adv["x_adv_val"], adv["y_adv_val"])
+    n_val, n_adv_val = len(data["x_val"]), len(adv["x_adv_val"])
     cross = {}  # cross-evaluation: the Adv.Test of every attack of the grid
     for attack, path in zip(p.attacks, job.input.cross):
         if attack == w.attack:
@@ -28,11 +30,13 @@ def main(job, log):
         other = load_adversarial(path, data)
         cross[attack] = acc(other["x_adv_test"], other["y_adv_test"])
     result = {
-        "dataset": w.dataset, "attack": w.attack, "configuration": w.configuration, "metric": w.metric,
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "configuration": w.configuration, "metric": w.metric,
         "point": w.point, "k": None if w.point == "atc3" else int(w.point[1:]), "data_points": p.data_points,
         "inputs_used": int(len(used)), "inputs_total": int(total), "adversarial_used": int((used >= n_train).sum()),
         "acc_test_star": (acc_test * n_test + acc_adv * n_adv) / (n_test + n_adv),
         "acc_test": acc_test, "acc_adv_test": acc_adv, "acc_adv_test_by_attack": cross,
+        "acc_val_star": (acc_val * n_val + acc_adv_val * n_adv_val) / (n_val + n_adv_val),
+        "acc_val": acc_val, "acc_adv_val": acc_adv_val,
         "train": p.train, "seed": p.seed, "init_seed": seeds["init"], "train_seed": seeds["train"],
         "versions": provenance(),
     }

@@ -42,7 +42,7 @@ def main(job, log):
                          f" with {int(np.isnan(scores).sum())} NaN")
     save_npz(job.output.scores, scores=scores, n_train=np.int64(n_train))
     save_json(job.output.summary, {
-        "dataset": w.dataset, "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
         "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n, "n_reference": n_train,
         "seconds": seconds, "cpu_seconds": cpu_seconds, "info": info, "versions": provenance(),
     })

@@ -20,7 +20,7 @@ def main(job, log):
     log.info("original model: %s", acc)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
-        "dataset": job.wildcards.dataset, "arch": p.arch, "n_classes": n_classes, "train": p.train,
+        "dataset": job.wildcards.dataset, "rep": int(job.wildcards.rep), "arch": p.arch, "n_classes": n_classes, "train": p.train,
         "seed": p.seed, "job_seed": seed, "losses": losses, **acc, "versions": provenance(),
     })
 

@@ -12,13 +12,17 @@ CONFIGS = Path(__file__).resolve().parent / "configs"
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = None, profile: str = "default",
               check: bool = True, env: dict | None = None, timeout: int = 1200) -> subprocess.CompletedProcess:
-    """Run the real workflow of this repository with ``workdir`` as its working directory."""
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--workflow-profile", str(REPO / "workflow" / "profiles" / profile)]
+    """Run the real workflow as a user does: from the repository root, with ``workdir`` as the working
+    directory (``--directory``); the local profile is found by Snakemake itself (profiles/default),
+    another profile is named as a user names it (``--workflow-profile profiles/slurm``)."""
+    cmd = [sys.executable, "-m", "snakemake", "--directory", str(workdir)]
+    if profile != "default":
+        cmd += ["--workflow-profile", f"profiles/{profile}"]
     if configfile is not None:
         cmd += ["--configfile", str(configfile)]
     cmd += list(args)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+                          cwd=REPO)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc

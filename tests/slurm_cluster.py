@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SLURM_PROFILE = REPO_ROOT / "workflow" / "profiles" / "slurm"
+SLURM_PROFILE = REPO_ROOT / "profiles" / "slurm"
 # options that make a test run on the one-node cluster fast; a real cluster
 # keeps the profile's values
 FAST_TEST_ARGS = ("--slurm-init-seconds-before-status-checks", "2",

@@ -43,6 +43,25 @@ BAD_CONFIGS = [
     (lambda c: c["metrics"]["nc"].update(treshold=0.5), ["metrics.nc", "treshold", "threshold"]),
     (lambda c: c["datasets"].update(mnist={**c["datasets"]["digits"], "loader": "mnist", "root": "/nonexistent",
                                            "arch": "mnist_cnn"}), ["mnist", "/nonexistent", "datasets.mnist.root"]),
+    (lambda c: c.update(repetitions=0), ["repetitions", "0", ">= 1"]),
+    (lambda c: c.update(aggregate={"select_on": "train"}), ["aggregate.select_on", "'train'", "validation"]),
+    (lambda c: c["datasets"]["digits"]["split"].update(per_repetition="yes"), ["split.per_repetition", "'yes'"]),
+    # attack settings, per kind, before any job (issue 14): unknown keys, types, ranges
+    (lambda c: c["attacks"].update(bim={"kind": "bim", "eps": 0.05, "stpes": 5}),
+     ["attacks.bim", "stpes", "allowed", "steps"]),
+    (lambda c: c["attacks"].update(pgd={"kind": "pgd", "random_start": "yes"}),
+     ["attacks.pgd.random_start", "true or false", "'yes'"]),
+    (lambda c: c["attacks"].update(df={"kind": "deepfool", "overshoot": "big"}),
+     ["attacks.df.overshoot", "a number", "'big'"]),
+    (lambda c: c["attacks"].update(df={"kind": "deepfool", "overshoot": -0.1}),
+     ["attacks.df", "overshoot must be >= 0"]),
+    (lambda c: c["attacks"].update(cw={"kind": "cw", "lr": 0.0}), ["attacks.cw", "lr must be > 0"]),
+    (lambda c: c["attacks"].update(fgsm2={"kind": "fgsm", "steps": 3}), ["attacks.fgsm2", "steps", "allowed: eps"]),
+    # sizes the job would reject after training
+    (lambda c: c["datasets"]["digits"].update(adv_train_size=5000),
+     ["datasets.digits.adv_train_size", "5000", "exceeds", "training inputs"]),
+    (lambda c: c["datasets"]["digits"]["split"].update(fractions=[0.8, 0.2, 0.0]),
+     ["datasets.digits.split", "no test inputs"]),
 ]
 
 
@@ -99,7 +118,9 @@ def test_nan_and_out_of_range_pixels(tmp_path, data):
 def test_adversarial_file_of_another_dataset(tmp_path, data):
     save_npz(tmp_path / "data.npz", **data)
     save_npz(tmp_path / "adv.npz", x_adv_train=np.zeros((3, 1, 28, 28), np.float32), y_adv_train=np.zeros(3, int),
-             idx_adv_train=np.arange(3), x_adv_test=np.zeros((6, 1, 28, 28), np.float32), y_adv_test=np.zeros(6, int))
+             idx_adv_train=np.arange(3), x_adv_val=np.zeros((len(data["y_val"]), 1, 28, 28), np.float32),
+             y_adv_val=np.zeros(len(data["y_val"]), int), x_adv_test=np.zeros((6, 1, 28, 28), np.float32),
+             y_adv_test=np.zeros(6, int))
     with pytest.raises(DataError, match="adversarial images of shape"):
         load_adversarial(tmp_path / "adv.npz", load_prepared(tmp_path / "data.npz"))
 
@@ -142,10 +163,10 @@ def test_pickles_are_refused_and_do_not_run(tmp_path):
 def test_corrupt_intermediate_stops_its_job_and_leaves_no_output(tiny_run, tmp_path):
     work = tmp_path / "copy"
     shutil.copytree(tiny_run, work, ignore=shutil.ignore_patterns(".snakemake"))
-    order = work / "results/digits/fgsm/orders/dsa.npz"
+    order = work / "results/digits/r1/fgsm/orders/dsa.npz"
     scores = np.load(order)
     save_npz(order, order=scores["order"][:-5], n_train=scores["n_train"])  # a score/order of the wrong length
-    target = work / "results/digits/fgsm/retrain/C2/dsa/p2.json"
+    target = work / "results/digits/r1/fgsm/retrain/C2/dsa/p2.json"
     target.unlink()
     proc = subprocess.run([sys.executable, str(REPO / "scripts/retrain.py"), str(target.relative_to(work)),
                            "--configfile", "tiny.yaml"], cwd=work, capture_output=True, text=True)

@@ -23,8 +23,8 @@ def test_defence_table_shape_and_guided_model(tmp_path):
     assert (rows["fgsm"] < rows["none"]).all()  # every attack hurts every defence here
     assert rows.loc["adversarial_training", "fgsm"] > rows.loc["none", "fgsm"]
     assert (tmp_path / "results/figures/defences_digits.png").stat().st_size > 1000
-    guided = json.loads((tmp_path / "results/digits/defences/guided/train.json").read_text())
-    best = json.loads((tmp_path / f"results/digits/fgsm/retrain/C2/{guided['metric']}/{guided['point']}.json").read_text())
+    guided = json.loads((tmp_path / "results/digits/r1/defences/guided/train.json").read_text())
+    best = json.loads((tmp_path / f"results/digits/r1/fgsm/retrain/C2/{guided['metric']}/{guided['point']}.json").read_text())
     assert guided["inputs_used"] == best["inputs_used"]
-    clean = json.loads((tmp_path / "results/digits/defences/guided/eval_none.json").read_text())["accuracy"]
+    clean = json.loads((tmp_path / "results/digits/r1/defences/guided/eval_none.json").read_text())["accuracy"]
     assert clean == pytest.approx(best["acc_test"])  # the saved model is the one Table 3 measured

@@ -22,10 +22,10 @@ def test_mnist_subset_original_accuracy_and_fgsm(tmp_path):
     config["datasets"]["mnist"]["adv_train_size"] = 100
     config["results"] = "results"
     (tmp_path / "mnist.yaml").write_text(yaml.safe_dump(config))
-    snakemake(tmp_path, "--cores", "2", "results/mnist/fgsm/attack.json", configfile=tmp_path / "mnist.yaml")
+    snakemake(tmp_path, "--cores", "2", "results/mnist/r1/fgsm/attack.json", configfile=tmp_path / "mnist.yaml")
     data = json.loads((tmp_path / "results/mnist/data.json").read_text())
     assert data["counts"] == {"train": 1399, "val": 400, "test": 201}
-    attack = json.loads((tmp_path / "results/mnist/fgsm/attack.json").read_text())
+    attack = json.loads((tmp_path / "results/mnist/r1/fgsm/attack.json").read_text())
     assert attack["original_acc_test"] > 0.9, attack
     assert attack["original_acc_adv_test"] < attack["original_acc_test"] - 0.1, attack
     assert attack["adv_test"]["linf_max"] <= 0.1 + 1e-6

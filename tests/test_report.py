@@ -4,6 +4,7 @@ import json
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from guided_retraining import plots
@@ -27,10 +28,13 @@ def test_separation_auc():
 
 
 def test_adversarial_share_by_hand():
-    order = np.array([5, 0, 4, 1, 2, 3])  # n_train 4: 4 and 5 are adversarial
-    share = plots.adversarial_share({"m": order}, n_train=4, n_points=3)
-    assert share.inputs.tolist() == [2, 4, 6]
-    assert share.adversarial_share.tolist() == [0.5, 0.5, 2 / 6]
+    # the sizes retraining used (here a configured step of 1,750 with a shorter last point), not k*T/n
+    points = pd.DataFrame({"configuration": ["C2", "C2", "C2", "C1", "C3"], "metric": ["m"] * 5,
+                           "point": ["p1", "p2", "atc3", "p1", "p1"], "inputs_used": [1750, 2270, 100, 1750, 50],
+                           "adversarial_used": [875, 900, 100, 0, 50]})
+    share = plots.adversarial_share(points)
+    assert share.inputs.tolist() == [1750, 2270] and share.point.tolist() == [1, 2]
+    assert share.adversarial_share.tolist() == [0.5, 900 / 2270]
 
 
 def test_long_tail_goes_to_log_scale():
@@ -64,7 +68,7 @@ def test_adversarial_share_table(tiny_run):
     assert np.allclose(last.adversarial_share, 120 / total)  # the whole of Train*, whatever the metric
 
     # one value by hand from the order file
-    order = load_npz(tiny_run / "results/digits/fgsm/orders/dsa.npz", ["order", "n_train"])
+    order = load_npz(tiny_run / "results/digits/r1/fgsm/orders/dsa.npz", ["order", "n_train"])
     assert int(order["n_train"]) == n_train and len(order["order"]) == total
     inputs = point_size(1, N_POINTS, total)
     expected = np.mean(order["order"][:inputs] >= n_train)

@@ -15,8 +15,17 @@ def test_point_sizes_grow_to_the_whole_set():
         point_size(0, 20, 100)
 
 
-def test_order_is_descending_and_stable():
-    assert order_by_scores(np.array([0.1, 0.5, 0.5, 0.2])).tolist() == [1, 2, 3, 0]
+def test_order_is_descending_with_ties_in_a_seeded_random_order():
+    scores = np.array([0.1, 0.5, 0.5, 0.2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    order, n_tied = order_by_scores(scores, seed=3)
+    assert n_tied == 8 and order[-2:].tolist() == [3, 0]  # 8 inputs share 0.5; then 0.2, then 0.1
+    assert sorted(order[:8].tolist()) == [1, 2, 4, 5, 6, 7, 8, 9]
+    again, _ = order_by_scores(scores, seed=3)
+    assert np.array_equal(order, again)  # reproducible
+    tied_orders = {tuple(order_by_scores(scores, seed=s)[0][:8]) for s in range(20)}
+    assert len(tied_orders) > 10  # randomised: not the input order
+    distinct, none_tied = order_by_scores(np.array([0.3, 0.1, 0.2]), seed=0)
+    assert distinct.tolist() == [0, 2, 1] and none_tied == 0
 
 
 def test_configurations_draw_from_their_pools():

@@ -1,5 +1,5 @@
 """The single-node SLURM harness of the cluster tests starts and stops cleanly
-(the real workflow through workflow/profiles/slurm: tests/test_slurm_workflow.py).
+(the real workflow through profiles/slurm: tests/test_slurm_workflow.py).
 
 Needs root and .ci/install-slurm.sh; skipped otherwise.
 """

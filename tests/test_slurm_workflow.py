@@ -1,4 +1,4 @@
-"""The real workflow through workflow/profiles/slurm on a real single-node SLURM.
+"""The real workflow through profiles/slurm on a real single-node SLURM.
 
 Starts Debian's slurmctld, slurmd and munged with a generated slurm.conf (tests/slurm_cluster.py),
 runs the micro study tests/configs/slurm.yaml, checks the tables and that every job went through
@@ -37,20 +37,24 @@ def cluster(tmp_path_factory):
 def test_study_runs_through_sbatch(cluster, tmp_path):
     shutil.copy(CONFIGS / "slurm.yaml", tmp_path / "slurm.yaml")
     cmd = slurm_cluster.snakemake_slurm_command(
-        "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+        "--directory", str(tmp_path),
         "--configfile", str(tmp_path / "slurm.yaml"), "--cores", "2", "--resources", "mem_mb=12000")
-    proc = subprocess.run(cmd, cwd=tmp_path, env=cluster.env, text=True, capture_output=True, timeout=900,
+    proc = subprocess.run(cmd, cwd=REPO, env=cluster.env, text=True, capture_output=True, timeout=900,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, f"{proc.stderr[-6000:]}\n{cluster.log_tail()}"
 
-    # Every job ran inside a SLURM job: 9 single jobs plus the 10 retrain jobs in one group job.
+    # Every job but the local rules (order x 2, aggregate) ran inside a SLURM job: 6 single jobs
+    # plus the 10 retrain jobs in one group job.
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", proc.stderr)
-    assert len(submitted) == 10, proc.stderr[-4000:]
+    assert len(submitted) == 7, proc.stderr[-4000:]
     q = cluster.run("squeue", "-h", "-t", "all", "-o", "%i %T").stdout.split("\n")
     states = dict(line.split() for line in q if line.strip())
     assert all(states.get(j) == "COMPLETED" for j in submitted), states
     logs = sorted((tmp_path / "results/logs").rglob("*.log"))
     assert len(logs) == 19
+    # A benchmark file (time, peak memory of the job's own process) per job run on the cluster.
+    benchmarks = sorted((tmp_path / "results/benchmarks").rglob("*.tsv"))
+    assert len(benchmarks) == 16 and all("max_rss" in b.read_text() for b in benchmarks)
     slurm_logs = {p.stem for p in (tmp_path / ".snakemake/slurm_logs").rglob("*.log")}
     assert set(submitted) <= slurm_logs
 

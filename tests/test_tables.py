@@ -5,9 +5,14 @@ import pandas as pd
 from guided_retraining import tables
 
 
-def record(configuration, metric, point, used, total, acc):
+def record(configuration, metric, point, used, total, acc, val=None):
     return {"dataset": "d", "attack": "a", "configuration": configuration, "metric": metric, "point": point,
-            "inputs_used": used, "inputs_total": total, "acc_test_star": acc, "acc_test": acc, "acc_adv_test": acc}
+            "inputs_used": used, "inputs_total": total, "acc_test_star": acc, "acc_test": acc, "acc_adv_test": acc,
+            "acc_val_star": acc if val is None else val, "adversarial_used": 0}
+
+
+def original(test_star, val_star=None):
+    return {("d", "a", 1): {"acc_test_star": test_star, "acc_val_star": test_star if val_star is None else val_star}}
 
 
 RECORDS = [
@@ -21,7 +26,7 @@ RECORDS = [
 
 
 def test_table3_best_point_ties_to_fewer_inputs():
-    t3 = tables.table3(tables.points_frame(RECORDS), {("d", "a"): 0.7})
+    t3 = tables.table3(tables.points_frame(RECORDS), original(0.7))
     rows = {(r.configuration, r.metric): r for r in t3.itertuples()}
     assert (rows["C2", "dsa"].best_acc, rows["C2", "dsa"].inputs_used, rows["C2", "dsa"].inputs_total) == (0.8, 50, 100)
     assert rows["C2", "dsa"].utilisation == 0.5
@@ -31,7 +36,7 @@ def test_table3_best_point_ties_to_fewer_inputs():
 
 
 def test_table3_can_let_the_original_compete():
-    t3 = tables.table3(tables.points_frame(RECORDS), {("d", "a"): 0.74}, include_original=True)
+    t3 = tables.table3(tables.points_frame(RECORDS), original(0.74), include_original=True)
     row = t3[(t3.configuration == "C3") & (t3.metric == "random")].iloc[0]
     assert (row.best_acc, row.inputs_used) == (0.74, 0)
 
@@ -39,9 +44,9 @@ def test_table3_can_let_the_original_compete():
 def test_table4_takes_c2_at_c3_total_and_c3_at_its_last_point():
     t4 = tables.table4(tables.points_frame(RECORDS))
     assert t4.to_dict("records") == [
-        {"dataset": "d", "attack": "a", "metric": "dsa", "inputs": 20, "acc_C2": 0.70, "acc_C3": 0.68,
+        {"dataset": "d", "attack": "a", "rep": 1, "metric": "dsa", "inputs": 20, "acc_C2": 0.70, "acc_C3": 0.68,
          "difference": 0.70 - 0.68},
-        {"dataset": "d", "attack": "a", "metric": "random", "inputs": 20, "acc_C2": 0.65, "acc_C3": 0.55,
+        {"dataset": "d", "attack": "a", "rep": 1, "metric": "random", "inputs": 20, "acc_C2": 0.65, "acc_C3": 0.55,
          "difference": 0.65 - 0.55},
     ]
 
@@ -54,7 +59,7 @@ def test_table5_formats_wall_time_and_keeps_cpu_time():
 
 
 def test_written_tables_name_their_source(tmp_path):
-    t3 = tables.table3(tables.points_frame(RECORDS), {("d", "a"): 0.7})
+    t3 = tables.table3(tables.points_frame(RECORDS), original(0.7))
     tables.write(t3, tmp_path / "t3.csv", tmp_path / "t3.md", "Table 3", "my.yaml", tables.table3_markdown(t3))
     assert (tmp_path / "t3.csv").read_text().startswith("# Table 3; source: my.yaml\n")
     back = tables.read_csv(tmp_path / "t3.csv")
@@ -65,13 +70,14 @@ def test_written_tables_name_their_source(tmp_path):
 
 def test_cross_attack_table_takes_each_model_at_its_best_point():
     records = [dict(r, acc_adv_test_by_attack={"a": r["acc_test_star"], "b": 0.5}) for r in RECORDS]
-    t3 = tables.table3(tables.points_frame(records), {("d", "a"): 0.7})
+    t3 = tables.table3(tables.points_frame(records), original(0.7))
     attacks = [{"dataset": "d", "attack": "a", "original_acc_adv_test": 0.4},
                {"dataset": "d", "attack": "b", "original_acc_adv_test": 0.3}]
     cross = tables.cross_attack(records, attacks, t3)
-    assert list(cross.columns) == ["dataset", "model", "trained_on", "configuration", "metric", "inputs_used",
+    assert list(cross.columns) == ["dataset", "rep", "model", "trained_on", "configuration", "metric", "inputs_used",
                                    "adv_a", "adv_b"]
-    assert cross.iloc[0].to_dict() == {"dataset": "d", "model": "original", "trained_on": "", "configuration": "",
+    assert cross.iloc[0].to_dict() == {"dataset": "d", "rep": 1, "model": "original", "trained_on": "",
+                                       "configuration": "",
                                        "metric": "", "inputs_used": 0, "adv_a": 0.4, "adv_b": 0.3}
     row = cross[(cross.configuration == "C2") & (cross.metric == "dsa")].iloc[0]
     assert (row.inputs_used, row.adv_a, row.adv_b) == (50, 0.80, 0.5)
@@ -83,5 +89,28 @@ def test_defence_table_orders_defences_and_attacks():
                for f, a, acc in [("guided", "none", 0.9), ("none", "fgsm", 0.5), ("none", "none", 0.95),
                                  ("guided", "fgsm", 0.7)]]
     frame = tables.defences(results, ["none", "fgsm"])
-    assert frame.to_dict("records") == [{"dataset": "d", "defence": "none", "none": 0.95, "fgsm": 0.5},
-                                        {"dataset": "d", "defence": "guided", "none": 0.9, "fgsm": 0.7}]
+    assert frame.to_dict("records") == [
+        {"dataset": "d", "defence": "none", "repetitions": 1, "none": 0.95, "fgsm": 0.5},
+        {"dataset": "d", "defence": "guided", "repetitions": 1, "none": 0.9, "fgsm": 0.7}]
+
+
+def test_table3_chooses_on_validation_and_reports_test():
+    records = [record("C2", "dsa", "p1", 50, 100, 0.90, val=0.60), record("C2", "dsa", "p2", 100, 100, 0.70, val=0.65)]
+    on_val = tables.table3(tables.points_frame(records), original(0.5))
+    assert (on_val.iloc[0].best_acc, on_val.iloc[0].inputs_used, on_val.iloc[0].selected_on) == (0.70, 100,
+                                                                                                  "validation")
+    on_test = tables.table3(tables.points_frame(records), original(0.5), select_on="test")
+    assert (on_test.iloc[0].best_acc, on_test.iloc[0].inputs_used, on_test.iloc[0].selected_on) == (0.90, 50, "test")
+
+
+def test_selection_never_reads_test():
+    """Test* accuracies shuffled between the points (as a Test with shuffled labels would give) leave the
+    points chosen on validation unchanged."""
+    import numpy as np
+
+    points = tables.points_frame([dict(r, acc_val_star=v) for r, v in zip(RECORDS, np.linspace(0.5, 0.9, 10))])
+    chosen = tables.best_points(points)[tables.KEYS + ["point"]]
+    for seed in range(5):
+        shuffled = points.assign(acc_test_star=np.random.default_rng(seed).permutation(points["acc_test_star"]))
+        pd.testing.assert_frame_equal(tables.best_points(shuffled)[tables.KEYS + ["point"]], chosen)
+    assert not tables.best_points(points, "test")[tables.KEYS + ["point"]].equals(chosen)

@@ -19,7 +19,7 @@ def test_every_output_exists(tiny_run):
             assert (results / f"tables/table{n}.{ext}").stat().st_size > 0
     for ext in ("png", "pdf"):
         assert (results / f"figures/figure3_digits_fgsm.{ext}").stat().st_size > 1000
-    retrained = list((results / "digits/fgsm/retrain").glob("*/*/*.json"))
+    retrained = list((results / "digits/r1/fgsm/retrain").glob("*/*/*.json"))
     assert len(retrained) == 3 * 6 * 3 + 6  # configurations x metrics x points, plus C2 at C3's total
     assert not list(results.rglob("*.tmp*")), "temporary files left behind"
 
@@ -66,11 +66,11 @@ def test_table5_times_every_metric(tiny_run):
 
 
 def test_results_record_parameters_and_seed(tiny_run):
-    result = json.loads((tiny_run / "results/digits/fgsm/retrain/C2/dsa/p3.json").read_text())
+    result = json.loads((tiny_run / "results/digits/r1/fgsm/retrain/C2/dsa/p3.json").read_text())
     assert result["seed"] == 0 and result["train"]["epochs"] == 3 and result["data_points"] == 3
     assert result["inputs_used"] == result["inputs_total"]
     assert result["versions"]["torch"]
-    attack = json.loads((tiny_run / "results/digits/fgsm/attack.json").read_text())
+    attack = json.loads((tiny_run / "results/digits/r1/fgsm/attack.json").read_text())
     assert attack["settings"] == {"kind": "fgsm", "eps": 0.1, "keep_successful": False}
     assert 0 < attack["adv_test"]["success_rate"] <= 1
     assert attack["adv_test"]["linf_max"] <= 0.1 + 1e-6
@@ -83,7 +83,7 @@ def test_logs_show_progress_with_eta(tiny_run):
 
 
 def test_points_grow_to_the_whole_set(tiny_run):
-    base = tiny_run / "results/digits/fgsm/retrain/C3/random"
+    base = tiny_run / "results/digits/r1/fgsm/retrain/C3/random"
     used = [json.loads((base / f"p{k}.json").read_text())["inputs_used"] for k in (1, 2, 3)]
     assert used == [40, 80, 120]
 
@@ -97,10 +97,10 @@ def test_an_entry_script_runs_alone(tiny_run, tmp_path):
 
     work = tmp_path / "copy"
     shutil.copytree(tiny_run, work, ignore=shutil.ignore_patterns(".snakemake"))
-    target = work / "results/digits/fgsm/orders/dsa.npz"
+    target = work / "results/digits/r1/fgsm/orders/dsa.npz"
     before = np.load(target)["order"]
     target.unlink()
-    subprocess.run([sys.executable, str(REPO / "scripts/order.py"), "results/digits/fgsm/orders/dsa.npz",
+    subprocess.run([sys.executable, str(REPO / "scripts/order.py"), "results/digits/r1/fgsm/orders/dsa.npz",
                     "--configfile", "tiny.yaml"], cwd=work, check=True, capture_output=True)
     assert np.array_equal(np.load(target)["order"], before)
-    assert "rule order" in (work / "results/logs/digits/fgsm/order_dsa.log").read_text()
+    assert "rule order" in (work / "results/logs/digits/r1/fgsm/order_dsa.log").read_text()

@@ -41,7 +41,11 @@ def extract(
     device: str = "cpu",
     log: logging.Logger | None = None,
 ) -> dict[str, np.ndarray]:
-    """Return ``probs`` (N, C), ``pred`` (N,) and ``layer:<name>`` (N, units) for each layer."""
+    """Return ``logits`` (N, C, the network's outputs), ``probs`` (N, C: float64 softmax of the logits via
+    the log-softmax, :func:`guided_retraining.metrics.uncertainty.probabilities`), ``pred`` (N,) and
+    ``layer:<name>`` (N, units) for each layer."""
+    from .metrics.uncertainty import probabilities
+
     dev = resolve_device(device)
     model.to(dev).eval()
     layers = resolve_layers(model, layers)
@@ -51,12 +55,12 @@ def extract(
         modules[name].register_forward_hook(lambda _m, _i, out, name=name: captured.__setitem__(name, out))
         for name in layers
     ]
-    chunks: dict[str, list[np.ndarray]] = {name: [] for name in ["probs", *layers]}
+    chunks: dict[str, list[np.ndarray]] = {name: [] for name in ["logits", *layers]}
     progress = Progress(len(x), "activations", log)
     try:
         for start in range(0, len(x), batch_size):
             xb = torch.from_numpy(np.ascontiguousarray(x[start:start + batch_size])).to(dev)
-            chunks["probs"].append(torch.softmax(model(xb).float(), dim=1).cpu().numpy())
+            chunks["logits"].append(model(xb).float().cpu().numpy())
             for name in layers:
                 out = captured[name].float()
                 if out.ndim == 4:
@@ -66,8 +70,9 @@ def extract(
     finally:
         for h in hooks:
             h.remove()
-    probs = np.concatenate(chunks["probs"]).astype(np.float32)
-    result = {"probs": probs, "pred": probs.argmax(axis=1).astype(np.int64)}
+    logits = np.concatenate(chunks["logits"]).astype(np.float32)
+    probs = probabilities(logits)
+    result = {"logits": logits, "probs": probs, "pred": logits.argmax(axis=1).astype(np.int64)}
     for name in layers:
         result[f"layer:{name}"] = np.concatenate(chunks[name]).astype(np.float32)
     return result

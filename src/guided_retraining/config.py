@@ -82,11 +82,13 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                         f"metrics.{metric}.layers: {layer!r} is not a layer of {ds['arch']} (dataset {name});"
                         f" choose last_hidden or one of {', '.join(layers)}"
                     )
+        _check_sizes(name, ds)
         if check_data:
             from . import datasets
 
             datasets.check_available(ds["loader"], ds.get("root"))
     _check_metric_options(config)
+    _check_attacks(config)
     _check_deepcustom(config)
     defences = config.get("defences")
     if defences:
@@ -98,17 +100,10 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
 
 
 def _check_deepcustom(config: dict) -> None:
-    """deepcustom.robust names grid attacks; dgn attacks: their settings (names, types, ranges, declared by
-    guided_retraining.attacks.DGN) and only on datasets with a generator network (MNIST-like, CIFAR-10)."""
+    """deepcustom.robust names grid attacks; dgn attacks (settings checked by _check_attacks) only on
+    datasets with a generator network (MNIST-like, colour CIFAR-10)."""
     dgn = {name: a for name, a in config["attacks"].items() if a["kind"] == "dgn"}
     if dgn:
-        from .attacks import DGN
-
-        for name, settings in dgn.items():
-            try:
-                DGN.from_settings(**{k: v for k, v in settings.items() if k not in ("kind", "keep_successful")})
-            except ConfigError as exc:
-                raise ConfigError(f"attacks.{name}: {exc}") from None
         for ds_name, ds in config["datasets"].items():
             if ds["loader"] not in ("mnist", "fashion_mnist", "cifar10"):
                 raise ConfigError(f"datasets.{ds_name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
@@ -120,6 +115,38 @@ def _check_deepcustom(config: dict) -> None:
         if name not in config["attacks"]:
             raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
                               f"{', '.join(config['attacks'])}")
+
+
+def _check_sizes(name: str, ds: dict) -> None:
+    """``adv_train_size`` and the data-point steps against the Train size the split will give."""
+    from .datasets import prepared_sizes
+
+    sizes = prepared_sizes(ds["loader"], ds.get("split"))
+    if sizes is None:
+        return
+    if ds["adv_train_size"] > sizes["train"]:
+        raise ConfigError(f"datasets.{name}.adv_train_size: {ds['adv_train_size']} exceeds the {sizes['train']}"
+                          f" training inputs the split gives (train/val/test {sizes['train']}/{sizes['val']}/"
+                          f"{sizes['test']})")
+    if sizes["test"] == 0:
+        raise ConfigError(f"datasets.{name}.split: leaves no test inputs (train/val/test {sizes['train']}/"
+                          f"{sizes['val']}/{sizes['test']}); give the test share a larger fraction")
+
+
+def _check_attacks(config: dict) -> None:
+    """Each attack's settings against its kind's own (unknown keys, types, ranges), as the attack job would."""
+    from .attacks import make_attack
+
+    entries = [(f"attacks.{n}", a) for n, a in config["attacks"].items()]
+    entries += [(f"defences.attacks.{n}", a) for n, a in (config.get("defences") or {}).get("attacks", {}).items()
+                if a.get("kind") != "none"]
+    for where, attack in entries:
+        settings = {k: v for k, v in attack.items() if k not in ("kind", "keep_successful")}
+        try:
+            make_attack(attack["kind"], seed=0, **settings)
+        except ConfigError as err:
+            key, _, rest = str(err).partition(": ")
+            raise ConfigError(f"{where}.{key}: {rest}" if key in settings else f"{where}: {err}") from None
 
 
 def _check_metric_options(config: dict) -> None:

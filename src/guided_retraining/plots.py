@@ -1,7 +1,10 @@
 """The workflow's figures, one of each per dataset and attack.
 
 - :func:`figure3`: the study's Figure 3, accuracy on Test* against inputs used, one
-  line per metric, one panel per configuration.
+  line per metric (mean over repetitions, 95% band), one panel per configuration, the
+  selected points marked.
+- :func:`a12_heatmap`: Vargha-Delaney A12 of every metric against every other, one panel
+  per configuration, significant cells marked.
 - :func:`score_distributions`: per metric, the scores of the clean training inputs
   against those of the adversarial inputs of Train* (one panel per metric).
 - :func:`adversarial_share_figure`: the share of adversarial inputs in the prefix of
@@ -19,19 +22,38 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .io import atomic_path  # noqa: E402
-from .retraining import point_size  # noqa: E402
 
 
-def figure3(points: pd.DataFrame, original: float, title: str, paths) -> None:
-    """Draw the curves of one dataset/attack and save to each of ``paths`` (PNG, PDF, ...)."""
+def figure3(points: pd.DataFrame, original: float, title: str, paths, best: pd.DataFrame | None = None) -> None:
+    """Draw the curves of one dataset/attack and save to each of ``paths`` (PNG, PDF, ...).
+
+    Per configuration (panel) and metric: the mean Test* accuracy over the repetitions at each data
+    point (line) with its 95% t-interval (band, from 2 repetitions on); with ``best``
+    (:func:`guided_retraining.tables.best_points`) each metric's selected point is marked by a star at
+    the mean inputs used and mean Test* accuracy of its repetitions' selected points.
+    ``original`` is the original model's Test* accuracy (dashed line; repetition 1's).
+    """
+    from scipy.stats import t as student
+
     configurations = sorted(points["configuration"].unique())
     fig, axes = plt.subplots(1, len(configurations), figsize=(4.2 * len(configurations), 3.6), squeeze=False)
     regular = points[points["point"] != "atc3"]
     for ax, configuration in zip(axes[0], configurations):
         sub = regular[regular["configuration"] == configuration]
-        for metric, group in sub.groupby("metric", sort=True):
-            group = group.sort_values("inputs_used")
-            ax.plot(group["inputs_used"], group["acc_test_star"], marker="o", markersize=2.5, linewidth=1.2, label=metric)
+        for i, (metric, group) in enumerate(sub.groupby("metric", sort=True)):
+            color = f"C{i % 10}"
+            curve = group.groupby("point").agg(x=("inputs_used", "mean"), y=("acc_test_star", "mean"),
+                                               sd=("acc_test_star", "std"), n=("acc_test_star", "size")).sort_values("x")
+            ax.plot(curve["x"], curve["y"], marker="o", markersize=2.5, linewidth=1.2, label=metric, color=color)
+            if curve["n"].min() > 1:
+                half = student.ppf(0.975, curve["n"] - 1) * curve["sd"] / np.sqrt(curve["n"])
+                ax.fill_between(curve["x"], np.clip(curve["y"] - half, 0, 1), np.clip(curve["y"] + half, 0, 1),
+                                color=color, alpha=0.15, linewidth=0)
+            if best is not None:
+                chosen = best[(best["configuration"] == configuration) & (best["metric"] == metric)]
+                if len(chosen):
+                    ax.plot(chosen["inputs_used"].mean(), chosen["acc_test_star"].mean(), marker="*", markersize=11,
+                            color=color, markeredgecolor="black", markeredgewidth=0.6, linestyle="none")
         ax.axhline(original, color="grey", linestyle="--", linewidth=1, label="original")
         ax.set_title(configuration)
         ax.set_xlabel("inputs used")
@@ -42,9 +64,41 @@ def figure3(points: pd.DataFrame, original: float, title: str, paths) -> None:
     _save(fig, paths)
 
 
-def _save(fig, paths) -> None:
+def a12_heatmap(pairs: pd.DataFrame, title: str, paths) -> None:
+    """One panel per configuration: Vargha-Delaney A12 of the row metric against the column metric
+    (from :func:`guided_retraining.statistics.pairs`), value in each cell, ``*`` where the
+    Holm-corrected Wilcoxon p-value is below 0.05."""
+    configurations = sorted(pairs["configuration"].unique()) or ["(none)"]
+    fig, axes = plt.subplots(1, len(configurations), figsize=(4.0 * len(configurations), 3.8), squeeze=False,
+                             layout="constrained")
+    image = None
+    for ax, configuration in zip(axes[0], configurations):
+        sub = pairs[pairs["configuration"] == configuration]
+        metrics = sorted(set(sub["metric"]) | set(sub["other"]))
+        grid = np.full((len(metrics), len(metrics)), 0.5)
+        marks = np.zeros_like(grid, dtype=bool)
+        for r in sub.itertuples():
+            i, j = metrics.index(r.metric), metrics.index(r.other)
+            grid[i, j], marks[i, j] = r.a12, bool(r.significant)
+        image = ax.imshow(grid, cmap="RdBu", vmin=0, vmax=1)
+        for i in range(len(metrics)):
+            for j in range(len(metrics)):
+                if i != j:
+                    ax.text(j, i, f"{grid[i, j]:.2f}{'*' if marks[i, j] else ''}", ha="center", va="center",
+                            fontsize=6.5, color="white" if abs(grid[i, j] - 0.5) > 0.3 else "black")
+        ax.set_xticks(range(len(metrics)), metrics, rotation=60, fontsize=7, ha="right")
+        ax.set_yticks(range(len(metrics)), metrics, fontsize=7)
+        ax.set_title(configuration)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="A12 (row against column)")
+    fig.suptitle(title)
+    _save(fig, paths, tight=False)
+
+
+def _save(fig, paths, tight: bool = True) -> None:
     """Lay out ``fig``, write it atomically to each of ``paths`` (format from the suffix) and close it."""
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     for path in paths:
         suffix = "." + str(path).rsplit(".", 1)[-1]
         with atomic_path(path, suffix=suffix) as tmp:
@@ -54,7 +108,7 @@ def _save(fig, paths) -> None:
 
 def defences(frame: pd.DataFrame, title: str, paths) -> None:
     """Grouped bars: accuracy of each defence (group) under each attack (bar)."""
-    attacks = [c for c in frame.columns if c not in ("dataset", "defence")]
+    attacks = [c for c in frame.columns if c not in ("dataset", "defence", "repetitions")]
     fig, ax = plt.subplots(figsize=(1.6 + 1.6 * len(frame), 3.6))
     width = 0.8 / max(len(attacks), 1)
     x = np.arange(len(frame))
@@ -155,23 +209,26 @@ def score_distributions(scores: dict[str, np.ndarray], n_train: int, title: str,
     _save(fig, paths)
 
 
-def adversarial_share(orders: dict[str, np.ndarray], n_train: int, n_points: int) -> pd.DataFrame:
-    """Share of adversarial inputs in the prefix of Train* each data point uses, per metric.
+def adversarial_share(points: pd.DataFrame) -> pd.DataFrame:
+    """Share of adversarial inputs among the inputs each C1/C2 data point used, per metric.
 
-    ``orders`` maps a metric to its order (a permutation of Train*; indices
-    ``>= n_train`` are adversarial). Data point k of ``n_points`` uses the first
-    ``point_size(k, n_points, len(order))`` inputs, as C1 and C2 do. Returns one row
-    per metric and point: ``metric``, ``point`` (k), ``inputs`` and ``adversarial_share``.
+    ``points`` has one row per retrained model (:func:`guided_retraining.tables.points_frame`:
+    ``configuration``, ``metric``, ``point``, ``inputs_used``, ``adversarial_used``), so the sizes
+    are the ones retraining used, configured ``steps`` included. C1 and C2 take the same prefixes of
+    Train*; C2's rows are used where present, else C1's. Returns one row per metric and point:
+    ``metric``, ``point`` (k), ``inputs`` and ``adversarial_share``.
     """
-    rows = []
-    for metric in sorted(orders):
-        order = np.asarray(orders[metric])
-        adversarial = np.cumsum(order >= n_train)
-        for k in range(1, n_points + 1):
-            inputs = point_size(k, n_points, len(order))
-            share = float(adversarial[inputs - 1] / inputs) if inputs else float("nan")
-            rows.append({"metric": metric, "point": k, "inputs": inputs, "adversarial_share": share})
-    return pd.DataFrame(rows, columns=["metric", "point", "inputs", "adversarial_share"])
+    columns = ["metric", "point", "inputs", "adversarial_share"]
+    rows = points[points["point"].astype(str).str.fullmatch(r"p\d+")]
+    configuration = "C2" if (rows["configuration"] == "C2").any() else "C1"
+    rows = rows[rows["configuration"] == configuration]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    inputs = rows["inputs_used"].to_numpy()
+    share = np.where(inputs > 0, rows["adversarial_used"].to_numpy() / np.maximum(inputs, 1), np.nan)
+    frame = pd.DataFrame({"metric": rows["metric"].to_numpy(), "point": rows["point"].str[1:].astype(int).to_numpy(),
+                          "inputs": inputs, "adversarial_share": share}, columns=columns)
+    return frame.sort_values(["metric", "point"], kind="stable").reset_index(drop=True)
 
 
 def adversarial_share_figure(share: pd.DataFrame, overall: float, title: str, paths) -> None:
@@ -199,7 +256,7 @@ def adversarial_share_figure(share: pd.DataFrame, overall: float, title: str, pa
 
 def deepcustom_heatmap(frame: pd.DataFrame, title: str, paths) -> None:
     """Seed 003's robustness matrix as a heat map: models (rows) x attacks (columns), accuracy on Test in each cell."""
-    attacks = [c for c in frame.columns if c not in ("dataset", "model")]
+    attacks = [c for c in frame.columns if c not in ("dataset", "model", "repetitions")]
     values = frame[attacks].to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(1.6 + 0.95 * len(attacks), 1.2 + 0.45 * len(frame)))
     im = ax.imshow(values, vmin=0, vmax=1, cmap="viridis", aspect="auto")

@@ -9,15 +9,8 @@ override any of them per rule in a profile's ``set-resources``.
 
 from __future__ import annotations
 
-# Images in the full dataset and their shape after preprocessing (study defaults).
-DATASET_SHAPES = {
-    "digits": (1_797, 1, 8, 8),
-    "mnist": (70_000, 1, 28, 28),
-    "fashion_mnist": (70_000, 1, 28, 28),
-    "cifar10": (60_000, 1, 32, 32),
-    "gtsrb": (51_839, 1, 48, 48),
-    "intel": (17_034, 1, 48, 48),
-}
+# A loader whose size is only known from its data (a user's folder) is costed as this many MNIST-sized images.
+UNKNOWN_SIZE = (70_000, (1, 28, 28))
 
 # Per rule: (base MB, MB per MB of data, base minutes, minutes per MB of data per epoch-ish unit)
 _RULES = {
@@ -32,12 +25,16 @@ _RULES = {
 }
 
 
-def data_mb(loader: str, subset: int | None = None, size: int | None = None) -> float:
-    n, c, h, w = DATASET_SHAPES[loader]
+def data_mb(loader: str, subset: int | None = None, options: dict | None = None) -> float:
+    """MB of float32 images of the prepared dataset (the loaders' own counts: ``datasets.SIZES``)."""
+    from .datasets import SIZES
+
+    if loader in SIZES:
+        n, (c, h, w) = SIZES[loader].train + SIZES[loader].test, SIZES[loader].loaded_shape(options)
+    else:
+        n, (c, h, w) = UNKNOWN_SIZE
     if subset:
         n = min(n, int(subset))
-    if size:
-        h = w = int(size)
     return n * c * h * w * 4 / 2**20
 
 
@@ -47,10 +44,8 @@ def estimate(rule: str, dataset_config: dict | None) -> dict[str, int]:
     base_mb, per_mb, base_min, min_per_mb = _RULES[rule]
     if dataset_config is None:
         return {"mem_mb": base_mb, "runtime": base_min}
-    options = dataset_config.get("options", {}) or {}
-    size = options.get("size")
     mb = data_mb(dataset_config["loader"], dataset_config.get("split", {}).get("subset"),
-                 size if isinstance(size, int) else None)
+                 dataset_config.get("options"))
     epochs = dataset_config.get("train", {}).get("epochs", 10)
     scale = epochs / 10 if rule in ("train_original", "retrain") else 1.0
     return {"mem_mb": int(base_mb + per_mb * mb), "runtime": int(base_min + min_per_mb * mb * scale)}

@@ -50,9 +50,19 @@ def selection(order: np.ndarray, n_train: int, configuration: str, k: int, n_poi
     return candidates[: point_size(k, n_points, len(candidates), step)]
 
 
-def order_by_scores(scores: np.ndarray) -> np.ndarray:
-    """Descending score; ties keep the input order (stable), so the order is deterministic."""
-    return np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable").astype(np.int64)
+def order_by_scores(scores: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
+    """Descending score, ties broken by a seeded random permutation: ``(order, n_tied)``.
+
+    ``n_tied`` counts the inputs whose score equals another input's. Breaking ties by position
+    would put every clean input (Train comes first in Train*) before every adversarial one of the
+    same score; a permutation drawn from ``np.random.default_rng(seed)`` puts tied inputs in a
+    random but reproducible order.
+    """
+    values = np.asarray(scores, dtype=np.float64)
+    perm = np.random.default_rng(int(seed)).permutation(len(values))
+    order = perm[np.argsort(-values[perm], kind="stable")].astype(np.int64)
+    _, counts = np.unique(values, return_counts=True)
+    return order, int(counts[counts > 1].sum())
 
 
 def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, configuration: str, point: str,
@@ -63,9 +73,13 @@ def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, con
     ``data`` is the prepared data (:func:`guided_retraining.datasets.prepared.load_prepared`), ``adv``
     the attack's arrays, ``order`` the metric's permutation of Train* = Train + Adv.Train
     (checked by :func:`guided_retraining.datasets.prepared.load_order`). ``point``
-    is ``p<k>`` or ``atc3`` (C2 at C3's total input count, for Table 4). Initial weights (C1) and
-    batch order derive from ``seed`` and the job's identity, not from the metric, so every metric
-    of one point starts from the same weights and differs only in the inputs it chose.
+    is ``p<k>`` or ``atc3`` (C2 at C3's total input count, for Table 4).
+
+    A paired design: initial weights (C1) and batch order derive from ``seed`` and the job's
+    identity, not from the metric, and the selected inputs are sorted by index before the seeded
+    shuffling of the mini-batches, so every metric of one point starts from the same weights and
+    two metrics that select the same set of inputs train on the same sequence of mini-batches
+    (at the last point, all of the pool, every metric gives the same model).
     """
     from .datasets.prepared import train_star
     from .io import load_state_dict
@@ -81,6 +95,7 @@ def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, con
     model = build_model(arch, data.shape, data.n_classes, seed=seeds["init"])
     if CONFIGURATIONS[configuration]["from_original"]:
         load_state_dict(original_weights, model)
-    train(model, x_star[used], y_star[used], TrainSettings.from_config(train_settings), seeds["train"], device, log,
+    chosen = np.sort(used)  # the batches depend on the set of inputs, not on the metric's order of it
+    train(model, x_star[chosen], y_star[chosen], TrainSettings.from_config(train_settings), seeds["train"], device, log,
           f"retrain {configuration} {point}")
     return model, used, len(candidates), seeds

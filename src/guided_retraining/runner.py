@@ -120,7 +120,7 @@ def standalone(main) -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description="Run one job of the workflow alone (for debugging).")
-    parser.add_argument("target", help="an output file of this rule, e.g. results/digits/original/model.pt")
+    parser.add_argument("target", help="an output file of this rule, e.g. results/digits/r1/original/model.pt")
     parser.add_argument("--configfile", action="append", default=[], help="config file(s), as for snakemake")
     args = parser.parse_args()
     job = mock_job(args.target, args.configfile)

@@ -1,7 +1,9 @@
 """The study's tables from the per-job JSON results.
 
-- Table 3: per dataset, attack, configuration and metric, the best accuracy on
-  Test* over the data points, the inputs used there (u) and available (T).
+- Table 3: per dataset, attack, repetition, configuration and metric, the accuracy on
+  Test* at the best data point, the inputs used there (u) and available (T). The best point
+  is chosen on Val* = Val + Adv.Val (``select_on="validation"``, the default: Test is never
+  read to choose) or, as the study did, on Test* itself (``select_on="test"``).
 - Table 4: per dataset, attack and metric, C2 retrained on as many inputs as C3's
   total against C3 on all of Adv.Train.
 - Table 5: the wall time of each metric over the scored set.
@@ -18,35 +20,70 @@ import pandas as pd
 
 from .io import atomic_path
 
-KEYS = ["dataset", "attack", "configuration", "metric"]
+KEYS = ["dataset", "attack", "rep", "configuration", "metric"]
 
 
 def points_frame(records: list[dict]) -> pd.DataFrame:
-    """One row per retrained model: the keys, point, inputs used/available and accuracies."""
-    cols = KEYS + ["point", "inputs_used", "inputs_total", "acc_test_star", "acc_test", "acc_adv_test"]
-    frame = pd.DataFrame([{c: r[c] for c in cols} for r in records], columns=cols)
+    """One row per retrained model: the keys (``rep``: the repetition, 1 when a result has none),
+    point, inputs used/available and accuracies."""
+    cols = KEYS + ["point", "inputs_used", "inputs_total", "adversarial_used", "acc_test_star", "acc_test",
+                   "acc_adv_test", "acc_val_star"]
+    frame = pd.DataFrame([{c: r.get(c, 1) if c == "rep" else r[c] for c in cols} for r in records], columns=cols)
     return frame.sort_values(KEYS + ["inputs_used"], kind="stable").reset_index(drop=True)
 
 
-def table3(points: pd.DataFrame, original: dict[tuple[str, str], float], include_original: bool = False) -> pd.DataFrame:
-    """Best Test* accuracy per (dataset, attack, configuration, metric); ties go to fewer inputs.
+SELECT_ON = {"validation": "acc_val_star", "test": "acc_test_star"}
 
-    ``original`` maps (dataset, attack) to the original model's Test* accuracy. With
-    ``include_original`` the original model competes as a point with 0 inputs (as the
-    replication notebooks did).
+
+def selection_column(select_on: str) -> str:
+    """The accuracy the best point is chosen on: Val* (``validation``) or Test* (``test``)."""
+    if select_on not in SELECT_ON:
+        raise ValueError(f"aggregate.select_on: expected one of {', '.join(SELECT_ON)}, got {select_on!r}")
+    return SELECT_ON[select_on]
+
+
+def best_points(points: pd.DataFrame, select_on: str = "validation") -> pd.DataFrame:
+    """The best data point of each (dataset, attack, rep, configuration, metric): the regular points'
+    row with the highest accuracy on Val* (``validation``) or Test* (``test``); ties go to fewer inputs.
+
+    With ``validation`` the choice reads only Val* = Val + Adv.Val, so the Test* accuracy reported
+    at the chosen point is an unbiased estimate (the study chose and reported on Test*).
+    Columns: the keys, ``point``, ``inputs_used``, ``inputs_total``, ``acc_val_star``,
+    ``acc_test_star`` (at the chosen point) and ``selected_on``.
     """
-    rows = []
+    column = selection_column(select_on)
     regular = points[points["point"] != "atc3"]
-    for key, group in regular.groupby(KEYS, sort=True):
-        orig = original[(key[0], key[1])]
-        best = group.sort_values(["acc_test_star", "inputs_used"], ascending=[False, True], kind="stable").iloc[0]
+    cols = KEYS + ["point", "inputs_used", "inputs_total", "acc_val_star", "acc_test_star"]
+    if regular.empty:
+        return pd.DataFrame(columns=cols + ["selected_on"])
+    ranked = regular.sort_values(KEYS + [column, "inputs_used"], ascending=[True] * len(KEYS) + [False, True],
+                                 kind="stable")
+    best = ranked.groupby(KEYS, sort=True).head(1)[cols].copy()
+    best["inputs_total"] = regular.groupby(KEYS, sort=True)["inputs_total"].max().to_numpy()
+    return best.assign(selected_on=select_on).reset_index(drop=True)
+
+
+def table3(points: pd.DataFrame, original: dict[tuple, dict], include_original: bool = False,
+           select_on: str = "validation") -> pd.DataFrame:
+    """Test* accuracy at the best point (:func:`best_points`) per (dataset, attack, rep, configuration, metric).
+
+    ``original`` maps (dataset, attack, rep) to the original model's ``acc_test_star`` and
+    ``acc_val_star``. With ``include_original`` the original model competes as a point with 0
+    inputs (as the replication notebooks did), on the same split as the points.
+    """
+    column = selection_column(select_on)
+    rows = []
+    for best in best_points(points, select_on).to_dict("records"):
+        orig = original[(best["dataset"], best["attack"], best["rep"])]
         acc, used = float(best["acc_test_star"]), int(best["inputs_used"])
-        if include_original and orig > acc:
-            acc, used = orig, 0
-        total = int(group["inputs_total"].max())
-        rows.append(dict(zip(KEYS, key), original=orig, best_acc=acc, inputs_used=used, inputs_total=total,
-                         utilisation=used / total if total else float("nan")))
-    return pd.DataFrame(rows, columns=KEYS + ["original", "best_acc", "inputs_used", "inputs_total", "utilisation"])
+        if include_original and orig[column] > best[column]:
+            acc, used = orig["acc_test_star"], 0
+        total = int(best["inputs_total"])
+        rows.append({**{k: best[k] for k in KEYS}, "original": orig["acc_test_star"], "best_acc": acc,
+                     "inputs_used": used, "inputs_total": total, "utilisation": used / total if total else float("nan"),
+                     "selected_on": select_on})
+    return pd.DataFrame(rows, columns=KEYS + ["original", "best_acc", "inputs_used", "inputs_total", "utilisation",
+                                              "selected_on"])
 
 
 def table4(points: pd.DataFrame) -> pd.DataFrame:
@@ -54,18 +91,18 @@ def table4(points: pd.DataFrame) -> pd.DataFrame:
     rows = []
     c3 = points[(points["configuration"] == "C3")]
     c2 = points[(points["configuration"] == "C2") & (points["point"] == "atc3")]
-    for (dataset, attack, metric), group in c3.groupby(["dataset", "attack", "metric"], sort=True):
+    for (dataset, attack, rep, metric), group in c3.groupby(["dataset", "attack", "rep", "metric"], sort=True):
         full = group.sort_values("inputs_used", kind="stable").iloc[-1]
-        match = c2[(c2["dataset"] == dataset) & (c2["attack"] == attack) & (c2["metric"] == metric)]
+        match = c2[(c2["dataset"] == dataset) & (c2["attack"] == attack) & (c2["rep"] == rep) & (c2["metric"] == metric)]
         if match.empty:
             continue
         m = match.iloc[0]
         rows.append({
-            "dataset": dataset, "attack": attack, "metric": metric, "inputs": int(full["inputs_used"]),
+            "dataset": dataset, "attack": attack, "rep": rep, "metric": metric, "inputs": int(full["inputs_used"]),
             "acc_C2": float(m["acc_test_star"]), "acc_C3": float(full["acc_test_star"]),
             "difference": float(m["acc_test_star"]) - float(full["acc_test_star"]),
         })
-    return pd.DataFrame(rows, columns=["dataset", "attack", "metric", "inputs", "acc_C2", "acc_C3", "difference"])
+    return pd.DataFrame(rows, columns=["dataset", "attack", "rep", "metric", "inputs", "acc_C2", "acc_C3", "difference"])
 
 
 def cross_attack(records: list[dict], attacks: list[dict], t3: pd.DataFrame) -> pd.DataFrame:
@@ -76,21 +113,23 @@ def cross_attack(records: list[dict], attacks: list[dict], t3: pd.DataFrame) -> 
     """
     names = sorted({a["attack"] for a in attacks})
     rows = []
-    for dataset in sorted({a["dataset"] for a in attacks}):
-        orig = {a["attack"]: a["original_acc_adv_test"] for a in attacks if a["dataset"] == dataset}
-        rows.append({"dataset": dataset, "model": "original", "trained_on": "", "configuration": "", "metric": "",
-                     "inputs_used": 0, **{f"adv_{n}": orig.get(n, float("nan")) for n in names}})
-    by_key = {(r["dataset"], r["attack"], r["configuration"], r["metric"], int(r["inputs_used"])): r
+    for dataset, rep in sorted({(a["dataset"], a.get("rep", 1)) for a in attacks}):
+        orig = {a["attack"]: a["original_acc_adv_test"] for a in attacks
+                if a["dataset"] == dataset and a.get("rep", 1) == rep}
+        rows.append({"dataset": dataset, "rep": rep, "model": "original", "trained_on": "", "configuration": "",
+                     "metric": "", "inputs_used": 0, **{f"adv_{n}": orig.get(n, float("nan")) for n in names}})
+    by_key = {(r["dataset"], r["attack"], r.get("rep", 1), r["configuration"], r["metric"], int(r["inputs_used"])): r
               for r in records if r["point"] != "atc3"}
     for best in t3.itertuples():
-        rec = by_key.get((best.dataset, best.attack, best.configuration, best.metric, int(best.inputs_used)))
+        rec = by_key.get((best.dataset, best.attack, best.rep, best.configuration, best.metric, int(best.inputs_used)))
         if rec is None:  # the original competed and won (include_original_in_best)
             continue
         cross = rec.get("acc_adv_test_by_attack", {})
-        rows.append({"dataset": best.dataset, "model": "retrained", "trained_on": best.attack,
+        rows.append({"dataset": best.dataset, "rep": best.rep, "model": "retrained", "trained_on": best.attack,
                      "configuration": best.configuration, "metric": best.metric, "inputs_used": int(best.inputs_used),
                      **{f"adv_{n}": cross.get(n, float("nan")) for n in names}})
-    columns = ["dataset", "model", "trained_on", "configuration", "metric", "inputs_used"] + [f"adv_{n}" for n in names]
+    columns = (["dataset", "rep", "model", "trained_on", "configuration", "metric", "inputs_used"]
+               + [f"adv_{n}" for n in names])
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -98,13 +137,17 @@ DEFENCE_ORDER = ["none", "adversarial_training", "feature_squeezing", "guided"]
 
 
 def defences(results: list[dict], attacks: list[str]) -> pd.DataFrame:
-    """One row per dataset and defence, one accuracy column per attack (``none`` = clean Test)."""
-    rows = {}
+    """One row per dataset and defence, one accuracy column per attack (``none`` = clean Test): the mean
+    over the repetitions (``repetitions``: how many)."""
+    rows, reps = {}, {}
     for r in results:
-        rows.setdefault((r["dataset"], r["defence"]), {})[r["attack"]] = r["accuracy"]
+        rows.setdefault((r["dataset"], r["defence"]), {}).setdefault(r["attack"], []).append(r["accuracy"])
+        reps.setdefault((r["dataset"], r["defence"]), set()).add(r.get("rep", 1))
     ordered = sorted(rows, key=lambda k: (k[0], DEFENCE_ORDER.index(k[1]) if k[1] in DEFENCE_ORDER else 99, k[1]))
-    data = [{"dataset": d, "defence": f, **{a: rows[d, f].get(a, float("nan")) for a in attacks}} for d, f in ordered]
-    return pd.DataFrame(data, columns=["dataset", "defence", *attacks])
+    data = [{"dataset": d, "defence": f, "repetitions": len(reps[d, f]),
+             **{a: sum(rows[d, f][a]) / len(rows[d, f][a]) if a in rows[d, f] else float("nan") for a in attacks}}
+            for d, f in ordered]
+    return pd.DataFrame(data, columns=["dataset", "defence", "repetitions", *attacks])
 
 
 def table5(scores: list[dict]) -> pd.DataFrame:
@@ -114,12 +157,13 @@ def table5(scores: list[dict]) -> pd.DataFrame:
     waiting for the others, so ``cpu_seconds`` (the thread's CPU time, all of the work with
     the rule's one torch thread) is the figure to compare between metrics.
     """
-    rows = [{"dataset": s["dataset"], "attack": s["attack"], "metric": s["metric"], "scored_inputs": int(s["n"]),
+    rows = [{"dataset": s["dataset"], "attack": s["attack"], "rep": s.get("rep", 1), "metric": s["metric"],
+             "scored_inputs": int(s["n"]),
              "seconds": float(s["seconds"]), "hh:mm:ss": _hms(float(s["seconds"])),
              "cpu_seconds": float(s.get("cpu_seconds", float("nan")))} for s in scores]
-    frame = pd.DataFrame(rows, columns=["dataset", "attack", "metric", "scored_inputs", "seconds", "hh:mm:ss",
+    frame = pd.DataFrame(rows, columns=["dataset", "attack", "rep", "metric", "scored_inputs", "seconds", "hh:mm:ss",
                                         "cpu_seconds"])
-    return frame.sort_values(["dataset", "attack", "metric"], kind="stable").reset_index(drop=True)
+    return frame.sort_values(["dataset", "attack", "rep", "metric"], kind="stable").reset_index(drop=True)
 
 
 def table3_markdown(t3: pd.DataFrame) -> pd.DataFrame:
@@ -127,8 +171,9 @@ def table3_markdown(t3: pd.DataFrame) -> pd.DataFrame:
     if t3.empty:
         return pd.DataFrame()
     cells = t3.assign(cell=[f"{a:.4f} ({u}/{t})" for a, u, t in zip(t3.best_acc, t3.inputs_used, t3.inputs_total)])
-    wide = cells.pivot_table(index=["dataset", "attack", "configuration"], columns="metric", values="cell", aggfunc="first")
-    orig = t3.groupby(["dataset", "attack", "configuration"])["original"].first().map(lambda a: f"{a:.4f}")
+    index = ["dataset", "attack", "rep", "configuration"]
+    wide = cells.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
+    orig = t3.groupby(index)["original"].first().map(lambda a: f"{a:.4f}")
     wide.insert(0, "original", orig)
     wide.columns.name = None
     return wide.reset_index()
@@ -161,11 +206,13 @@ def read_csv(path) -> pd.DataFrame:
 
 def deepcustom(results: list[dict], models: list[str], attacks: list[str]) -> pd.DataFrame:
     """Seed 003's robustness matrix: one row per dataset and model (``original`` or ``robust_<attack>``),
-    one accuracy column per attack, in the given orders."""
-    frame = pd.DataFrame([{k: r[k] for k in ("dataset", "model", "attack", "accuracy")} for r in results])
-    wide = frame.pivot_table(index=["dataset", "model"], columns="attack", values="accuracy").reset_index()
+    one accuracy column per attack (the mean over the repetitions, ``repetitions``: how many), in the given orders."""
+    frame = pd.DataFrame([{"rep": r.get("rep", 1), **{k: r[k] for k in ("dataset", "model", "attack", "accuracy")}}
+                          for r in results])
+    wide = frame.pivot_table(index=["dataset", "model"], columns="attack", values="accuracy", aggfunc="mean")
+    wide = wide.join(frame.groupby(["dataset", "model"])["rep"].nunique().rename("repetitions")).reset_index()
     wide["model"] = pd.Categorical(wide["model"], models, ordered=True)
     wide = wide.sort_values(["dataset", "model"]).reset_index(drop=True)
     wide["model"] = wide["model"].astype(str)
     wide.columns.name = None
-    return wide[["dataset", "model", *attacks]]
+    return wide[["dataset", "model", "repetitions", *attacks]]

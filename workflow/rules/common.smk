@@ -6,24 +6,37 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from guided_retraining.architectures import last_hidden
+from guided_retraining.code_digest import code_digest
 from guided_retraining.config import check_or_exit
 from guided_retraining.resources import estimate
 from guided_retraining.runner import run_script
+from guided_retraining.seeding import repetition_seed
+
 
 # Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included
 # (except in dry runs, which only plan): a bad config stops here with one line, before any job.
 def is_dry_run():
     """True for `snakemake -n` (the executor is not known yet while the Snakefile is parsed)."""
     flags = [a for a in sys.argv[1:] if a.startswith("-") and not a.startswith("--")]
-    return workflow.dryrun or any(a in ("--dry-run", "--dryrun") for a in sys.argv) or any("n" in f for f in flags)
+    return (
+        workflow.dryrun
+        or any(a in ("--dry-run", "--dryrun") for a in sys.argv)
+        or any("n" in f for f in flags)
+    )
 
 
-check_or_exit(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml", check_data=not is_dry_run())
+check_or_exit(
+    config,
+    Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
+    check_data=not is_dry_run(),
+)
 
 R = config["results"]
 CONFIGURATIONS = config["configurations"]
 N_POINTS = config["retrain"]["data_points"]
 POINTS = [f"p{k:0{len(str(N_POINTS))}d}" for k in range(1, N_POINTS + 1)]
+# Repetitions 1..N of everything from the original model on: the `rep` wildcard, results/{dataset}/r{rep}/...
+REPS = list(range(1, config["repetitions"] + 1))
 
 
 wildcard_constraints:
@@ -33,11 +46,33 @@ wildcard_constraints:
     layer=r"[A-Za-z0-9_]+",
     configuration=r"C[123]",
     point=r"p\d+|atc3",
+    rep=r"\d+",
 
 
-def run(rule, input, output, params, wildcards, threads, log):
+def run(rule_name, input, output, params, wildcards, threads, log):
     """Call scripts/<rule>.py's main() in this process (see guided_retraining.runner)."""
-    run_script(workflow.basedir, rule, input, output, params, wildcards, threads, log)
+    run_script(
+        workflow.basedir, rule_name, input, output, params, wildcards, threads, log
+    )
+
+
+def code_of(rule_name):
+    """Digest of scripts/<rule>.py and the library modules it imports: a rule's `code` param, so that
+    editing them marks its jobs outdated (Snakemake's params trigger; see guided_retraining.code_digest).
+    """
+    return code_digest(workflow.basedir, rule_name)
+
+
+def rep_seed(w):
+    """The seed of repetition ``w.rep`` (repetition 1 uses the config's seed itself; guided_retraining.seeding)."""
+    return repetition_seed(config["seed"], int(w.rep))
+
+
+def data_file(w):
+    """The prepared split a repetition uses: one for all, or its own with split.per_repetition."""
+    if dataset_config(w)["split"].get("per_repetition", False):
+        return f"{R}/{w.dataset}/r{w.rep}/data.npz"
+    return f"{R}/{w.dataset}/data.npz"
 
 
 def dataset_config(w):
@@ -66,9 +101,9 @@ def retrain_points(configuration):
     return POINTS + extra
 
 
-def retrain_outputs(dataset, attack):
+def retrain_outputs(dataset, attack, rep):
     return [
-        f"{R}/{dataset}/{attack}/retrain/{c}/{m}/{p}.json"
+        f"{R}/{dataset}/r{rep}/{attack}/retrain/{c}/{m}/{p}.json"
         for c in CONFIGURATIONS
         for m in config["metrics"]
         for p in retrain_points(c)
@@ -84,14 +119,165 @@ def config_source():
     import hashlib, json
 
     names = ", ".join(Path(c).name for c in workflow.configfiles) or "config.yaml"
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(
+        json.dumps(config, sort_keys=True, default=str).encode()
+    ).hexdigest()[:12]
     return f"{names} (effective config sha256 {digest})"
 
 
-def resources_of(rule):
+def resources_of(rule_name):
     """mem_mb and runtime (minutes) of a rule's jobs, from the dataset's size (guided_retraining.resources)."""
 
     def of(w):
-        return estimate(rule, config["datasets"][w.dataset] if "dataset" in w.keys() else None)
+        return estimate(
+            rule_name, config["datasets"][w.dataset] if "dataset" in w.keys() else None
+        )
 
     return {"mem_mb": lambda w: of(w)["mem_mb"], "runtime": lambda w: of(w)["runtime"]}
+
+
+def score_inputs(w):
+    base = f"{R}/{w.dataset}/r{w.rep}/{w.attack}"
+    inputs = {"softmax": f"{base}/activations/softmax.npz"}
+    for layer in metric_layers(w.metric, w.dataset):
+        inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
+    if metric_kind(w.metric) == "mc_dropout":
+        inputs["model"] = f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+        inputs["data"] = data_file(w)
+        inputs["adversarial"] = f"{base}/adversarial.npz"
+    return inputs
+
+
+# file stem -> (caption in workflow/report/, label shown in the report)
+REPORT_TABLES = {
+    "table3": ("table3", "Table 3: best accuracy on Test* and inputs used"),
+    "table4": ("table4", "Table 4: C2 at C3's input count against C3"),
+    "table5": ("table5", "Table 5: metric wall time"),
+    "adversarial_share": (
+        "adversarial_share_table",
+        "Adversarial share of each data point's inputs",
+    ),
+    "cross_attack": (
+        "cross_attack",
+        "Accuracy on the Adv.Test of every attack (model x attack)",
+    ),
+    "statistics": (
+        "statistics",
+        "Statistics over repetitions: mean, CI, Wilcoxon and A12 against random",
+    ),
+    "statistics_pairs": (
+        "statistics_pairs",
+        "Every metric against every other: Wilcoxon (Holm) and A12",
+    ),
+}
+REPORT_FIGURES = {
+    "figure3": ("figure3", "Figure 3: accuracy on Test* against inputs used"),
+    "scores": ("scores", "Score distributions: clean against adversarial inputs"),
+    "adversarial_share": (
+        "adversarial_share_figure",
+        "Adversarial share of each data point's inputs",
+    ),
+    "a12": (
+        "a12",
+        "A12 of every metric against every other (significant cells marked)",
+    ),
+}
+
+
+def aggregate_outputs():
+    """Tables (CSV, Markdown) over the grid; figures (PNG, PDF) per dataset and attack."""
+    tables = [
+        f"{R}/tables/{name}.{ext}" for name in REPORT_TABLES for ext in ("csv", "md")
+    ]
+    figures = [
+        f"{R}/figures/{name}_{d}_{a}.{ext}"
+        for d, a in grid()
+        for name in REPORT_FIGURES
+        for ext in ("png", "pdf")
+    ]
+    return tables + figures
+
+
+def report_entries():
+    """Path -> report() arguments of every output shown in the report: the CSV tables and PNG figures."""
+    entries = {
+        f"{R}/tables/{name}.csv": dict(
+            caption=f"../report/{caption}.rst",
+            category="Tables",
+            labels={"table": title},
+        )
+        for name, (caption, title) in REPORT_TABLES.items()
+    }
+    for d, a in grid():
+        for name, (caption, title) in REPORT_FIGURES.items():
+            entries[f"{R}/figures/{name}_{d}_{a}.png"] = dict(
+                caption=f"../report/{caption}.rst",
+                category="Figures",
+                subcategory=f"{d}, {a}",
+                labels={"figure": title, "dataset": d, "attack": a},
+            )
+    return entries
+
+
+def in_report(paths):
+    """``paths`` with the ones listed by report_entries() flagged for the report."""
+    entries = report_entries()
+    return [report(p, **entries[p]) if p in entries else p for p in paths]
+
+
+DEFENCES = ["none", "adversarial_training", "feature_squeezing", "guided"]
+
+
+def defence_model(w):
+    if w.defence == "none":
+        return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+    return f"{R}/{w.dataset}/r{w.rep}/defences/{w.defence}/model.pt"
+
+
+def defence_outputs():
+    if not config.get("defences"):
+        return []
+    return [f"{R}/tables/defences.{ext}" for ext in ("csv", "md")] + [
+        f"{R}/figures/defences_{d}.{ext}"
+        for d in config["datasets"]
+        for ext in ("png", "pdf")
+    ]
+
+
+# Seed 003 (DeepCustom), workflow/rules/deepcustom.smk
+def is_dgn(attack):
+    return config["attacks"][attack]["kind"] == "dgn"
+
+
+def dgn_generators(w):
+    """The generators file of a dgn attack (the attack rule's and robust rules' extra input); none for the others."""
+    attack = getattr(w, "attack", None) or getattr(w, "eval_attack")
+    return (
+        [f"{R}/{w.dataset}/r{w.rep}/{attack}/generators.pt"] if is_dgn(attack) else []
+    )
+
+
+def robust_names():
+    """The attacks of the matrix's adversarially trained models (deepcustom.robust; none: no matrix)."""
+    return config["deepcustom"].get("robust", [])
+
+
+def deepcustom_outputs():
+    if not robust_names():
+        return []
+    return [
+        f"{R}/tables/{name}.{ext}"
+        for name in ["deepcustom"]
+        + [f"suspiciousness_{d}_r{rep}" for d in config["datasets"] for rep in REPS]
+        for ext in ("csv", "md")
+    ] + [
+        f"{R}/figures/deepcustom_{d}.{ext}"
+        for d in config["datasets"]
+        for ext in ("png", "pdf")
+    ]
+
+
+def deepcustom_model(w):
+    if w.robust == "original":
+        return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+    return f"{R}/{w.dataset}/r{w.rep}/deepcustom/{w.robust}/model.pt"

@@ -5,161 +5,153 @@
 # Paths under {dataset}/original/ and {dataset}/{attack}/ follow the grid's layout.
 
 
-def is_dgn(attack):
-    return config["attacks"][attack]["kind"] == "dgn"
-
-
-def dgn_generators(w):
-    """The generators file of a dgn attack (the attack rule's and robust rules' extra input); none for the others."""
-    attack = getattr(w, "attack", None) or getattr(w, "eval_attack")
-    return [f"{R}/{w.dataset}/{attack}/generators.pt"] if is_dgn(attack) else []
-
-
-def robust_names():
-    """The attacks of the matrix's adversarially trained models (deepcustom.robust; none: no matrix)."""
-    return config["deepcustom"].get("robust", [])
-
-
-def deepcustom_outputs():
-    if not robust_names():
-        return []
-    return (
-        [f"{R}/tables/{name}.{ext}" for name in ["deepcustom"] + [f"suspiciousness_{d}" for d in config["datasets"]]
-         for ext in ("csv", "md")]
-        + [f"{R}/figures/deepcustom_{d}.{ext}" for d in config["datasets"] for ext in ("png", "pdf")]
-    )
-
-
 rule suspiciousness:
     """Hit spectra and Tarantula scores of the original model's hidden neurons per class (validation inputs)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=rules.train_original.output.model,
     output:
-        scores=f"{R}/{{dataset}}/original/suspiciousness.npz",
-        csv=f"{R}/tables/suspiciousness_{{dataset}}.csv",
-        md=f"{R}/tables/suspiciousness_{{dataset}}.md",
+        scores=f"{R}/{{dataset}}/r{{rep}}/original/suspiciousness.npz",
+        csv=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.csv",
+        md=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.md",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/suspiciousness.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/suspiciousness.tsv"
+    resources:
+        **resources_of("activations"),
     params:
+        code=code_of("suspiciousness"),
         settings={k: config["deepcustom"][k] for k in ("activation_threshold", "top_k")},
         arch=lambda w: dataset_config(w)["arch"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         source=config_source(),
-    resources:
-        **resources_of("activations"),
-    log:
-        f"{R}/logs/{{dataset}}/suspiciousness.log",
     run:
-        run("suspiciousness", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule train_dgn:
     """One DGN generator per class against the original model (a dgn attack's setting)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=rules.train_original.output.model,
         suspiciousness=lambda w: (
-            [rules.suspiciousness.output.scores] if config["attacks"][w.attack].get("loss") == "suspiciousness" else []
+            [rules.suspiciousness.output.scores]
+            if config["attacks"][w.attack].get("loss") == "suspiciousness"
+            else []
         ),
     output:
-        generators=f"{R}/{{dataset}}/{{attack}}/generators.pt",
-        summary=f"{R}/{{dataset}}/{{attack}}/generators.json",
-    params:
-        attack=lambda w: config["attacks"][w.attack],
-        arch=lambda w: dataset_config(w)["arch"],
-        device=config["device"],
-        seed=config["seed"],
+        generators=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/generators.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/generators.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/train_dgn.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/train_dgn.tsv"
     threads: 2
     resources:
         **resources_of("train_original"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/train_dgn.log",
+    params:
+        code=code_of("train_dgn"),
+        attack=lambda w: config["attacks"][w.attack],
+        arch=lambda w: dataset_config(w)["arch"],
+        device=config["device"],
+        seed=rep_seed,
     run:
-        run("train_dgn", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule deepcustom_robust:
     """A model adversarially trained on one attack (Goodfellow's mix; dgn: its generators' outputs)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         generators=dgn_generators,
     output:
-        model=f"{R}/{{dataset}}/deepcustom/robust_{{attack}}/model.pt",
-        summary=f"{R}/{{dataset}}/deepcustom/robust_{{attack}}/train.json",
+        model=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/model.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/train.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_robust_{{attack}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_robust_{{attack}}.tsv"
+    threads: 2
+    resources:
+        **resources_of("train_original"),
     params:
+        code=code_of("deepcustom_robust"),
         attack=lambda w: config["attacks"][w.attack],
         arch=lambda w: dataset_config(w)["arch"],
         train=lambda w: {**dataset_config(w)["train"], **config["deepcustom"]["train"]},
         alpha_mix=lambda w: config["deepcustom"]["alpha_mix"],
         device=config["device"],
-        seed=config["seed"],
-    threads: 2
-    resources:
-        **resources_of("train_original"),
-    log:
-        f"{R}/logs/{{dataset}}/deepcustom_robust_{{attack}}.log",
+        seed=rep_seed,
     run:
-        run("deepcustom_robust", input, output, params, wildcards, threads, log)
-
-
-def deepcustom_model(w):
-    if w.robust == "original":
-        return f"{R}/{w.dataset}/original/model.pt"
-    return f"{R}/{w.dataset}/deepcustom/{w.robust}/model.pt"
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule deepcustom_eval:
     """Accuracy of one model of the matrix on Test under one attack (gradient attacks white-box against it)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         model=deepcustom_model,
         generators=dgn_generators,
     output:
-        result=f"{R}/{{dataset}}/deepcustom/{{robust}}/eval_{{eval_attack}}.json",
+        result=f"{R}/{{dataset}}/r{{rep}}/deepcustom/{{robust}}/eval_{{eval_attack}}.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{eval_attack}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{eval_attack}}.tsv"
     wildcard_constraints:
         robust=r"original|robust_[A-Za-z0-9_]+",
         eval_attack=r"[A-Za-z0-9_]+",
+    threads: 2
+    resources:
+        **resources_of("attack"),
     params:
+        code=code_of("deepcustom_eval"),
         attack=lambda w: config["attacks"][w.eval_attack],
         arch=lambda w: dataset_config(w)["arch"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
-    threads: 2
-    resources:
-        **resources_of("attack"),
-    log:
-        f"{R}/logs/{{dataset}}/deepcustom_eval_{{robust}}_{{eval_attack}}.log",
+        seed=rep_seed,
     run:
-        run("deepcustom_eval", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule deepcustom_table:
     """Seed 003's robustness matrix (model x attack accuracy on Test) as CSV, Markdown and one heat map per dataset."""
     input:
         results=lambda w: [
-            f"{R}/{d}/deepcustom/{m}/eval_{a}.json"
+            f"{R}/{d}/r{rep}/deepcustom/{m}/eval_{a}.json"
             for d in config["datasets"]
+            for rep in REPS
             for m in ["original"] + [f"robust_{r}" for r in robust_names()]
             for a in config["attacks"]
         ],
     output:
         [
-            report(p, caption="../report/deepcustom.rst", category="DeepCustom", labels={"file": Path(p).name})
-            if p.endswith((".csv", ".png"))
-            else p
+            (
+                report(
+                    p,
+                    caption="../report/deepcustom.rst",
+                    category="DeepCustom",
+                    labels={"file": Path(p).name},
+                )
+                if p.endswith((".csv", ".png"))
+                else p
+            )
             for p in deepcustom_outputs()
             if "suspiciousness_" not in p
         ],
+    log:
+        f"{R}/logs/deepcustom_table.log",
+    resources:
+        **resources_of("aggregate"),
     params:
+        code=code_of("deepcustom_table"),
         source=config_source(),
         datasets=list(config["datasets"]),
         attacks=list(config["attacks"]),
         models=lambda w: ["original"] + [f"robust_{r}" for r in robust_names()],
-        results=R,
-    resources:
-        **resources_of("aggregate"),
-    log:
-        f"{R}/logs/deepcustom_table.log",
+        results=lambda w, output: str(Path(output[0]).parents[1]),
     run:
-        run("deepcustom_table", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)

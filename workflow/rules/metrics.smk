@@ -1,46 +1,40 @@
-def score_inputs(w):
-    base = f"{R}/{w.dataset}/{w.attack}"
-    inputs = {"softmax": f"{base}/activations/softmax.npz"}
-    for layer in metric_layers(w.metric, w.dataset):
-        inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
-    if metric_kind(w.metric) == "mc_dropout":
-        inputs["model"] = f"{R}/{w.dataset}/original/model.pt"
-        inputs["data"] = f"{R}/{w.dataset}/data.npz"
-        inputs["adversarial"] = f"{base}/adversarial.npz"
-    return inputs
-
-
 rule score:
     """Score every input of Train* with one metric; record the wall time."""
     input:
         unpack(score_inputs),
     output:
-        scores=f"{R}/{{dataset}}/{{attack}}/scores/{{metric}}.npz",
-        summary=f"{R}/{{dataset}}/{{attack}}/scores/{{metric}}.json",
+        scores=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/scores/{{metric}}.npz",
+        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/scores/{{metric}}.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/score_{{metric}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/score_{{metric}}.tsv"
+    resources:
+        **resources_of("score"),
     params:
+        code=code_of("score"),
         kind=lambda w: metric_kind(w.metric),
         options=lambda w: config["metrics"][w.metric],
         layers=lambda w: metric_layers(w.metric, w.dataset),
         arch=lambda w: dataset_config(w)["arch"],
         device=config["device"],
-        seed=config["seed"],
-    resources:
-        **resources_of("score"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/score_{{metric}}.log",
+        seed=rep_seed,
     run:
-        run("score", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)
 
 
 rule order:
-    """Order Train* by descending score (random: a seeded permutation)."""
+    """Order Train* by descending score, ties in a seeded random order (random: a seeded permutation)."""
     input:
         scores=rules.score.output.scores,
     output:
-        order=f"{R}/{{dataset}}/{{attack}}/orders/{{metric}}.npz",
+        order=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/orders/{{metric}}.npz",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/order_{{metric}}.log",
     resources:
         **resources_of("order"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/order_{{metric}}.log",
+    params:
+        code=code_of("order"),
+        seed=rep_seed,
     run:
-        run("order", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)

@@ -2,14 +2,23 @@ rule retrain:
     """Retrain at one data point of one configuration and metric; evaluate on Test*, Test, Adv.Test
     and on the Adv.Test of every attack of the grid (cross-evaluation)."""
     input:
-        data=rules.prepare.output.data,
+        data=data_file,
         adversarial=rules.attack.output.adversarial,
         model=rules.train_original.output.model,
         order=rules.order.output.order,
-        cross=lambda w: [f"{R}/{w.dataset}/{a}/adversarial.npz" for a in config["attacks"]],
+        cross=lambda w: [
+            f"{R}/{w.dataset}/r{w.rep}/{a}/adversarial.npz" for a in config["attacks"]
+        ],
     output:
-        result=f"{R}/{{dataset}}/{{attack}}/retrain/{{configuration}}/{{metric}}/{{point}}.json",
+        result=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/retrain/{{configuration}}/{{metric}}/{{point}}.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.tsv"
+    resources:
+        **resources_of("retrain"),
     params:
+        code=code_of("retrain"),
         arch=lambda w: dataset_config(w)["arch"],
         train=retrain_settings,
         data_points=N_POINTS,
@@ -17,10 +26,6 @@ rule retrain:
         step=lambda w: dataset_config(w).get("steps", {}).get(w.configuration),
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        seed=config["seed"],
-    resources:
-        **resources_of("retrain"),
-    log:
-        f"{R}/logs/{{dataset}}/{{attack}}/retrain_{{configuration}}_{{metric}}_{{point}}.log",
+        seed=rep_seed,
     run:
-        run("retrain", input, output, params, wildcards, threads, log)
+        run(rule, input, output, params, wildcards, threads, log)

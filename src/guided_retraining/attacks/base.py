@@ -105,12 +105,35 @@ class Attack:
         return [k for k, p in params.items() if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
     @classmethod
+    def check_types(cls, settings: dict) -> None:
+        """Each setting's type against its default's: a bool for a bool, an integer for an integer,
+        a number for a float (or for ``None``, a default computed from others), a string for a string."""
+        defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+        for key, value in settings.items():
+            default = defaults.get(key, inspect.Parameter.empty)
+            if isinstance(default, bool):
+                ok, expected = isinstance(value, bool), "true or false"
+            elif isinstance(default, int):
+                ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+            elif isinstance(default, float) or default is None:
+                ok, expected = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+            elif isinstance(default, str):
+                ok, expected = isinstance(value, str), "a string"
+            else:
+                continue
+            if not ok:
+                raise ConfigError(f"{key}: expected {expected} for attack {cls.name!r}, got {value!r}")
+
+    @classmethod
     def from_settings(cls, **settings) -> "Attack":
-        """Build from config settings; unknown keys raise :class:`ConfigError` naming the allowed ones."""
+        """Build from config settings; unknown keys raise :class:`ConfigError` naming the allowed ones,
+        wrong types and out-of-range values one naming the key."""
         allowed = cls.allowed_settings()
         unknown = sorted(set(settings) - set(allowed))
         if unknown:
-            raise ConfigError(f"attack {cls.name!r}: unknown setting(s) {unknown}; allowed: {allowed}")
+            raise ConfigError(f"unknown setting(s) {', '.join(unknown)} for attack {cls.name!r}; allowed: "
+                              f"{', '.join(allowed)}")
+        cls.check_types(settings)
         try:
             return cls(**settings)
         except (TypeError, ValueError) as err:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import torch
 
-from .base import Attack
+from .base import Attack, check_positive
 
 
 class FGSM(Attack):
     name = "fgsm"
 
     def __init__(self, eps: float = 0.05):
+        check_positive(eps=eps)
         super().__init__(eps=eps)
         self.eps = float(eps)
 

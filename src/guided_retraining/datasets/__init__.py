@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .base import RawDataset, check_images
+from . import cifar10, digits, fashion_mnist, gtsrb, intel, mnist
+from .base import RawDataset, Size, check_images
 from .cifar10 import check_cifar10, load_cifar10
 from .digits import load_digits
 from .fashion_mnist import check_fashion_mnist, load_fashion_mnist
 from .gtsrb import check_gtsrb, load_gtsrb
 from .intel import check_intel, load_intel
 from .mnist import check_mnist, load_mnist
-from .split import SPLITS, merged_sizes, split
+from .split import SPLITS, merged_sizes, split, split_sizes
 
 LOADERS: dict[str, Callable[..., RawDataset]] = {
     "digits": load_digits,
@@ -36,6 +37,24 @@ CHECKS: dict[str, Callable[..., None]] = {
     "gtsrb": check_gtsrb,
     "intel": check_intel,
 }
+
+
+#: Image counts and default shape of each built-in dataset (declared beside its loader).
+SIZES: dict[str, Size] = {name: module.SIZE for name, module in
+                          {"digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist, "cifar10": cifar10,
+                           "gtsrb": gtsrb, "intel": intel}.items()}
+
+
+def prepared_sizes(loader: str, split_config: dict) -> dict[str, int] | None:
+    """Train / val / test sizes the prepare step will produce for a built-in ``loader`` with this
+    ``split`` config (``None`` for a loader whose size is only known from its data)."""
+    if loader not in SIZES:
+        return None
+    size = SIZES[loader]
+    split_config = split_config or {}
+    n_train, n_val, n_test = split_sizes(size.train, size.test, split_config.get("mode", "merged"),
+                                         split_config.get("fractions", (0.7, 0.2, 0.1)), split_config.get("subset"))
+    return {"train": n_train, "val": n_val, "test": n_test}
 
 
 def _known(name: str) -> None:
@@ -58,5 +77,5 @@ def check_available(name: str, root=None) -> None:
     CHECKS[name](root)
 
 
-__all__ = ["CHECKS", "LOADERS", "RawDataset", "SPLITS", "check_available", "check_images", "load",
-           "merged_sizes", "split"]
+__all__ = ["CHECKS", "LOADERS", "RawDataset", "SIZES", "SPLITS", "Size", "check_available", "check_images", "load",
+           "merged_sizes", "prepared_sizes", "split", "split_sizes"]

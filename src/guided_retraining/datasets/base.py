@@ -9,6 +9,28 @@ import numpy as np
 from ..errors import DataError
 
 
+@dataclass(frozen=True)
+class Size:
+    """A built-in dataset's image counts (its official train and test parts; ``test`` 0 when it
+    has none) and the (channels, height, width) its loader gives by default: read by the config
+    check (``adv_train_size`` against Train) and by the cluster resource estimates."""
+
+    train: int
+    test: int
+    shape: tuple[int, int, int]
+
+    def loaded_shape(self, options: dict | None = None) -> tuple[int, int, int]:
+        """Shape after the loader's ``size`` and ``grayscale`` options."""
+        options = options or {}
+        channels = self.shape[0] if options.get("grayscale", True) else 3
+        size = options.get("size")
+        if isinstance(size, int) and not isinstance(size, bool):
+            return channels, size, size
+        if isinstance(size, (list, tuple)) and len(size) == 2:
+            return channels, int(size[0]), int(size[1])
+        return channels, self.shape[1], self.shape[2]
+
+
 @dataclass
 class RawDataset:
     """Images as float32 NCHW in [0, 1] and int64 labels.

@@ -23,7 +23,9 @@ import numpy as np
 
 from ..errors import DataError
 from ._common import luma, missing, parse_resample, parse_size, resize_uint8, root_path, to_float_nchw
-from .base import RawDataset
+from .base import RawDataset, Size
+
+SIZE = Size(train=50_000, test=10_000, shape=(1, 32, 32))
 
 NAME = "cifar10"
 FOLDER = "cifar-10-batches-py"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import RawDataset
+from .base import RawDataset, Size
+
+SIZE = Size(train=1_797, test=0, shape=(1, 8, 8))  # embedded in scikit-learn; no test split of its own
 
 
 def load_digits(root=None, download: bool = False) -> RawDataset:

@@ -8,8 +8,10 @@ which installs the four ``.gz`` files in ``/usr/share/datasets/fashion-mnist`` (
 
 from __future__ import annotations
 
-from .base import RawDataset
+from .base import RawDataset, Size
 from .idx import check, load_idx_dataset
+
+SIZE = Size(train=60_000, test=10_000, shape=(1, 28, 28))
 
 NAME, TV_CLASS = "fashion_mnist", "FashionMNIST"
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from ..errors import DataError
 from ._common import fixed_size_transform, missing, root_path, stack_images, to_float_nchw
-from .base import RawDataset
+from .base import RawDataset, Size
+
+SIZE = Size(train=39_209, test=12_630, shape=(1, 48, 48))
 
 NAME = "gtsrb"
 N_CLASSES = 43

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from ..errors import DataError
 from ._common import fixed_size_transform, missing, root_path, stack_images, to_float_nchw
-from .base import RawDataset
+from .base import RawDataset, Size
+
+SIZE = Size(train=14_034, test=3_000, shape=(1, 48, 48))
 
 NAME = "intel"
 CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")

@@ -7,8 +7,10 @@ Reads the four official idx files ``{train,t10k}-{images-idx3,labels-idx1}-ubyte
 
 from __future__ import annotations
 
-from .base import RawDataset
+from .base import RawDataset, Size
 from .idx import check, load_idx_dataset
+
+SIZE = Size(train=60_000, test=10_000, shape=(1, 28, 28))
 
 NAME, TV_CLASS = "mnist", "MNIST"
 

@@ -1,7 +1,7 @@
 """Reading the workflow's intermediate data files with every check a later step relies on.
 
 ``data.npz`` (rule prepare) holds ``x_train, y_train, x_val, y_val, x_test, y_test``;
-``adversarial.npz`` (rule attack) holds Adv.Train and Adv.Test; ``orders/{metric}.npz``
+``adversarial.npz`` (rule attack) holds Adv.Train, Adv.Val and Adv.Test; ``orders/{metric}.npz``
 (rule order) a permutation of Train*. A file cut short, arrays of
 the wrong shape, NaN or out-of-range pixels or labels stop the reading job with one line.
 """
@@ -54,14 +54,18 @@ def load_prepared(path) -> Prepared:
 
 def load_adversarial(path, data: Prepared) -> dict[str, np.ndarray]:
     """Load and check ``adversarial.npz`` against the prepared data it was made from."""
-    adv = load_npz(path, ["x_adv_train", "y_adv_train", "idx_adv_train", "x_adv_test", "y_adv_test"])
+    adv = load_npz(path, ["x_adv_train", "y_adv_train", "idx_adv_train", "x_adv_val", "y_adv_val", "x_adv_test",
+                          "y_adv_test"])
     _check_pair(path, adv["x_adv_train"], adv["y_adv_train"], "Adv.Train")
+    _check_pair(path, adv["x_adv_val"], adv["y_adv_val"], "Adv.Val")
     _check_pair(path, adv["x_adv_test"], adv["y_adv_test"], "Adv.Test")
     if adv["x_adv_train"].shape[1:] != data.shape or adv["x_adv_test"].shape[1:] != data.shape:
         raise DataError(f"{path}: adversarial images of shape {adv['x_adv_train'].shape[1:]}, data has {data.shape}")
     idx = adv["idx_adv_train"]
     if len(idx) != len(adv["x_adv_train"]) or (len(idx) and (idx.min() < 0 or idx.max() >= len(data["x_train"]))):
         raise DataError(f"{path}: idx_adv_train does not index the {len(data['x_train'])} training inputs")
+    if len(adv["x_adv_val"]) != len(data["x_val"]):
+        raise DataError(f"{path}: {len(adv['x_adv_val'])} Adv.Val inputs for {len(data['x_val'])} validation inputs")
     if len(adv["x_adv_test"]) != len(data["x_test"]):
         raise DataError(f"{path}: {len(adv['x_adv_test'])} Adv.Test inputs for {len(data['x_test'])} test inputs")
     return adv

@@ -33,6 +33,22 @@ def merged_sizes(n: int, fractions=(0.7, 0.2, 0.1)) -> tuple[int, int, int]:
     return n - n_rest, n_rest - n_test, n_test
 
 
+def split_sizes(n_train: int, n_test: int, mode: str = "merged", fractions=(0.7, 0.2, 0.1),
+                subset: int | None = None) -> tuple[int, int, int]:
+    """Sizes (train, val, test) that :func:`subsample` then :func:`split` give for a dataset of
+    ``n_train`` training and ``n_test`` test images (0: none of its own), without loading it."""
+    total = n_train + n_test
+    if subset is not None and subset < total:
+        keep_test = int(round(subset * n_test / total))
+        n_train, n_test = subset - keep_test, keep_test
+    fractions = tuple(float(f) for f in fractions)
+    if mode == "merged":
+        return merged_sizes(n_train + n_test, fractions)
+    share = fractions[1] / (fractions[0] + fractions[1]) if fractions[0] + fractions[1] > 0 else 0.0
+    n_val = int(np.floor(share * n_train))
+    return n_train - n_val, n_val, n_test
+
+
 def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed: int = 0) -> dict[str, np.ndarray]:
     """Return ``x_train, y_train, x_val, y_val, x_test, y_test`` as a dict of arrays."""
     fractions = tuple(float(f) for f in fractions)

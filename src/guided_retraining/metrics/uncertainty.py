@@ -1,6 +1,10 @@
 """Uncertainty metrics on the softmax output (one score per input, no reference set).
 
 All take ``probs``, a 2-D array (inputs x classes) of softmax outputs, and return float64.
+The workflow computes ``probs`` from the network's logits in float64 through the log-softmax
+(:func:`probabilities`), and the metrics use ``rest = sum of the non-top probabilities`` rather
+than ``1 - p_top``: a confident input (logit gap 20: rest about 2e-9) keeps a distinct, non-zero
+score, where float32 softmax outputs round p_top to exactly 1 and the score to 0.
 """
 
 from __future__ import annotations
@@ -10,14 +14,41 @@ import numpy as np
 from ._common import as_probs
 
 
+def probabilities(logits) -> np.ndarray:
+    """Softmax probabilities from logits in float64 via the log-softmax ``z - logsumexp(z)``
+    (no overflow; probabilities down to about 1e-308 instead of float32's rounding to 0 and 1)."""
+    z = np.asarray(logits, dtype=np.float64)
+    if z.ndim != 2:
+        raise ValueError(f"logits: expected a 2-D array (inputs x classes), got shape {z.shape}")
+    top = z.max(axis=1, keepdims=True) if z.size else z[:, :1]
+    shifted = z - top
+    return np.exp(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))
+
+
+def _top_and_rest(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the top class, its probability and the sum of the other probabilities (not 1 - p_top)."""
+    top = p.argmax(axis=1)
+    rows = np.arange(len(p))
+    others = p.copy()
+    others[rows, top] = 0.0
+    return top, p[rows, top], others.sum(axis=1)
+
+
 def deepgini(probs) -> np.ndarray:
     """DeepGini impurity ``1 - sum_i p_i^2`` (Feng et al. 2020, "DeepGini: prioritizing
     massive tests to enhance the robustness of deep neural networks").
 
     Larger = more uncertain: 0 for a one-hot output, ``1 - 1/C`` for the uniform one.
+    Computed as ``sum_i p_i (1 - p_i)`` with ``1 - p_top`` taken as the sum of the other
+    probabilities, so that confident inputs keep distinct scores.
     """
     p = as_probs(probs)
-    return 1.0 - np.einsum("ij,ij->i", p, p)
+    if not p.size:
+        return np.zeros(len(p))
+    top, p_top, rest = _top_and_rest(p)
+    terms = p * (1.0 - p)
+    terms[np.arange(len(p)), top] = p_top * rest
+    return terms.sum(axis=1)
 
 
 def softmax_entropy(probs) -> np.ndarray:
@@ -29,6 +60,9 @@ def softmax_entropy(probs) -> np.ndarray:
     p = as_probs(probs)
     logs = np.zeros_like(p)
     np.log2(p, out=logs, where=p > 0)
+    if p.size:  # log2 p_top from the other probabilities: log1p(-rest), exact for confident inputs
+        top, _, rest = _top_and_rest(p)
+        logs[np.arange(len(p)), top] = np.log1p(-np.minimum(rest, 1.0)) / np.log(2.0)
     return -np.einsum("ij,ij->i", p, logs) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
@@ -47,9 +81,12 @@ def margin(probs) -> np.ndarray:
 
 
 def least_confidence(probs) -> np.ndarray:
-    """Least confidence ``1 - max_i p_i`` (Weiss & Tonella 2022; larger = more uncertain)."""
+    """Least confidence ``1 - max_i p_i`` (Weiss & Tonella 2022; larger = more uncertain), taken as the
+    sum of the non-top probabilities."""
     p = as_probs(probs)
-    return 1.0 - p.max(axis=1)
+    if not p.size:
+        return np.zeros(len(p))
+    return _top_and_rest(p)[2]
 
 
 def random_scores(n: int, seed: int) -> np.ndarray:

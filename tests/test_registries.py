@@ -1,0 +1,54 @@
+"""One source of truth for names: the schema's enums and the README's lists agree with the code's
+registries (loaders, architectures, attack kinds)."""
+
+import re
+
+import yaml
+
+from conftest import REPO
+
+from guided_retraining.architectures import SPECS
+from guided_retraining.attacks import ATTACKS
+from guided_retraining.datasets import LOADERS, SIZES
+
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+README = (REPO / "README.md").read_text()
+
+
+def enums(node) -> set[str]:
+    """Every name listed in an ``enum`` anywhere below ``node`` of the schema."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "enum":
+                found |= {v for v in value if isinstance(v, str)}
+            else:
+                found |= enums(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= enums(item)
+    return found
+
+
+def readme_list(key: str, row: str) -> set[str]:
+    """The names in parentheses after `` `key` `` in the README's config-table row starting with ``row``."""
+    line = next(line for line in README.splitlines() if line.startswith(f"| `{row}`"))
+    return {n.strip() for n in re.search(rf"`{key}` \(([^)]*)\)", line).group(1).split(",")}
+
+
+def test_loaders():
+    dataset = SCHEMA["$defs"]["dataset"]["properties"]
+    assert enums(dataset["loader"]) == set(LOADERS)
+    assert readme_list("loader", "datasets.NAME") == set(LOADERS)
+    assert set(SIZES) <= set(LOADERS)
+
+
+def test_architectures():
+    assert enums(SCHEMA["$defs"]["dataset"]["properties"]["arch"]) == set(SPECS)
+    assert readme_list("arch", "datasets.NAME") == set(SPECS)
+
+
+def test_attack_kinds():
+    assert enums(SCHEMA["$defs"]["attack"]["properties"]["kind"]) == set(ATTACKS)
+    assert enums(SCHEMA["$defs"]["eval_attack"]["properties"]["kind"]) == set(ATTACKS) | {"none"}
+    assert readme_list("kind", "attacks.NAME") == set(ATTACKS)
