@@ -160,8 +160,8 @@ def dgn_config(path: Path, change=None) -> Path:
 @needs_mnist
 def test_generator_rule_is_not_rerun_when_only_a_metric_changes(tmp_path):
     config = dgn_config(tmp_path / "dgn.yaml")
-    snakemake(tmp_path, "--cores", "2", "results/mnist/dgn_lrp/generators.pt", configfile=config)
-    assert (tmp_path / "results/mnist/dgn_lrp/generators.json").is_file()
+    snakemake(tmp_path, "--cores", "2", "results/mnist/r1/dgn_lrp/generators.pt", configfile=config)
+    assert (tmp_path / "results/mnist/r1/dgn_lrp/generators.json").is_file()
 
     def new_metric(c):
         c["metrics"]["softmax_entropy"] = {}
@@ -169,10 +169,10 @@ def test_generator_rule_is_not_rerun_when_only_a_metric_changes(tmp_path):
     jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "metric.yaml", new_metric))
     rules = {r for r, _ in jobs}
     assert "train_dgn" not in rules and "train_original" not in rules
-    assert ("score", {"dataset": "mnist", "attack": "dgn_lrp", "metric": "softmax_entropy"}) in jobs
+    assert ("score", {"dataset": "mnist", "rep": "1", "attack": "dgn_lrp", "metric": "softmax_entropy"}) in jobs
 
     def new_epsilon(c):
         c["attacks"]["dgn_lrp"]["epsilon"] = 0.2
 
     jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "eps.yaml", new_epsilon))
-    assert [w for r, w in jobs if r == "train_dgn"] == [{"dataset": "mnist", "attack": "dgn_lrp"}]
+    assert [w for r, w in jobs if r == "train_dgn"] == [{"dataset": "mnist", "rep": "1", "attack": "dgn_lrp"}]

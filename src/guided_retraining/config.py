@@ -111,6 +111,10 @@ def _check_deepcustom(config: dict) -> None:
             if ds["loader"] == "cifar10" and ds.get("options", {}).get("grayscale", True):
                 raise ConfigError(f"datasets.{ds_name}.options.grayscale: the CIFAR DGN takes colour images "
                                   f"(attacks {', '.join(dgn)} are dgn); set grayscale: false")
+    for name, attack in (config.get("defences") or {}).get("attacks", {}).items():
+        if attack["kind"] == "dgn":
+            raise ConfigError(f"defences.attacks.{name}.kind: dgn attacks belong to the grid's attacks (their generators"
+                              " are trained by rule train_dgn); compare models against them with deepcustom.robust")
     for name in config.get("deepcustom", {}).get("robust", []):
         if name not in config["attacks"]:
             raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
