@@ -1,5 +1,7 @@
+# One torch thread per job: the 5x30 target and the generators are small, and on a shared machine two
+# OpenMP threads per job spent 10x the CPU time waiting on each other (measured; README, DeepCustom).
 # Seed 003 (DeepCustom): Tarantula suspiciousness of the original model's neurons, the DGN generators
-# of `kind: dgn` attacks (trained once per dataset and attack setting), and, with a `deepcustom:`
+# of `kind: dgn` attacks (trained once per dataset and attack setting), and, with a
 # `deepcustom.robust` list, the robustness matrix: models adversarially trained on each attack (Goodfellow's mix)
 # and the original model, each evaluated against every attack.
 # Paths under {dataset}/original/ and {dataset}/{attack}/ follow the grid's layout.
@@ -48,7 +50,7 @@ rule train_dgn:
         f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/train_dgn.log",
     benchmark:
         f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/train_dgn.tsv"
-    threads: 2
+    threads: 1
     resources:
         **resources_of("train_original"),
     params:
@@ -73,7 +75,7 @@ rule deepcustom_robust:
         f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_robust_{{attack}}.log",
     benchmark:
         f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_robust_{{attack}}.tsv"
-    threads: 2
+    threads: 1
     resources:
         **resources_of("train_original"),
     params:
@@ -103,7 +105,7 @@ rule deepcustom_eval:
     wildcard_constraints:
         robust=r"original|robust_[A-Za-z0-9_]+",
         eval_attack=r"[A-Za-z0-9_]+",
-    threads: 2
+    threads: 1
     resources:
         **resources_of("attack"),
     params:
