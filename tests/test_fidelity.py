@@ -198,3 +198,32 @@ def test_reference_validation_scores_against_the_validation_traces(tmp_path):
     # class 0's validation trace is (1, 0), class 1's (3, 3); dist((1,0),(3,3)) = sqrt(13)
     d_ab = math.sqrt(13)
     assert np.allclose(scores, [1.0 / d_ab, 1.0 / d_ab, 1.0 / d_ab]) and summary["n_reference"] == 2
+
+
+def run_train_original(root, name, train, allow=False):
+    out = root / name
+    job = SimpleNamespace(
+        input=Files(data=str(root / "data.npz")),
+        output=Files(model=str(out / "model.pt"), summary=str(out / "train.json")),
+        params=SimpleNamespace(arch="digits_cnn", train=train, batch_size_eval=256, allow_chance=allow, device="cpu",
+                               seed=0),
+        wildcards=SimpleNamespace(dataset="digits", rep="1"))
+    script("train_original").main(job, LOG)
+    return load_json(out / "train.json")
+
+
+def test_train_original_records_validation_accuracy_and_stops_an_untrained_model(digits_study):
+    summary = run_train_original(digits_study, "trained", {"epochs": 2, "batch_size": 64})
+    assert len(summary["val_acc"]) == 2 and summary["acc_val"] == summary["val_acc"][-1] > 0.3
+    # blank images: any model predicts one class for all of them, no better than the most frequent class
+    blank = digits_study / "blank"
+    blank.mkdir()
+    zeros = np.zeros((100, 1, 8, 8), np.float32)
+    save_npz(blank / "data.npz", x_train=zeros, y_train=np.arange(100) % 10, x_val=zeros, y_val=np.arange(100) % 10,
+             x_test=zeros[:20], y_test=np.arange(20) % 10)
+    settings = {"epochs": 1, "batch_size": 64}
+    with pytest.raises(ModelError, match="no better than predicting the most frequent class"):
+        run_train_original(blank, "untrained", settings)
+    assert not (blank / "untrained" / "model.pt").exists()  # nothing written
+    summary = run_train_original(blank, "untrained", settings, allow=True)
+    assert summary["acc_val"] == summary["majority_class_acc_val"] == 0.1
