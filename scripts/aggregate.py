@@ -32,7 +32,7 @@ def main(job, log):
     write("table4", tables.table4(points, t3), f"Table 4: C2 at C3's total input count against C3 at its best point"
           f" ({chosen})")
     write("cross_attack", tables.cross_attack(records, attacks, t3),
-          "Accuracy on the Adv.Test of every attack (model x attack)")
+          f"Accuracy on the Adv.Test of every attack (model x attack; retrained models at the best point, {chosen})")
     write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set (seconds: the metric;"
           " activation_seconds: the activation jobs it reads; total_seconds: both)")
 

@@ -25,7 +25,7 @@ def test_defence_table_shape_and_guided_model(tmp_path):
     assert (tmp_path / "results/figures/defences_digits.png").stat().st_size > 1000
     guided = json.loads((tmp_path / "results/digits/r1/defences/guided/train.json").read_text())
     best = json.loads((tmp_path / f"results/digits/r1/fgsm/retrain/C2/{guided['metric']}/{guided['point']}.json").read_text())
-    assert guided["inputs_used"] == best["inputs_used"]
+    assert guided["inputs_used"] == best["inputs_used"] and guided["selected_on"] == "validation"
     clean = json.loads((tmp_path / "results/digits/r1/defences/guided/eval_none.json").read_text())["accuracy"]
     assert clean == pytest.approx(best["acc_test"])  # the saved model is the one Table 3 measured
     # run 004's transfer protocol: inputs made against the undefended model, accuracy and loss

@@ -29,6 +29,7 @@ def test_table3_rows_and_columns(tiny_run):
     t3 = read_csv(tiny_run / "results/tables/table3.csv")
     assert list(t3.columns) == ["dataset", "attack", "rep", "configuration", "metric", "original", "best_acc",
                                 "inputs_used", "inputs_total", "utilisation", "selected_on"]
+    assert (t3.rep == 1).all() and (t3.selected_on == "validation").all()
     assert len(t3) == 3 * 6
     assert sorted(t3.metric.unique()) == METRICS
     assert sorted(t3.configuration.unique()) == ["C1", "C2", "C3"]
