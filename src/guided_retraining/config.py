@@ -82,6 +82,11 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                         f"metrics.{metric}.layers: {layer!r} is not a layer of {ds['arch']} (dataset {name});"
                         f" choose last_hidden or one of {', '.join(layers)}"
                     )
+        split = ds.get("split", {})
+        pooled_both = split.get("pool", ["train", "test"]) == ["train", "test"]
+        if split.get("mode") == "original" and ("sizes" in split or not pooled_both):
+            raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
+                              " official test split)")
         _check_sizes(name, ds)
         if check_data:
             from . import datasets
@@ -116,13 +121,14 @@ def _check_sizes(name: str, ds: dict) -> None:
 
 def _check_attacks(config: dict) -> None:
     """Each attack's settings against its kind's own (unknown keys, types, ranges), as the attack job would."""
-    from .attacks import make_attack
+    from .attacks import attack_settings, make_attack
 
     entries = [(f"attacks.{n}", a) for n, a in config["attacks"].items()]
+    entries += [(f"attacks.{n}.adv_test", a["adv_test"]) for n, a in config["attacks"].items() if a.get("adv_test")]
     entries += [(f"defences.attacks.{n}", a) for n, a in (config.get("defences") or {}).get("attacks", {}).items()
                 if a.get("kind") != "none"]
     for where, attack in entries:
-        settings = {k: v for k, v in attack.items() if k not in ("kind", "keep_successful")}
+        settings = attack_settings(attack)
         try:
             make_attack(attack["kind"], seed=0, **settings)
         except ConfigError as err:

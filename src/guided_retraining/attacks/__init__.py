@@ -51,4 +51,5 @@ def make_attack(kind: str, seed: int | None = None, **settings) -> Attack:
 
 
 __all__ = ["ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "FGSM", "L1BIM", "L2BIM",
-           "Mix", "PGD", "PGDL2", "SoftmaxAsLogits", "WORKFLOW_KEYS", "attack_settings", "filter_successful", "make_attack", "perturbation_norms"]
+           "Mix", "PGD", "PGDL2", "SoftmaxAsLogits", "WORKFLOW_KEYS", "attack_settings", "filter_successful",
+           "make_attack", "perturbation_norms"]
