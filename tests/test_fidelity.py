@@ -227,3 +227,31 @@ def test_train_original_records_validation_accuracy_and_stops_an_untrained_model
     assert not (blank / "untrained" / "model.pt").exists()  # nothing written
     summary = run_train_original(blank, "untrained", settings, allow=True)
     assert summary["acc_val"] == summary["majority_class_acc_val"] == 0.1
+
+
+# --- run 004's colour setup ------------------------------------------------------------------------------------
+
+def test_intel_loads_in_colour(tmp_path):
+    from fixtures_datasets import class_colour, write_intel
+
+    from guided_retraining.datasets import load
+
+    write_intel(tmp_path, per_class=1, n_test_per_class=1, doubled=False, fmt="PNG")  # PNG: lossless colours
+    raw = load("intel", tmp_path, grayscale=False)
+    assert raw.x_train.shape == (6, 3, 48, 48) and raw.x_test.shape == (6, 3, 48, 48)
+    for i, c in enumerate(raw.y_train):
+        np.testing.assert_allclose(raw.x_train[i, :, 10, 10], np.array(class_colour(int(c)), np.float32) / 255)
+
+
+def test_run_004_model_trains_with_augmentation_weight_decay_and_early_stopping():
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 3, 32, 32), dtype=np.float32)
+    y = (x[:, 0].mean(axis=(1, 2)) > 0.5).astype(np.int64)  # learnable from the red channel
+    model = build_model("cifar_color_cnn", (3, 32, 32), 10, seed=0)
+    assert model.last_hidden == "dense1" and model.conv1.conv.padding == (1, 1)
+    settings = TrainSettings(epochs=3, batch_size=64, optimizer="adam", lr=1e-3, weight_decay=5e-4,
+                             augment="crop_flip", patience=1)
+    history = fit(model, x, y, settings, seed=0, validation=(x[:32], y[:32]))
+    assert 1 <= len(history.losses) <= 3 and history.steps == 2 * len(history.losses)
+    again = build_model("cifar_color_cnn", (3, 32, 32), 10, seed=0)
+    assert fit(again, x, y, settings, seed=0, validation=(x[:32], y[:32])).losses == history.losses  # seeded
