@@ -23,7 +23,7 @@ rule defend:
         **resources_of("train_original"),
     params:
         code=code_of("defend"),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=lambda w: dataset_config(w)["train"],
         settings=lambda w: config["defences"][w.defence],
         device=config["device"],
@@ -62,7 +62,7 @@ rule defend_guided:
         attack=lambda w: config["defences"]["guided_attack"],
         select_on=config["aggregate"]["select_on"],
         metrics=list(config["metrics"]),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=retrain_settings,
         data_points=N_POINTS,
         step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
@@ -97,7 +97,7 @@ rule evaluate_defence:
             if w.defence == "feature_squeezing"
             else None
         ),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=rep_seed,

@@ -138,5 +138,5 @@ def subsample(raw: RawDataset, subset: int | None, seed: int = 0) -> RawDataset:
     return RawDataset(
         raw.name, raw.x_train[train_idx], raw.y_train[train_idx],
         None if test_idx is None else raw.x_test[test_idx], None if test_idx is None else raw.y_test[test_idx],
-        raw.n_classes,
+        raw.n_classes, raw.classes,
     )
