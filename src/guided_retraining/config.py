@@ -107,11 +107,6 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                         f"metrics.{metric}.layers: {layer!r} is not a layer of {arch_name} (dataset {name});"
                         f" choose {alias}one of {', '.join(layers)}"
                     )
-        split = ds.get("split", {})
-        pooled_both = split.get("pool", ["train", "test"]) == ["train", "test"]
-        if split.get("mode") == "original" and ("sizes" in split or not pooled_both):
-            raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
-                              " official test split)")
         _check_sizes(name, ds)
         if check_data:
             from . import datasets
