@@ -131,7 +131,7 @@ def run_attack(root, name, settings, size=60):
     settings = {"keep_successful": False, "softmax_as_logits": False, "adv_test": None, **settings}
     out = root / name
     job = SimpleNamespace(
-        input=Files(data=str(root / "data.npz"), model=str(root / "model.pt")),
+        input=Files(data=str(root / "data.npz"), model=str(root / "model.pt"), generators=[]),
         output=Files(adversarial=str(out / "adversarial.npz"), summary=str(out / "attack.json")),
         params=SimpleNamespace(attack=settings, arch="digits_cnn", adv_train_size=size, batch_size_eval=256,
                                device="cpu", seed=0),
@@ -205,8 +205,8 @@ def run_train_original(root, name, train, allow=False):
     job = SimpleNamespace(
         input=Files(data=str(root / "data.npz")),
         output=Files(model=str(out / "model.pt"), summary=str(out / "train.json")),
-        params=SimpleNamespace(arch="digits_cnn", train=train, batch_size_eval=256, allow_chance=allow, device="cpu",
-                               seed=0),
+        params=SimpleNamespace(arch="digits_cnn", train=train, original={}, batch_size_eval=256, allow_chance=allow,
+                               device="cpu", seed=0),
         wildcards=SimpleNamespace(dataset="digits", rep="1"))
     script("train_original").main(job, LOG)
     return load_json(out / "train.json")
