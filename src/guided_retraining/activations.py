@@ -78,7 +78,7 @@ def extract(
     chunks: dict[str, list[np.ndarray]] = {name: [] for name in ["logits", *layers]}
     progress = Progress(len(x), "activations", log)
     try:
-        for start in range(0, len(x), batch_size):
+        for start in range(0, max(len(x), 1), batch_size):  # an empty x still gives (0, width) arrays
             xb = torch.from_numpy(np.ascontiguousarray(x[start:start + batch_size])).to(dev)
             chunks["logits"].append(model(xb).float().cpu().numpy())
             for name in layers:

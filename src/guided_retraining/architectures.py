@@ -21,6 +21,12 @@ SPECS: dict[str, list[tuple]] = {
         (C, 32), (C, 32), (P,), (D, 0.2), (C, 64), (C, 64), (P,), (D, 0.2), (C, 128), (C, 128), (P,), (D, 0.2),
         (F,), (L, 512), (D, 0.5), (L, 256), (D, 0.5),
     ],
+    # run 004's CIFAR-10 colour model: three blocks of two 3x3 convolutions (padding 1) with ReLU and a
+    # 2x2 max pool, then a dense hidden layer (its last hidden layer) and the class logits.
+    "cifar_color_cnn": [
+        (C, 32), (C, 32), (P,), (C, 64), (C, 64), (P,), (C, 128), (C, 128), (P,), (F,), (D, 0.5), (L, 256),
+        (D, 0.5),
+    ],
     "intel_cnn": [
         (C, 32), (P,), (C, 64), (P,), (C, 128), (P,), (D, 0.3), (C, 128), (P,), (D, 0.3),
         (F,), (D, 0.5), (L, 512), (D, 0.5), (L, 100),

@@ -83,6 +83,11 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         fractions = ds.get("split", {}).get("fractions", [0.7, 0.2, 0.1])
         if abs(sum(fractions) - 1.0) > 1e-6:
             raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
+        split = ds.get("split", {})
+        pooled_both = split.get("pool", ["train", "test"]) == ["train", "test"]
+        if split.get("mode") == "original" and ("sizes" in split or not pooled_both):
+            raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
+                              " official test split)")
         _check_loader_options(name, ds)
         user_model = isinstance(ds["arch"], dict)
         if user_model:
@@ -184,13 +189,14 @@ def _check_sizes(name: str, ds: dict) -> None:
 
 def _check_attacks(config: dict) -> None:
     """Each attack's settings against its kind's own (unknown keys, types, ranges), as the attack job would."""
-    from .attacks import make_attack
+    from .attacks import attack_settings, make_attack
 
     entries = [(f"attacks.{n}", a) for n, a in config["attacks"].items()]
+    entries += [(f"attacks.{n}.adv_test", a["adv_test"]) for n, a in config["attacks"].items() if a.get("adv_test")]
     entries += [(f"defences.attacks.{n}", a) for n, a in (config.get("defences") or {}).get("attacks", {}).items()
                 if a.get("kind") != "none"]
     for where, attack in entries:
-        settings = {k: v for k, v in attack.items() if k not in ("kind", "keep_successful")}
+        settings = attack_settings(attack)
         try:
             make_attack(attack["kind"], seed=0, **settings)
         except ConfigError as err:
@@ -199,19 +205,11 @@ def _check_attacks(config: dict) -> None:
 
 
 def _check_metric_options(config: dict) -> None:
-    from .metrics import METRIC_OPTIONS
+    """Each metric's kind, option names, types and ranges, from the metric registry."""
+    from .metrics import resolve_options
 
     for metric, opts in config["metrics"].items():
-        kind = opts.get("kind", metric)
-        if kind not in METRIC_OPTIONS:
-            raise ConfigError(
-                f"metrics.{metric}: unknown metric {kind!r}; set kind to one of {', '.join(sorted(METRIC_OPTIONS))}"
-            )
-        allowed = set(METRIC_OPTIONS[kind]) | {"kind", "layers"}
-        extra = sorted(set(opts) - allowed)
-        if extra:
-            raise ConfigError(f"metrics.{metric}: unknown option(s) {', '.join(extra)} for {kind}; allowed: "
-                              f"{', '.join(sorted(allowed))}")
+        resolve_options(opts.get("kind", metric), opts, where=f"metrics.{metric}")
 
 
 def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:

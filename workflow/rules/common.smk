@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from guided_retraining.architectures import last_hidden
 from guided_retraining.code_digest import code_digest
 from guided_retraining.config import check_or_exit
+from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
 from guided_retraining.runner import run_script
 from guided_retraining.seeding import repetition_seed
@@ -148,13 +149,16 @@ def resources_of(rule_name):
 
 
 def score_inputs(w):
+    """What the metric reads (its registry entry): softmax, layers, labels, the model."""
     base = f"{R}/{w.dataset}/r{w.rep}/{w.attack}"
+    reads = METRICS[metric_kind(w.metric)].reads
     inputs = {"softmax": f"{base}/activations/softmax.npz"}
     for layer in metric_layers(w.metric, w.dataset):
         inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
-    if metric_kind(w.metric) == "mc_dropout":
-        inputs["model"] = f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+    if "labels" in reads or "model" in reads:
         inputs["data"] = data_file(w)
+    if "model" in reads:
+        inputs["model"] = f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
         inputs["adversarial"] = f"{base}/adversarial.npz"
     return inputs
 
@@ -248,7 +252,11 @@ def defence_model(w):
 def defence_outputs():
     if not config.get("defences"):
         return []
-    return [f"{R}/tables/defences.{ext}" for ext in ("csv", "md")] + [
+    return [
+        f"{R}/tables/{t}.{ext}"
+        for t in ("defences", "defences_transfer")
+        for ext in ("csv", "md")
+    ] + [
         f"{R}/figures/defences_{d}.{ext}"
         for d in config["datasets"]
         for ext in ("png", "pdf")

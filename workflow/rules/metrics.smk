@@ -24,7 +24,8 @@ rule score:
 
 
 rule order:
-    """Order Train* by descending score, ties in a seeded random order (random: a seeded permutation)."""
+    """Order Train* by descending score, ties in a seeded random order (random: a seeded
+    permutation); order strategies (MCP) give their order directly."""
     input:
         scores=rules.score.output.scores,
     output:

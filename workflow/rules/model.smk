@@ -19,6 +19,7 @@ rule train_original:
         train=lambda w: dataset_config(w)["train"],
         original=lambda w: dataset_config(w)["original"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        allow_chance=lambda w: dataset_config(w)["allow_chance_original"],
         device=config["device"],
         seed=rep_seed,
     run:

@@ -9,8 +9,9 @@ from .zoo import SPECS, SequentialCNN, build
 ARCHITECTURES = tuple(SPECS)
 
 
-def build_model(arch, in_shape, n_classes: int, seed: int | None = None):
-    """Build ``arch``; with ``seed``, draw its initial weights from a generator seeded with it.
+def build_model(arch, in_shape, n_classes: int, seed: int | None = None, init: str = "torch"):
+    """Build ``arch``; with ``seed``, draw its initial weights (``init`` style, see :func:`init_weights`)
+    from a generator seeded with it.
 
     ``arch`` is a built-in architecture's name or a user's model ``{factory, kwargs, normalize}``
     (:mod:`guided_retraining.models.user`; its output must have at least ``n_classes`` logits).
@@ -23,7 +24,7 @@ def build_model(arch, in_shape, n_classes: int, seed: int | None = None):
         raise KeyError(f"unknown architecture {arch!r}; choose one of {sorted(SPECS)}")
     model = build(arch, tuple(in_shape), int(n_classes))
     if seed is not None:
-        init_weights(model, torch.Generator().manual_seed(int(seed)))
+        init_weights(model, torch.Generator().manual_seed(int(seed)), init)
     return model
 
 
