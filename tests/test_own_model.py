@@ -79,6 +79,9 @@ def test_imagefolder_errors(tmp_path):
     with pytest.raises(DataError, match="images differ in size.*set options.size"):
         datasets.load("imagefolder", root)
     assert datasets.load("imagefolder", root, size=[3, 5]).x_train.shape == (2, 3, 3, 5)
+    (root / "dog" / "c.png").write_bytes(b"not a png")
+    with pytest.raises(DataError, match="c.png: cannot read"):
+        datasets.load("imagefolder", root, size=4)
 
 
 # ---- loader: arrays --------------------------------------------------------------------------------------
