@@ -21,18 +21,9 @@ import numpy as np
 
 from ..errors import DataError
 from ._common import DEFAULT_MEMORY_MB, as_ats, as_probs, knn
-from . import uncertainty
+from .uncertainty import priority
 
 WEIGHTINGS = ("uniform", "inverse_distance")
-UNCERTAINTIES = ("deepgini", "softmax_entropy", "least_confidence", "margin")
-
-
-def uncertainty_score(name: str, probs: np.ndarray) -> np.ndarray:
-    """An uncertainty metric of ``probs``, larger = more uncertain (margin as ``1 - margin``)."""
-    if name not in UNCERTAINTIES:
-        raise DataError(f"uncertainty: {name!r} is not one of {', '.join(UNCERTAINTIES)}")
-    out = getattr(uncertainty, name)(probs)
-    return 1.0 - out if name == "margin" else out
 
 
 def smoothed_probs(probs: np.ndarray, idx: np.ndarray, dist: np.ndarray, alpha: float, weighting: str) -> np.ndarray:
@@ -61,7 +52,7 @@ def nns(ats, probs, *, k: int = 10, alpha: float = 0.5, uncertainty: str = "deep
     k_used = min(int(k), max(n - 1, 0))
     idx, dist = knn(x, x, k_used, exclude=np.arange(n), memory_mb=memory_mb, device=device, progress=progress,
                     remeasure="product")
-    scores = uncertainty_score(uncertainty, smoothed_probs(p, idx, dist, float(alpha), weighting))
+    scores = priority(uncertainty, smoothed_probs(p, idx, dist, float(alpha), weighting))
     if not return_info:
         return scores
     return scores, {"metric": "nns", "k": int(k), "k_used": k_used, "alpha": float(alpha),
