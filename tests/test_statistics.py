@@ -101,3 +101,14 @@ def test_probabilities_from_logits_keep_confident_inputs_distinct():
     assert uncertainty.least_confidence(probs)[0] == pytest.approx(rest, rel=1e-12)
     assert uncertainty.deepgini(probs)[0] == pytest.approx(1 - (1 - rest) ** 2 - 2 * (rest / 2) ** 2, rel=1e-9)
     assert 1 - uncertainty.margin(probs)[0] > 0
+
+
+def test_against_random_the_holm_family_is_the_comparisons_with_random():
+    points = pd.concat([_points(8, 0.1), _points(8, 0.1).query("metric == 'good'").assign(metric="other")])
+    reps = statistics.per_repetition(points, tables.best_points(points))
+    pairs = statistics.pairs(reps)
+    assert len(pairs) == 6 and (pairs.p_holm >= pairs.p).all()
+    table = statistics.statistics_table(statistics.summary(reps, seed=0), pairs)
+    row = table[table.metric == "good"].iloc[0]
+    assert row.p_vs_random == pytest.approx(2 / 2 ** 8)
+    assert row.p_holm_vs_random == pytest.approx(2 * 2 / 2 ** 8) and row.significant_vs_random  # 2 tests vs random

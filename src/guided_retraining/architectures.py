@@ -21,6 +21,12 @@ SPECS: dict[str, list[tuple]] = {
         (C, 32), (C, 32), (P,), (D, 0.2), (C, 64), (C, 64), (P,), (D, 0.2), (C, 128), (C, 128), (P,), (D, 0.2),
         (F,), (L, 512), (D, 0.5), (L, 256), (D, 0.5),
     ],
+    # run 004's CIFAR-10 colour model: three blocks of two 3x3 convolutions (padding 1) with ReLU and a
+    # 2x2 max pool, then a dense hidden layer (its last hidden layer) and the class logits.
+    "cifar_color_cnn": [
+        (C, 32), (C, 32), (P,), (C, 64), (C, 64), (P,), (C, 128), (C, 128), (P,), (F,), (D, 0.5), (L, 256),
+        (D, 0.5),
+    ],
     "intel_cnn": [
         (C, 32), (P,), (C, 64), (P,), (C, 128), (P,), (D, 0.3), (C, 128), (P,), (D, 0.3),
         (F,), (D, 0.5), (L, 512), (D, 0.5), (L, 100),
@@ -28,8 +34,16 @@ SPECS: dict[str, list[tuple]] = {
 }
 
 
-def layer_names(arch: str) -> list[str]:
-    """Names of the layers of ``arch`` in order (conv1, pool1, dropout1, flatten, dense1, ..., logits)."""
+def layer_names(arch) -> list[str]:
+    """Names of the layers of ``arch`` in order (conv1, pool1, dropout1, flatten, dense1, ..., logits).
+
+    A user's model (``arch`` a dict, see :mod:`guided_retraining.models.user`, which imports torch):
+    its module names and ``NAME.input`` of each ``nn.Linear``.
+    """
+    if isinstance(arch, dict):
+        from .models import user
+
+        return user.layer_names(user.describe(arch))
     if arch not in SPECS:
         raise KeyError(f"unknown architecture {arch!r}; choose one of {sorted(SPECS)}")
     kinds = {C: "conv", P: "pool", D: "dropout", L: "dense"}
@@ -45,6 +59,16 @@ def layer_names(arch: str) -> list[str]:
     return names + ["logits"]
 
 
-def last_hidden(arch: str) -> str:
-    """The last hidden dense layer of ``arch`` (the layer the study's LSA, DSA and NC read)."""
+def last_hidden(arch) -> str:
+    """The last hidden dense layer of ``arch`` (the layer the study's LSA, DSA and NC read).
+
+    A user's model: the input of its last ``nn.Linear`` (``NAME.input``).
+    """
+    if isinstance(arch, dict):
+        from .models import user
+
+        name = user.describe(arch).last_hidden
+        if name is None:
+            raise KeyError(f"{arch['factory']} has no nn.Linear: last_hidden is undefined; name a layer instead")
+        return name
     return [n for n in layer_names(arch) if n.startswith("dense")][-1]

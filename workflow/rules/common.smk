@@ -44,7 +44,7 @@ wildcard_constraints:
     dataset=r"[A-Za-z0-9_]+",
     attack=r"[A-Za-z0-9_]+",
     metric=r"[A-Za-z0-9_]+",
-    layer=r"[A-Za-z0-9_]+",
+    layer=r"[A-Za-z0-9_.]+",
     configuration=r"C[123]",
     point=r"p\d+|atc3",
     rep=r"\d+",
@@ -78,6 +78,17 @@ def data_file(w):
 
 def dataset_config(w):
     return config["datasets"][w.dataset]
+
+
+def arch_param(w):
+    """The dataset's architecture; a user's model also carries its source file's sha256, so editing
+    the model file re-runs the jobs that build it."""
+    arch = dataset_config(w)["arch"]
+    if not isinstance(arch, dict):
+        return arch
+    from guided_retraining.models.user import model_file_digest
+
+    return {**arch, "sha256": model_file_digest(arch)}
 
 
 def retrain_settings(w):
@@ -241,7 +252,11 @@ def defence_model(w):
 def defence_outputs():
     if not config.get("defences"):
         return []
-    return [f"{R}/tables/defences.{ext}" for ext in ("csv", "md")] + [
+    return [
+        f"{R}/tables/{t}.{ext}"
+        for t in ("defences", "defences_transfer")
+        for ext in ("csv", "md")
+    ] + [
         f"{R}/figures/defences_{d}.{ext}"
         for d in config["datasets"]
         for ext in ("png", "pdf")

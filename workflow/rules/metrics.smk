@@ -16,7 +16,7 @@ rule score:
         kind=lambda w: metric_kind(w.metric),
         options=lambda w: config["metrics"][w.metric],
         layers=lambda w: metric_layers(w.metric, w.dataset),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         device=config["device"],
         seed=rep_seed,
     run:

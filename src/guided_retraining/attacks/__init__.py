@@ -7,7 +7,7 @@ settings raise :class:`~guided_retraining.errors.ConfigError` naming the allowed
 from __future__ import annotations
 
 from ..errors import ConfigError
-from .base import Attack, AttackResult, filter_successful, perturbation_norms
+from .base import Attack, AttackResult, SoftmaxAsLogits, filter_successful, perturbation_norms
 from .bim import BIM
 from .cw import CW
 from .deepfool import DeepFool
@@ -31,6 +31,15 @@ ATTACKS: dict[str, type[Attack]] = {
 }
 
 
+#: keys of a config attack entry that are the workflow's, not the attack's own settings
+WORKFLOW_KEYS = ("kind", "keep_successful", "softmax_as_logits", "adv_test")
+
+
+def attack_settings(entry: dict) -> dict:
+    """The attack's own settings of a config entry (``kind`` and the workflow's keys left out)."""
+    return {k: v for k, v in entry.items() if k not in WORKFLOW_KEYS}
+
+
 def make_attack(kind: str, seed: int | None = None, **settings) -> Attack:
     """Attack ``kind`` with ``settings``; ``seed`` goes to attacks with random parts and is ignored by the others."""
     if kind not in ATTACKS:
@@ -42,4 +51,4 @@ def make_attack(kind: str, seed: int | None = None, **settings) -> Attack:
 
 
 __all__ = ["ATTACKS", "Attack", "AttackResult", "BIM", "CW", "ConfigError", "DeepFool", "FGSM", "L1BIM", "L2BIM",
-           "Mix", "PGD", "PGDL2", "filter_successful", "make_attack", "perturbation_norms"]
+           "Mix", "PGD", "PGDL2", "SoftmaxAsLogits", "WORKFLOW_KEYS", "attack_settings", "filter_successful", "make_attack", "perturbation_norms"]

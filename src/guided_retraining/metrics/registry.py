@@ -266,6 +266,9 @@ LAYERS = Option(None, "layers")
 MEMORY = Option(DEFAULT_MEMORY_MB, "number", low=0, low_open=True)
 DEVICE = Option("cpu", "device")
 EXCLUDE_SELF = Option(False, "boolean")
+#: The surprise metrics' reference set: ``train`` (the study's: Train's traces, which overlap the scored
+#: Train*; see ``exclude_self``) or ``validation`` (the validation split's traces: disjoint from Train*).
+REFERENCE = Option("train", "choice", choices=("train", "validation"))
 _CHUNKED = {"memory_mb": MEMORY, "device": DEVICE}
 _PROBS = frozenset({"probabilities"})
 _SURPRISE = frozenset({"layers", "reference"})
@@ -278,9 +281,10 @@ METRICS: dict[str, Metric] = {m.kind: m for m in [
            "Kim et al. 2019", _lsa, _SURPRISE,
            {"layers": LAYERS, "var_threshold": Option(1e-5, "number", low=0),
             "var_filter": Option("union", "choice", choices=("union", "per_class")), "exclude_self": EXCLUDE_SELF,
-            **_CHUNKED}),
+            "reference": REFERENCE, **_CHUNKED}),
     Metric("dsa", "dist to nearest same-class reference / that one's dist to the nearest other class",
-           "Kim et al. 2019", _dsa, _SURPRISE, {"layers": LAYERS, "exclude_self": EXCLUDE_SELF, **_CHUNKED}),
+           "Kim et al. 2019", _dsa, _SURPRISE,
+           {"layers": LAYERS, "exclude_self": EXCLUDE_SELF, "reference": REFERENCE, **_CHUNKED}),
     Metric("deepgini", "1 − Σ p²", "Feng et al. 2020", _uncertainty("deepgini"), _PROBS),
     Metric("softmax_entropy", "−Σ p log₂ p", "Weiss & Tonella 2022", _uncertainty("softmax_entropy"), _PROBS),
     Metric("random", "a seeded permutation", "baseline", _random, frozenset()),
