@@ -11,8 +11,17 @@ uncertainty on the input's neighbours. With ``p(x)`` the softmax output and
 with uniform weights ``w = 1/k`` (``weighting="uniform"``) or normalised inverse distances
 ``w ~ 1 / (d(x, x') + 1e-8)`` (``"inverse_distance"``), and the score is an uncertainty
 metric of ``p~`` (DeepGini by default; entropy, least confidence or ``1 - margin``).
-k = 10 and alpha = 0.5 are the values later studies (e.g. FAST, Chen et al. 2024) report
-as NNS's. Neighbours are searched with the exact engine ``_common.knn``.
+Neighbours are searched with the exact engine ``_common.knn``.
+
+Sources and what is not settled: the authors published no code; this follows the paper's
+description (the uncertainty of an input's neighbours among the inputs being prioritised,
+smoothing the output as in Bahri & Jiang's k-NN label smoothing, which it cites) and a
+public reimplementation from that description, whose defaults (k = 10, alpha = 0.5,
+DeepGini; "same as NNS & FAST") are ours. That reimplementation searches neighbours among
+the probability vectors by cosine distance and weights them by inverse distance; here the
+feature space is the configured layer (Euclidean) and the weighting an option. The issue's
+reading that NNS searches the training traces is not the paper's: neighbours are the
+other scored inputs.
 """
 
 from __future__ import annotations
