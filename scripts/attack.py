@@ -2,17 +2,13 @@
 
 import numpy as np
 
-from guided_retraining.attacks import SoftmaxAsLogits, attack_settings, filter_successful, make_attack
+from guided_retraining.attacks import SoftmaxAsLogits, attack_from_config, filter_successful
 from guided_retraining.errors import ConfigError
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import provenance, save_json, save_npz
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy, predict_logits
-
-def build(entry: dict, seed: int):
-    """The attack of one config entry (``kind`` and its settings)."""
-    return make_attack(entry["kind"], seed=seed, **attack_settings(entry))
 
 
 def main(job, log):
@@ -28,8 +24,10 @@ def main(job, log):
     # Adv.Val and Adv.Test may come from another attack (adv_test: the study's v2 made Adv.Train with the mix,
     # Adv.Test with FGSM); Adv.Val is made as Adv.Test, so choosing on Val* mirrors evaluating on Test*
     test_settings = p.attack["adv_test"] or p.attack
-    train_attack = build(p.attack, derive_seed(p.seed, w.dataset, w.attack, "attack"))
-    test_attack = build(test_settings, derive_seed(p.seed, w.dataset, w.attack, "attack")) \
+    seed_attack = derive_seed(p.seed, w.dataset, w.attack, "attack")
+    # dgn: with the generators of rule train_dgn
+    train_attack = attack_from_config(p.attack, seed_attack, job.input.generators, data.shape, data.n_classes)
+    test_attack = attack_from_config(test_settings, seed_attack, job.input.generators, data.shape, data.n_classes) \
         if p.attack["adv_test"] else train_attack
     target = SoftmaxAsLogits(model) if p.attack["softmax_as_logits"] else model
     x_sub, y_sub = data["x_train"][idx], data["y_train"][idx]
@@ -42,7 +40,7 @@ def main(job, log):
     correct_before = predict_logits(model, x_sub, p.batch_size_eval, p.device).argmax(axis=1) == y_sub
     fooled = adv_train.success & correct_before
     x_adv_train, y_adv_train, success = adv_train.x_adv, y_sub, adv_train.success
-    if p.attack["keep_successful"]:  # Adv.Train keeps only the inputs the attack fooled
+    if p.attack["keep_successful"] or p.attack.get("mis_classification_check"):  # only the inputs it fooled
         x_adv_train, y_adv_train, kept = filter_successful(adv_train, x_sub, y_sub, correct_before)
         idx, success = idx[kept], success[kept]
         if not len(idx):

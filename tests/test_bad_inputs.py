@@ -78,6 +78,14 @@ BAD_CONFIGS = [
      ["attacks.df", "overshoot must be >= 0"]),
     (lambda c: c["attacks"].update(cw={"kind": "cw", "lr": 0.0}), ["attacks.cw", "lr must be > 0"]),
     (lambda c: c["attacks"].update(fgsm2={"kind": "fgsm", "steps": 3}), ["attacks.fgsm2", "steps", "allowed: eps"]),
+    # seed 003 (DeepCustom): dgn settings, datasets with a generator network, the matrix's attacks
+    (lambda c: c["attacks"].update(d={"kind": "dgn", "loss": "lrpp"}), ["attacks.d", "loss must be one of", "'lrpp'"]),
+    (lambda c: c["attacks"].update(d={"kind": "dgn", "custom_loss_constant": 2}), ["attacks.d", "custom_loss_constant"]),
+    (lambda c: c["attacks"].update(d={"kind": "dgn", "eps": 0.1}), ["attacks.d", "eps", "allowed", "epsilon"]),
+    (lambda c: c["attacks"].update(d={"kind": "dgn"}), ["datasets.digits.loader", "no DGN generator network", "mnist"]),
+    (lambda c: c.update(deepcustom={"robust": ["pgd"]}), ["deepcustom.robust", "'pgd'", "fgsm"]),
+    (lambda c: c.update(defences={"guided_attack": "fgsm", "attacks": {"g": {"kind": "dgn"}}}),
+     ["defences.attacks.g.kind", "dgn", "deepcustom.robust"]),
     # sizes the job would reject after training
     (lambda c: c["datasets"]["digits"].update(adv_train_size=5000),
      ["datasets.digits.adv_train_size", "5000", "exceeds", "training inputs"]),

@@ -1,6 +1,6 @@
 """The study's CNN architectures as plain data (REPLICATION.md, "Models"); no torch import.
 
-Layer spec: ("conv", filters) | ("pool",) | ("drop", p) | ("flatten",) | ("dense", units).
+Layer spec: ("conv", filters) | ("conv", filters, "valid") (no padding) | ("pool",) | ("drop", p) | ("flatten",) | ("dense", units).
 The network ends with a dense layer of one unit per class producing logits.
 """
 
@@ -27,6 +27,11 @@ SPECS: dict[str, list[tuple]] = {
         (C, 32), (C, 32), (P,), (C, 64), (C, 64), (P,), (C, 128), (C, 128), (P,), (F,), (D, 0.5), (L, 256),
         (D, 0.5),
     ],
+    # Seed 003 (DeepCustom, FastCustomizableCAE/DeepCustom mnist_5x30 and cifar_keras): MNIST's dense 5x30
+    # (784-30-30-30-30-30-10, ReLU: 27,580 parameters) and CIFAR-10's CNN (three unpadded 3x3 convolutions,
+    # max pooling after the first two, dense 64: 122,570 parameters). Trained with Adam, lr 1e-3.
+    "mnist_dense5x30": [(F,), (L, 30), (L, 30), (L, 30), (L, 30), (L, 30)],
+    "cifar_deepcustom": [(C, 32, "valid"), (P,), (C, 64, "valid"), (P,), (C, 64, "valid"), (F,), (L, 64)],
     "intel_cnn": [
         (C, 32), (P,), (C, 64), (P,), (C, 128), (P,), (D, 0.3), (C, 128), (P,), (D, 0.3),
         (F,), (D, 0.5), (L, 512), (D, 0.5), (L, 100),

@@ -121,6 +121,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                 _check_model_fits(name, ds, model if user_model else None)
     _check_metric_options(config)
     _check_attacks(config)
+    _check_deepcustom(config)
     defences = config.get("defences")
     if defences:
         if defences["guided_attack"] not in config["attacks"]:
@@ -169,6 +170,28 @@ def _check_loader_options(name: str, ds: dict) -> None:
     if extra:
         raise ConfigError(f"datasets.{name}.options: unknown option(s) {', '.join(extra)} for loader "
                           f"{ds['loader']}; allowed: {', '.join(allowed) or 'none'}")
+
+
+def _check_deepcustom(config: dict) -> None:
+    """deepcustom.robust names grid attacks; dgn attacks (settings checked by _check_attacks) only on
+    datasets with a generator network (MNIST-like, colour CIFAR-10)."""
+    dgn = {name: a for name, a in config["attacks"].items() if a["kind"] == "dgn"}
+    if dgn:
+        for ds_name, ds in config["datasets"].items():
+            if ds["loader"] not in ("mnist", "fashion_mnist", "cifar10"):
+                raise ConfigError(f"datasets.{ds_name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
+                                  f"{', '.join(dgn)} are dgn); use mnist, fashion_mnist or cifar10")
+            if ds["loader"] == "cifar10" and ds.get("options", {}).get("grayscale", True):
+                raise ConfigError(f"datasets.{ds_name}.options.grayscale: the CIFAR DGN takes colour images "
+                                  f"(attacks {', '.join(dgn)} are dgn); set grayscale: false")
+    for name, attack in (config.get("defences") or {}).get("attacks", {}).items():
+        if attack["kind"] == "dgn":
+            raise ConfigError(f"defences.attacks.{name}.kind: dgn attacks belong to the grid's attacks (their generators"
+                              " are trained by rule train_dgn); compare models against them with deepcustom.robust")
+    for name in config.get("deepcustom", {}).get("robust", []):
+        if name not in config["attacks"]:
+            raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
+                              f"{', '.join(config['attacks'])}")
 
 
 def _check_sizes(name: str, ds: dict) -> None:

@@ -238,3 +238,17 @@ def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markd
 
 def read_csv(path) -> pd.DataFrame:
     return pd.read_csv(Path(path), comment="#")
+
+
+def deepcustom(results: list[dict], models: list[str], attacks: list[str]) -> pd.DataFrame:
+    """Seed 003's robustness matrix: one row per dataset and model (``original`` or ``robust_<attack>``),
+    one accuracy column per attack (the mean over the repetitions, ``repetitions``: how many), in the given orders."""
+    frame = pd.DataFrame([{"rep": r.get("rep", 1), **{k: r[k] for k in ("dataset", "model", "attack", "accuracy")}}
+                          for r in results])
+    wide = frame.pivot_table(index=["dataset", "model"], columns="attack", values="accuracy", aggfunc="mean")
+    wide = wide.join(frame.groupby(["dataset", "model"])["rep"].nunique().rename("repetitions")).reset_index()
+    wide["model"] = pd.Categorical(wide["model"], models, ordered=True)
+    wide = wide.sort_values(["dataset", "model"]).reset_index(drop=True)
+    wide["model"] = wide["model"].astype(str)
+    wide.columns.name = None
+    return wide[["dataset", "model", "repetitions", *attacks]]

@@ -261,3 +261,42 @@ def defence_outputs():
         for d in config["datasets"]
         for ext in ("png", "pdf")
     ]
+
+
+# Seed 003 (DeepCustom), workflow/rules/deepcustom.smk
+def is_dgn(attack):
+    return config["attacks"][attack]["kind"] == "dgn"
+
+
+def dgn_generators(w):
+    """The generators file of a dgn attack (the attack rule's and robust rules' extra input); none for the others."""
+    attack = getattr(w, "attack", None) or getattr(w, "eval_attack")
+    return (
+        [f"{R}/{w.dataset}/r{w.rep}/{attack}/generators.pt"] if is_dgn(attack) else []
+    )
+
+
+def robust_names():
+    """The attacks of the matrix's adversarially trained models (deepcustom.robust; none: no matrix)."""
+    return config["deepcustom"].get("robust", [])
+
+
+def deepcustom_outputs():
+    if not robust_names():
+        return []
+    return [
+        f"{R}/tables/{name}.{ext}"
+        for name in ["deepcustom"]
+        + [f"suspiciousness_{d}_r{rep}" for d in config["datasets"] for rep in REPS]
+        for ext in ("csv", "md")
+    ] + [
+        f"{R}/figures/deepcustom_{d}.{ext}"
+        for d in config["datasets"]
+        for ext in ("png", "pdf")
+    ]
+
+
+def deepcustom_model(w):
+    if w.robust == "original":
+        return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+    return f"{R}/{w.dataset}/r{w.rep}/deepcustom/{w.robust}/model.pt"

@@ -31,6 +31,7 @@ rule attack:
     input:
         data=data_file,
         model=rules.train_original.output.model,
+        generators=lambda w: dgn_generators(w),
     output:
         adversarial=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/adversarial.npz",
         summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/attack.json",

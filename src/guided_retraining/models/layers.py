@@ -27,11 +27,12 @@ class Dense(nn.Module):
 
 
 class Conv(nn.Module):
-    """3x3 convolution, padding 'same', ReLU (Keras ``Conv2D(filters, 3, padding='same', activation='relu')``)."""
+    """3x3 convolution, padding 'same' (``padding=0``: 'valid'), ReLU (Keras ``Conv2D(filters, 3, activation='relu')``)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, padding: int | None = None):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        pad = kernel_size // 2 if padding is None else padding
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=pad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.conv(x))
