@@ -26,8 +26,9 @@ def main(job, log):
     test_settings = p.attack["adv_test"] or p.attack
     seed_attack = derive_seed(p.seed, w.dataset, w.attack, "attack")
     # dgn: with the generators of rule train_dgn
-    train_attack = attack_from_config(p.attack, seed_attack, job.input.generators, data.shape, data.n_classes)
-    test_attack = attack_from_config(test_settings, seed_attack, job.input.generators, data.shape, data.n_classes) \
+    generators = getattr(job.input, "generators", [])  # absent in jobs built by hand (tests)
+    train_attack = attack_from_config(p.attack, seed_attack, generators, data.shape, data.n_classes)
+    test_attack = attack_from_config(test_settings, seed_attack, generators, data.shape, data.n_classes) \
         if p.attack["adv_test"] else train_attack
     target = SoftmaxAsLogits(model) if p.attack["softmax_as_logits"] else model
     x_sub, y_sub = data["x_train"][idx], data["y_train"][idx]

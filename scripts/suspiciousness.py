@@ -23,8 +23,11 @@ def main(job, log):
                        f"a_f:{name}": spectra["a_f"][name]})
     save_npz(job.output.scores, **arrays)
     table = suspicious_table(scores, spectra, p.settings["top_k"])
+    # the table names what it depends on (not the whole config's digest: a metric's change must not re-run it)
+    source = (f"{job.input.model}, validation inputs, activation_threshold {p.settings['activation_threshold']}, "
+              f"top_k {p.settings['top_k']}")
     tables.write(table, job.output.csv, job.output.md,
-                 f"Most suspicious units of the original model per class (Tarantula, {w.dataset})", p.source)
+                 f"Most suspicious units of the original model per class (Tarantula, {w.dataset})", source)
     log.info("%d validation inputs, %d failing; top unit per class: %s", len(y), int(spectra["n_fail"].sum()),
              table[table["rank"] == 1][["class", "layer", "unit"]].values.tolist())
 

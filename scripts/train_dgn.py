@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from guided_retraining.attacks import make_attack
+from guided_retraining.attacks import attack_settings, make_attack
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.deepcustom.generators import save_generators
 from guided_retraining.io import load_npz, provenance, save_json
@@ -17,8 +17,7 @@ def main(job, log):
     data = load_prepared(job.input.data)
     model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
     seed = derive_seed(p.seed, w.dataset, w.attack, "dgn")
-    settings = {k: v for k, v in p.attack.items() if k not in ("kind", "keep_successful")}
-    attack = make_attack("dgn", seed=seed, **settings)
+    attack = make_attack("dgn", seed=seed, **attack_settings(p.attack))  # the workflow's keys left out
     scores = None
     if job.input.suspiciousness:
         arrays = load_npz(job.input.suspiciousness[0])

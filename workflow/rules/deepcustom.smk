@@ -28,7 +28,6 @@ rule suspiciousness:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
-        source=config_source(),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
