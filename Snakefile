@@ -23,6 +23,7 @@ include: "workflow/rules/metrics.smk"
 include: "workflow/rules/retrain.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/defences.smk"
+include: "workflow/rules/deepcustom.smk"
 
 
 # Quick rules that read small files: on a cluster they run on the submitting host, not as jobs.
@@ -31,6 +32,7 @@ localrules:
     order,
     aggregate,
     defence_table,
+    deepcustom_table,
 
 
 rule all:
@@ -38,3 +40,4 @@ rule all:
     input:
         aggregate_outputs(),
         defence_outputs(),
+        deepcustom_outputs(),

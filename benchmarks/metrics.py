@@ -1,7 +1,10 @@
 """Time and memory of every guidance metric at MNIST scale (synthetic activations).
 
+Issue 17's targets for DATIS, NNS, MLSA, MDSA (Weiss & Tonella) and MCP: each <= 10 s and
+peak memory <= 2 GB at 56,000 scored / 49,000 reference / 128 units on 2 CPU cores.
+
     python benchmarks/metrics.py [--scored 56000] [--reference 49000] [--neurons 128]
-                                 [--classes 10] [--plain-sample 200] [--threads 2]
+                                 [--classes 10] [--plain-sample 200] [--threads 2] [--only dsa,datis,...]
 
 Synthetic, class-structured activations: one Gaussian cluster per class in the space of
 the last hidden layer, then ReLU (dead units included). The reference (training) set
@@ -77,7 +80,8 @@ def synthetic(n_ref, n_extra, d, classes, seed=0):
     target = np.concatenate([ref, adv])
     t_pred = np.concatenate([pred, adv_pred])
     ref_index = np.concatenate([np.arange(n_ref), np.full(n_extra, -1)])
-    reference = {"probs": probs(ref), "pred": pred, "layer:dense": ref}
+    labels = np.where(rng.random(n_ref) < 0.02, rng.integers(0, classes, n_ref), pred)  # training labels
+    reference = {"probs": probs(ref), "pred": pred, "label": labels, "layer:dense": ref}
     scored = {"probs": probs(target), "pred": t_pred, "layer:dense": target, "ref_index": ref_index}
     return reference, scored
 
@@ -92,6 +96,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--memory-mb", type=float, default=1024)
+    ap.add_argument("--only", default="", help="comma-separated labels of the metrics to time (default: all)")
     args = ap.parse_args(argv)
 
     import torch
@@ -120,41 +125,55 @@ def main(argv=None):
         ("mdsa", "mdsa", {"layers": ["dense"]}),
         ("kmnc", "kmnc", {"layers": ["dense"]}),
         ("nbc", "nbc", {"layers": ["dense"]}),
+        # today's metrics (issue 17), in the same run as DSA
+        ("datis", "datis", {"layers": ["dense"], **chunked}),
+        ("nns", "nns", {"layers": ["dense"], **chunked}),
+        ("mlsa", "mlsa", {"layers": ["dense"]}),
+        ("mdsa weiss_tonella", "mdsa", {"layers": ["dense"], "variant": "weiss_tonella"}),
+        ("mcp", "mcp", {}),
     ]
+    if args.only:
+        wanted = {w.strip() for w in args.only.split(",")}
+        runs = [r for r in runs if r[0] in wanted]
     rows, results = [], {}
     small = {k: v[:50] for k, v in scored.items()}
-    for kind in ("dsa", "lsa"):  # warm-up: one-off imports (scipy.linalg, torch kernels) are not timed
+    for kind in ("dsa", "lsa", "datis"):  # warm-up: one-off imports (scipy.linalg, torch kernels) are not timed
         score(kind, small, reference, {"layers": ["dense"], **chunked})
     for label, kind, opts in runs:
         with PeakRSS() as mem:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             results[label], _ = score(kind, scored, reference, opts)
-            seconds = time.perf_counter() - t0
-        rows.append([label, seconds, mem.peak, mem.peak - mem.base, None])
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        rows.append([label, seconds, mem.peak, mem.peak - mem.base, None, cpu])
+        print(f"{label}: {seconds:.2f} s wall, {cpu:.2f} s CPU, peak RSS {mem.peak:.0f} MB "
+              f"(load average {os.getloadavg()[0]:.2f})", flush=True)
 
     rng = np.random.default_rng(1)
     sample = np.sort(rng.choice(n, size=min(args.plain_sample, n), replace=False))
     ref_ats, ref_pred = reference["layer:dense"], reference["pred"]
     t_ats, t_pred = scored["layer:dense"][sample], scored["pred"][sample]
     for label, fn, fast in [("dsa", dsa_plain, "dsa"), ("lsa", lsa_plain, "lsa")]:
+        if fast not in results or args.plain_sample <= 0:
+            continue
         with PeakRSS() as mem:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             plain = fn(ref_ats, ref_pred, t_ats, t_pred)
             seconds = (time.perf_counter() - t0) * n / sample.size
+            cpu = (time.process_time() - c0) * n / sample.size
         err = np.max(np.abs(plain - results[fast][sample]) / np.maximum(np.abs(plain), 1e-300))
         rows.append([f"{label} plain per-input (extrapolated from {sample.size})", seconds, mem.peak,
-                     mem.peak - mem.base, None])
+                     mem.peak - mem.base, None, cpu])
         for row in rows:
             if row[0] == fast:
                 row[4] = seconds / row[1]
         print(f"{label}: max relative difference fast vs plain on the sample: {err:.2e}")
 
     print()
-    print("| metric | seconds | peak RSS (MB) | RSS growth (MB) | speedup vs per-input |")
-    print("|---|---:|---:|---:|---:|")
-    for label, seconds, peak, growth, speed in rows:
+    print("| metric | seconds | CPU seconds | peak RSS (MB) | RSS growth (MB) | speedup vs per-input |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, seconds, peak, growth, speed, cpu in rows:
         sp = f"{speed:.0f}x" if speed else ""
-        print(f"| {label} | {seconds:.2f} | {peak:.0f} | {growth:.0f} | {sp} |")
+        print(f"| {label} | {seconds:.2f} | {cpu:.2f} | {peak:.0f} | {growth:.0f} | {sp} |")
     print(f"\nprocess max RSS (ru_maxrss): {__import__('resource').getrusage(0).ru_maxrss / 1024:.0f} MB; "
           f"load average after: {os.getloadavg()[0]:.2f}")
 

@@ -45,13 +45,7 @@ def main() -> None:
     if proc.returncode:
         sys.exit(f"workflow failed:\n{proc.stderr[-3000:]}")
     profile = next((line for line in proc.stderr.splitlines() if "profile" in line), "no profile reported")
-    per_rule: dict[str, list[float]] = collections.defaultdict(list)
-    for log in (workdir / "results/logs").rglob("*.log"):
-        text = log.read_text()
-        rule = re.search(r"INFO rule (\w+),", text)
-        done = re.search(r"done in ([0-9.]+) s \(cpu ([0-9.]+) s\)", text)
-        if rule and done:
-            per_rule[rule.group(1)].append(float(done.group(2)))
+    per_rule = cpu_per_rule(workdir / "results/logs")
     jobs = sum(len(v) for v in per_rule.values())
     inside = sum(sum(v) for v in per_rule.values())
     cpus = min(8, os.cpu_count() or 1)
@@ -72,6 +66,18 @@ def main() -> None:
           f" ({startup * jobs / cpus / 60:.1f} min over {cpus} CPUs)")
     if not args.keep:
         shutil.rmtree(workdir.parent)
+
+
+def cpu_per_rule(logs: Path) -> dict[str, list[float]]:
+    """Rule -> the CPU seconds of each of its jobs, from the jobs' logs ("done in X s (cpu Y s)")."""
+    per_rule: dict[str, list[float]] = collections.defaultdict(list)
+    for log in logs.rglob("*.log"):
+        text = log.read_text()
+        rule = re.search(r"INFO rule (\w+),", text)
+        done = re.search(r"done in ([0-9.]+) s \(cpu ([0-9.]+) s\)", text)
+        if rule and done:
+            per_rule[rule.group(1)].append(float(done.group(2)))
+    return per_rule
 
 
 def _fresh_process_startup() -> float:

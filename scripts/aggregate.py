@@ -29,10 +29,12 @@ def main(job, log):
     chosen = {"validation": "chosen on Val* = Val + Adv.Val", "test": "chosen on Test* (the study's way)"}[p.select_on]
     write("table3", t3, f"Table 3: accuracy on Test* at the best point ({chosen}) and inputs used (u/T)",
           tables.table3_markdown(t3))
-    write("table4", tables.table4(points), "Table 4: C2 at C3's input count against C3")
+    write("table4", tables.table4(points, t3), f"Table 4: C2 at C3's total input count against C3 at its best point"
+          f" ({chosen})")
     write("cross_attack", tables.cross_attack(records, attacks, t3),
           f"Accuracy on the Adv.Test of every attack (model x attack; retrained models at the best point, {chosen})")
-    write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set")
+    write("table5", tables.table5(scores), "Table 5: metric wall time over the scored set (seconds: the metric;"
+          " activation_seconds: the activation jobs it reads; total_seconds: both)")
 
     best = tables.best_points(points, p.select_on)
     reps = statistics.per_repetition(points, best)

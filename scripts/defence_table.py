@@ -15,7 +15,11 @@ def main(job, log):
     for dataset in p.datasets:
         plots.defences(frame[frame["dataset"] == dataset], f"Defences on {dataset}",
                        [out / f"figures/defences_{dataset}.{ext}" for ext in ("png", "pdf")])
-    log.info("%d defence evaluations", len(job.input.results))
+    transfer = tables.defences_transfer([load_json(f) for f in job.input.transfer], p.attacks)
+    tables.write(transfer, out / "tables/defences_transfer.csv", out / "tables/defences_transfer.md",
+                 "Defences, transfer protocol (run 004): accuracy and loss on Test under each attack made against"
+                 " the undefended model", p.source)
+    log.info("%d white-box and %d transfer defence evaluations", len(job.input.results), len(job.input.transfer))
 
 
 if __name__ == "__main__":

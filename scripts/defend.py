@@ -12,8 +12,8 @@ def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
     seed = derive_seed(p.seed, w.dataset, "defence", w.defence)
-    model = build_model(p.arch, data.shape, data.n_classes, seed=seed)
     settings = TrainSettings.from_config(p.train)
+    model = build_model(p.arch, data.shape, data.n_classes, seed=seed, init=settings.init)
     x, y = data["x_train"], data["y_train"]
     if w.defence == "adversarial_training":
         losses = adversarial_train(model, x, y, settings, seed, device=p.device, log=log, **p.settings)

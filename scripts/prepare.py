@@ -20,7 +20,7 @@ def main(job, log):
     save_npz(job.output.data, **parts)
     summary = {
         "dataset": job.wildcards.dataset, "loader": p.loader, "root": p.root, "split": p.split, "seed": p.seed,
-        "n_classes": raw.n_classes, "shape": list(raw.x_train.shape[1:]),
+        "n_classes": raw.n_classes, "classes": raw.classes, "shape": list(raw.x_train.shape[1:]),
         "counts": {name: int(len(parts[f"y_{name}"])) for name in ("train", "val", "test")},
         "class_counts": {name: np.bincount(parts[f"y_{name}"], minlength=raw.n_classes).tolist()
                          for name in ("train", "val", "test")},

@@ -11,54 +11,75 @@ from guided_retraining.seeding import derive_seed
 
 def main(job, log):
     p, w = job.params, job.wildcards
-    soft = load_npz(job.input.softmax, ["probs", "pred", "n_train"])
+    entry = metrics.METRICS[p.kind]
+    soft = load_npz(job.input.softmax, ["probs", "pred", "probs_val", "pred_val", "n_train", "idx_adv_train"])
     n_train = int(soft["n_train"])
     target = {"probs": soft["probs"], "pred": soft["pred"]}
+    validation = {"probs": soft["probs_val"], "pred": soft["pred_val"]}
+    input_seconds = {"softmax": _seconds(job.input.softmax)}
     for layer in p.layers:
-        acts = load_npz(job.input[f"layer_{layer}"], ["acts", "n_train"])["acts"]
-        if len(acts) != len(target["probs"]):
-            raise ValueError(f"{job.input[f'layer_{layer}']}: {len(acts)} rows, expected {len(target['probs'])}")
-        target[f"layer:{layer}"] = acts
+        acts = load_npz(job.input[f"layer_{layer}"], ["acts", "acts_val"])
+        if len(acts["acts"]) != len(target["probs"]):
+            raise ValueError(f"{job.input[f'layer_{layer}']}: {len(acts['acts'])} rows, expected {len(target['probs'])}")
+        target[f"layer:{layer}"], validation[f"layer:{layer}"] = acts["acts"], acts["acts_val"]
+        input_seconds[layer] = _seconds(job.input[f"layer_{layer}"])
     n = len(target["probs"])
-    target["ref_index"] = np.where(np.arange(n) < n_train, np.arange(n), -1).astype(np.int64)
+    # each input's own row in the reference set: a clean input itself, an adversarial input its clean source
+    target["ref_index"] = np.concatenate([np.arange(n_train), soft["idx_adv_train"]]).astype(np.int64)
     reference = {k: v[:n_train] for k, v in target.items() if k != "ref_index"}
+    if p.options.get("reference") == "validation":  # the validation split's traces: no overlap, nothing to exclude
+        reference, target["ref_index"] = validation, np.full(n, -1, dtype=np.int64)
+    if "labels" in entry.reads or "model" in entry.reads:
+        _read_data(job, p, entry, target, reference, n_train)
     options = {k: v for k, v in p.options.items() if k != "kind"}
     if p.layers:
         options["layers"] = list(p.layers)
-    if "device" in metrics.METRIC_OPTIONS[p.kind]:
+    if "device" in entry.options:
         from guided_retraining.training import resolve_device
 
         options["device"] = resolve_device(options.get("device", p.device)).type
     seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
     start, cpu = time.perf_counter(), time.thread_time()
-    if p.kind in metrics.MODEL_METRICS:
-        scores, info = _model_metric(job, p, options, seed, log)
-    else:
-        scores, info = metrics.score(p.kind, target, reference, options, seed=seed, log=log)
+    result = metrics.evaluate(p.kind, target, reference, options, seed=seed, log=log)
     seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = result.scores
     if scores.shape != (n,) or np.isnan(scores).any():
         raise ValueError(f"metric {w.metric}: expected {n} scores without NaN, got shape {scores.shape}"
                          f" with {int(np.isnan(scores).sum())} NaN")
-    save_npz(job.output.scores, scores=scores, n_train=np.int64(n_train))
+    order = {} if result.order is None else {"order": result.order}
+    save_npz(job.output.scores, scores=scores, n_train=np.int64(n_train), **order)
     save_json(job.output.summary, {
-        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "metric": w.metric, "kind": p.kind, "options": p.options,
-        "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n, "n_reference": n_train,
-        "seconds": seconds, "cpu_seconds": cpu_seconds, "info": info, "versions": provenance(),
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "metric": w.metric, "kind": p.kind,
+        "options": p.options, "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n,
+        "n_reference": len(reference["pred"]), "scores_are_ranks": result.order is not None,
+        "seconds": seconds, "cpu_seconds": cpu_seconds,
+        # the activation jobs this metric reads (forward pass: Table 5's input cost), wall and CPU seconds
+        "input_seconds": {k: v[0] for k, v in input_seconds.items()},
+        "input_cpu_seconds": {k: v[1] for k, v in input_seconds.items()}, "info": result.info,
+        "versions": provenance(),
     })
     log.info("%s: %d scores in %.3f s (cpu %.3f s)", w.metric, n, seconds, cpu_seconds)
 
 
-def _model_metric(job, p, options, seed, log):
+def _seconds(path) -> tuple[float, float]:
+    """Wall and CPU seconds of the activation job that wrote ``path``."""
+    t = load_npz(path, ["seconds", "cpu_seconds"])
+    return float(t["seconds"]), float(t["cpu_seconds"])
+
+
+def _read_data(job, p, entry, target, reference, n_train):
+    """Training labels (DATIS) and the model with Train*'s images (MC dropout)."""
     from guided_retraining.datasets.prepared import load_adversarial, load_prepared, train_star
-    from guided_retraining.models import load_model
 
     data = load_prepared(job.input.data)
-    adv = load_adversarial(job.input.adversarial, data)
-    model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
-    x, _ = train_star(data, adv)
-    kwargs = {k: v for k, v in options.items() if k not in ("device", "layers")}
-    return metrics.mc_dropout_variation_ratio(model, x, seed=seed, **kwargs), {}
+    if len(data["y_train"]) != n_train:
+        raise ValueError(f"{job.input.data}: {len(data['y_train'])} training labels, {job.input.softmax} has {n_train}")
+    reference["label"] = data["y_train"]
+    if "model" in entry.reads:
+        from guided_retraining.models import load_model
+
+        target["model"] = load_model(job.input.model, p.arch, data.shape, data.n_classes)
+        target["inputs"], _ = train_star(data, load_adversarial(job.input.adversarial, data))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Rule train_original: train the original model on Train."""
+"""Rule train_original: train the original model on Train, watching validation accuracy, or load the
+user's weights (``datasets.NAME.original.weights``) and evaluate them."""
 
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.io import provenance, save_json, save_state_dict
+from guided_retraining.io import load_state_dict, provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
-from guided_retraining.training import TrainSettings, accuracy, train
+from guided_retraining.training import TrainSettings, accuracy, check_better_than_chance, fit
 
 
 def main(job, log):
@@ -12,16 +13,27 @@ def main(job, log):
     data = load_prepared(job.input.data)
     n_classes = data.n_classes
     seed = derive_seed(p.seed, job.wildcards.dataset, "original")
-    model = build_model(p.arch, data.shape, n_classes, seed=seed)
     settings = TrainSettings.from_config(p.train)
-    losses = train(model, data["x_train"], data["y_train"], settings, seed, p.device, log, "train original")
+    model = build_model(p.arch, data.shape, n_classes, seed=seed, init=settings.init)
+    weights = p.original.get("weights")
+    history = {}
+    if weights:
+        load_state_dict(job.input.weights, model)
+        log.info("original model: the given weights %s (not trained)", weights)
+    else:
+        validation = (data["x_val"], data["y_val"]) if len(data["y_val"]) else None
+        history = fit(model, data["x_train"], data["y_train"], settings, seed, p.device, log, "train original",
+                      validation=validation, batch_size_eval=p.batch_size_eval).as_dict()
     acc = {f"acc_{part}": accuracy(model, data[f"x_{part}"], data[f"y_{part}"], p.batch_size_eval, p.device)
            for part in ("train", "val", "test")}
     log.info("original model: %s", acc)
+    chance = check_better_than_chance(acc["acc_val"], data["y_train"], data["y_val"], job.wildcards.dataset,
+                                      p.allow_chance, log)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
-        "dataset": job.wildcards.dataset, "rep": int(job.wildcards.rep), "arch": p.arch, "n_classes": n_classes, "train": p.train,
-        "seed": p.seed, "job_seed": seed, "losses": losses, **acc, "versions": provenance(),
+        "dataset": job.wildcards.dataset, "rep": int(job.wildcards.rep), "arch": p.arch, "n_classes": n_classes,
+        "train": p.train, "weights": weights, "seed": p.seed, "job_seed": seed, **history, **acc,
+        "majority_class_acc_val": chance, "versions": provenance(),
     })
 
 

@@ -181,3 +181,105 @@ def write_intel(root: Path, per_class=2, n_test_per_class=1, doubled=True, fmt="
     pred.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (150, 150), (1, 2, 3)).save(pred / "5.jpg")
     return out
+
+
+# ---- a user's image folder and model (loader imagefolder, arch {factory}) ----------------------
+
+def write_digits_folder(root: Path, per_class=None, split=False, fmt="png") -> dict[str, list[tuple[Path, int]]]:
+    """scikit-learn's digits as one 8x8 grayscale image file per digit under ``root/<digit name>/``.
+
+    Pixel value v (0..16) is stored as 15 * v (0..240), so it loads back as 15 * v / 255 exactly.
+    ``per_class`` keeps the first images of each digit; ``split`` writes ``train/`` and ``test/``
+    folders (every fifth image to test). Class folders are named ``d0`` .. ``d9``. Returns
+    {part: [(path, label)]}.
+    """
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    out: dict[str, list] = {"train": [], "test": []}
+    seen = np.zeros(10, int)
+    for i, (img, label) in enumerate(zip(d.images, d.target)):
+        if per_class is not None and seen[label] >= per_class:
+            continue
+        part = "test" if split and seen[label] % 5 == 4 else "train"
+        seen[label] += 1
+        folder = (root / part if split else root) / f"d{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{i:04d}.{fmt}"
+        Image.fromarray((img * 15).astype(np.uint8), "L").save(path)
+        out[part].append((path, int(label)))
+    return out
+
+
+def write_shapes_folder(root: Path, per_class=60, size=32, seed=0) -> list[str]:
+    """A small colour image folder: ``root/train/<shape>/`` and ``root/test/<shape>/`` of PNG images.
+
+    Four classes (circle, cross, square, triangle) drawn in a random bright colour at a random
+    position and scale on a random dark background, with pixel noise (seeded); one in five
+    images goes to test. Returns the class names.
+    """
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(seed)
+    classes = ["circle", "cross", "square", "triangle"]
+    for c in classes:
+        for part in ("train", "test"):
+            (root / part / c).mkdir(parents=True, exist_ok=True)
+        for j in range(per_class):
+            bg, fg = rng.integers(0, 120, 3), rng.integers(110, 256, 3)  # a bright shape on a dark background
+            img = Image.new("RGB", (size, size), tuple(int(v) for v in bg))
+            draw = ImageDraw.Draw(img)
+            r = int(rng.integers(size // 6, size // 3))
+            cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
+            colour = tuple(int(v) for v in fg)
+            if c == "circle":
+                draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
+            elif c == "square":
+                draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=colour)
+            elif c == "triangle":
+                draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=colour)
+            else:
+                w = max(1, r // 3)
+                draw.rectangle([cx - r, cy - w, cx + r, cy + w], fill=colour)
+                draw.rectangle([cx - w, cy - r, cx + w, cy + r], fill=colour)
+            noisy = np.asarray(img, dtype=np.int16) + rng.integers(-30, 31, (size, size, 3))
+            part = "test" if j % 5 == 4 else "train"
+            Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(root / part / c / f"{j:04d}.png")
+    return classes
+
+
+#: A user's model module, outside the package: written by tests to a temporary folder.
+USER_MODEL_SOURCE = '''
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, channels=3, n_classes=10, width=8):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(8 * width, 32), nn.ReLU(), nn.Dropout(0.25), nn.Linear(32, n_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def make(**kwargs):
+    return Net(**kwargs)
+
+
+def not_a_module():
+    return "a string"
+'''
+
+
+def write_user_model(folder: Path, name: str = "user_net.py") -> Path:
+    """Write :data:`USER_MODEL_SOURCE` to ``folder/name``; returns the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(USER_MODEL_SOURCE)
+    return path

@@ -29,7 +29,7 @@ def mean_loss(model, x, y):
 
 
 def test_registry_and_settings_errors():
-    assert set(ATTACKS) == {"fgsm", "bim", "pgd", "pgdl2", "deepfool", "cw", "l1bim", "l2bim", "mix"}
+    assert set(ATTACKS) == {"fgsm", "bim", "pgd", "pgdl2", "deepfool", "cw", "l1bim", "l2bim", "mix", "dgn"}
     with pytest.raises(ConfigError, match=r"'pgd'.*\['bogus'\].*allowed.*'eps'"):
         make_attack("pgd", bogus=1)
     with pytest.raises(ConfigError, match="unknown 'nope'"):
@@ -161,3 +161,17 @@ def test_filter_successful(digits):
         assert (model(torch.from_numpy(x_ok)).argmax(1).numpy() != y_ok).all()
     with pytest.raises(ValueError):
         filter_successful(result, x[:5], y[:5])
+
+
+def test_pgd_restarts_keep_the_first_run_that_fools_and_retry_the_others(digits):
+    model, x, y = digits
+    settings = dict(eps=0.03, alpha=0.01, steps=3, seed=7)  # weak: some inputs survive the first run
+    one = make_attack("pgd", **settings).run(model, x, y, batch_size=200)
+    five = make_attack("pgd", restarts=5, **settings).run(model, x, y, batch_size=200)
+    assert 0 < one.success.sum() < len(x)
+    # the first run draws the same start: inputs it fooled are kept as they are
+    assert np.array_equal(five.x_adv[one.success], one.x_adv[one.success])
+    assert five.success.sum() > one.success.sum() and five.success[one.success].all()
+    assert five.linf.max() <= 0.03 + 1e-6
+    with pytest.raises(ConfigError, match="restarts"):
+        make_attack("pgd", restarts=2, random_start=False)

@@ -330,3 +330,22 @@ def test_cifar10_reads_as_torchvision_does(tmp_path, monkeypatch):
         ref = np.stack([ds[i][0] for i in range(len(ds))]).astype(np.float32) / 255
         np.testing.assert_array_equal(x[:, 0], ref)
         assert y.tolist() == list(ds.targets)
+
+
+def test_gtsrb_official_train_only_pool_gives_the_studys_sizes():
+    """GTSRB's counts (39,209 official train, 12,630 official test), split as config/paper.yaml does."""
+    from guided_retraining.datasets.base import RawDataset
+
+    x_train = np.zeros((39209, 1, 1, 1), np.float32)
+    x_test = np.ones((12630, 1, 1, 1), np.float32)  # marked: none may end up in any part
+    raw = RawDataset("gtsrb", x_train, np.arange(39209) % 43, x_test, np.arange(12630) % 43, 43)
+    parts = split(raw, "merged", seed=0, pool=["train"], sizes=[31366, 3919, 3923])
+    assert [len(parts[f"y_{n}"]) for n in ("train", "val", "test")] == [31366, 3919, 3923]
+    assert all(parts[f"x_{n}"].max() == 0 for n in ("train", "val", "test"))
+    # fractions on the official training images alone, and the default pooling of both parts
+    assert [len(v) for k, v in split(raw, "merged", (0.8, 0.1, 0.1), pool=["train"]).items()
+            if k.startswith("y_")] == [31367, 3921, 3921]
+    assert [len(v) for k, v in split(raw, "merged", (0.8, 0.1, 0.1)).items()
+            if k.startswith("y_")] == [41471, 5184, 5184]
+    with pytest.raises(ConfigError, match="split.sizes"):
+        split(raw, "merged", pool=["train"], sizes=[39209, 1, 0])

@@ -28,3 +28,14 @@ def test_defence_table_shape_and_guided_model(tmp_path):
     assert guided["inputs_used"] == best["inputs_used"] and guided["selected_on"] == "validation"
     clean = json.loads((tmp_path / "results/digits/r1/defences/guided/eval_none.json").read_text())["accuracy"]
     assert clean == pytest.approx(best["acc_test"])  # the saved model is the one Table 3 measured
+    # run 004's transfer protocol: inputs made against the undefended model, accuracy and loss
+    transfer = read_csv(tmp_path / "results/tables/defences_transfer.csv").set_index("defence")
+    assert list(transfer.columns) == ["dataset", "repetitions", "none", "fgsm", "deepfool", "pgd", "none_loss",
+                                      "fgsm_loss", "deepfool_loss", "pgd_loss"]
+    assert transfer.loc["none", "fgsm"] == pytest.approx(rows.loc["none", "fgsm"])  # FGSM: same inputs either way
+    assert (transfer["none"] == rows["none"]).all()  # clean Test is clean Test
+    assert (transfer["fgsm_loss"] > transfer["none_loss"]).all()
+    # the guided defence is the best C2 model on validation (never picked on Test)
+    results = [json.loads(p.read_text()) for p in (tmp_path / "results/digits/r1/fgsm/retrain/C2").glob("*/p*.json")]
+    picked = max(results, key=lambda r: (r["acc_val_star"], -r["inputs_used"]))
+    assert (guided["metric"], guided["point"]) == (picked["metric"], picked["point"])

@@ -180,7 +180,8 @@ def test_mc_dropout_seeded_and_restores_modes():
 def _arrays(rng, n, classes=3, units=6):
     ats = rng.normal(size=(n, units)).astype(np.float32)
     probs = rng.dirichlet(np.ones(classes), size=n).astype(np.float32)
-    return {"probs": probs, "pred": probs.argmax(1).astype(np.int64), "layer:dense1": ats,
+    pred = probs.argmax(1).astype(np.int64)
+    return {"probs": probs, "pred": pred, "label": (pred + (rng.random(n) < 0.1)) % classes, "layer:dense1": ats,
             "layer:dense2": np.maximum(ats[:, :4], 0)}
 
 
@@ -194,7 +195,7 @@ def test_score_every_kind_json_info():
                 score(kind, tgt, ref, {})
             continue
         opts = {"layers": ["dense1"]} if "layers" in METRIC_OPTIONS[kind] else {}
-        if kind in ("lsa", "dsa"):
+        if kind in ("lsa", "dsa", "datis"):
             opts["exclude_self"] = True
         scores, info = score(kind, tgt, ref, opts, seed=1, log=logging.getLogger("test"))
         assert scores.shape == (40,) and scores.dtype == np.float64, kind
@@ -224,7 +225,7 @@ def test_score_rejects_unknown_kind_option_and_missing_layers():
     ref, tgt = _arrays(rng, 30), _arrays(rng, 10)
     with pytest.raises(ConfigError, match="nope"):
         score("nope", tgt, ref, {})
-    with pytest.raises(ConfigError, match="treshold.*allowed: layers, memory_mb, scaling, threshold"):
+    with pytest.raises(ConfigError, match="'treshold' for nc; allowed: kind, layers, memory_mb, scaling, threshold"):
         score("nc", tgt, ref, {"layers": ["dense1"], "treshold": 0.3})
     with pytest.raises(ConfigError, match="layers"):
         score("lsa", tgt, ref, {})

@@ -1,5 +1,5 @@
 """One source of truth for names: the schema's enums and the README's lists agree with the code's
-registries (loaders, architectures, attack kinds)."""
+registries (loaders, architectures, attack kinds, metrics)."""
 
 import re
 
@@ -10,6 +10,7 @@ from conftest import REPO
 from guided_retraining.architectures import SPECS
 from guided_retraining.attacks import ATTACKS
 from guided_retraining.datasets import LOADERS, SIZES
+from guided_retraining.metrics.registry import readme_table, schema_fragment
 
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 README = (REPO / "README.md").read_text()
@@ -52,3 +53,9 @@ def test_attack_kinds():
     assert enums(SCHEMA["$defs"]["attack"]["properties"]["kind"]) == set(ATTACKS)
     assert enums(SCHEMA["$defs"]["eval_attack"]["properties"]["kind"]) == set(ATTACKS) | {"none"}
     assert readme_list("kind", "attacks.NAME") == set(ATTACKS)
+
+
+def test_metrics():
+    """The schema's metric kinds and option names/types and the README's metric table are the registry's."""
+    assert SCHEMA["$defs"]["metric"] == schema_fragment()
+    assert readme_table() in README

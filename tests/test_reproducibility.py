@@ -15,7 +15,7 @@ from conftest import CONFIGS, REPO, snakemake, write_config
 from guided_retraining.tables import read_csv
 
 pytestmark = pytest.mark.workflow
-TIMING = ["seconds", "hh:mm:ss", "cpu_seconds"]
+TIMING = ["seconds", "hh:mm:ss", "cpu_seconds", "activation_seconds", "activation_cpu_seconds", "total_seconds"]
 
 
 def assert_same_tables(a, b):

@@ -41,21 +41,25 @@ def test_table3_can_let_the_original_compete():
     assert (row.best_acc, row.inputs_used) == (0.74, 0)
 
 
-def test_table4_takes_c2_at_c3_total_and_c3_at_its_last_point():
-    t4 = tables.table4(tables.points_frame(RECORDS))
+def test_table4_takes_c2_at_c3_total_and_c3_at_its_best_point():
+    points = tables.points_frame(RECORDS)
+    t4 = tables.table4(points, tables.table3(points, original(0.7)))
     assert t4.to_dict("records") == [
-        {"dataset": "d", "attack": "a", "rep": 1, "metric": "dsa", "inputs": 20, "acc_C2": 0.70, "acc_C3": 0.68,
-         "difference": 0.70 - 0.68},
-        {"dataset": "d", "attack": "a", "rep": 1, "metric": "random", "inputs": 20, "acc_C2": 0.65, "acc_C3": 0.55,
-         "difference": 0.65 - 0.55},
+        {"dataset": "d", "attack": "a", "rep": 1, "metric": "dsa", "inputs_C2": 20, "acc_C2": 0.70, "inputs_C3": 10,
+         "acc_C3": 0.72, "difference": 0.70 - 0.72},
+        {"dataset": "d", "attack": "a", "rep": 1, "metric": "random", "inputs_C2": 20, "acc_C2": 0.65,
+         "inputs_C3": 20, "acc_C3": 0.55, "difference": 0.65 - 0.55},
     ]
 
 
 def test_table5_formats_wall_time_and_keeps_cpu_time():
     t5 = tables.table5([{"dataset": "d", "attack": "a", "metric": "dsa", "n": 10, "seconds": 3725.4,
-                         "cpu_seconds": 3601.5}])
-    assert t5.iloc[0]["hh:mm:ss"] == "01:02:05"
-    assert t5.iloc[0]["cpu_seconds"] == 3601.5
+                         "cpu_seconds": 3601.5, "input_seconds": {"softmax": 2.0, "dense2": 3.0},
+                         "input_cpu_seconds": {"softmax": 1.5, "dense2": 2.5}}])
+    row = t5.iloc[0]
+    assert row["hh:mm:ss"] == "01:02:10"  # metric and activations: 3725.4 + 5.0
+    assert row["cpu_seconds"] == 3601.5 and row["activation_seconds"] == 5.0
+    assert row["activation_cpu_seconds"] == 4.0 and row["total_seconds"] == 3730.4
 
 
 def test_written_tables_name_their_source(tmp_path):
@@ -65,7 +69,16 @@ def test_written_tables_name_their_source(tmp_path):
     back = tables.read_csv(tmp_path / "t3.csv")
     pd.testing.assert_frame_equal(back, t3, check_dtype=False)
     md = (tmp_path / "t3.md").read_text()
-    assert "Source: `my.yaml`" in md and "0.8000 (50/100)" in md
+    assert "Source: `my.yaml`" in md and "**0.8000** (50/100)" in md
+
+
+def test_table3_markdown_marks_the_best_metric_of_each_row():
+    t3 = tables.table3(tables.points_frame(RECORDS), original(0.7))
+    md = tables.table3_markdown(t3).set_index("configuration")
+    assert md.loc["C2", "dsa"] == "**0.8000** (50/100)" and md.loc["C2", "random"] == "0.7500 (100/100)"
+    assert md.loc["C3", "dsa"] == "**0.7200** (10/20)" and md.loc["C3", "random"] == "0.5500 (20/20)"
+    tied = t3.assign(best_acc=0.8)  # a tie: every tied metric is marked
+    assert tables.table3_markdown(tied)["random"].str.startswith("**").all()
 
 
 def test_cross_attack_table_takes_each_model_at_its_best_point():

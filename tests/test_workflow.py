@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from guided_retraining import tables
 from guided_retraining.tables import read_csv
 
 pytestmark = pytest.mark.workflow
@@ -51,16 +52,16 @@ def test_c2_retraining_raises_test_star_accuracy(tiny_run):
 
 def test_table4_compares_c2_at_c3_total(tiny_run):
     t4 = read_csv(tiny_run / "results/tables/table4.csv")
-    assert list(t4.columns) == ["dataset", "attack", "rep", "metric", "inputs", "acc_C2", "acc_C3", "difference"]
+    assert list(t4.columns) == tables.TABLE4_COLUMNS
     assert sorted(t4.metric) == METRICS
-    assert (t4.inputs == 120).all()
+    assert (t4.inputs_C2 == 120).all() and t4.inputs_C3.isin([40, 80, 120]).all()
     assert np.allclose(t4.difference, t4.acc_C2 - t4.acc_C3)
 
 
 def test_table5_times_every_metric(tiny_run):
     t5 = read_csv(tiny_run / "results/tables/table5.csv")
-    assert list(t5.columns) == ["dataset", "attack", "rep", "metric", "scored_inputs", "seconds", "hh:mm:ss",
-                                "cpu_seconds"]
+    assert list(t5.columns) == tables.TABLE5_COLUMNS
+    assert (t5.activation_seconds > 0).all() and (t5.total_seconds == t5.seconds + t5.activation_seconds).all()
     assert sorted(t5.metric) == METRICS
     data = json.loads((tiny_run / "results/digits/data.json").read_text())
     assert (t5.scored_inputs == data["counts"]["train"] + 120).all()
@@ -73,7 +74,8 @@ def test_results_record_parameters_and_seed(tiny_run):
     assert result["inputs_used"] == result["inputs_total"]
     assert result["versions"]["torch"]
     attack = json.loads((tiny_run / "results/digits/r1/fgsm/attack.json").read_text())
-    assert attack["settings"] == {"kind": "fgsm", "eps": 0.1, "keep_successful": False}
+    assert attack["settings"] == {"kind": "fgsm", "eps": 0.1, "keep_successful": False, "softmax_as_logits": False,
+                                  "adv_test": None}
     assert 0 < attack["adv_test"]["success_rate"] <= 1
     assert attack["adv_test"]["linf_max"] <= 0.1 + 1e-6
     assert attack["original_acc_adv_test"] < attack["original_acc_test"]

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .models import SequentialCNN
+from .models.user import layer_names, resolve_layer
 from .progress import Progress
 from .training import resolve_device
 
@@ -20,16 +22,33 @@ LAST_HIDDEN = "last_hidden"
 
 
 def resolve_layers(model: nn.Module, names) -> list[str]:
-    """Replace the alias ``last_hidden`` by the model's last hidden dense layer; check names exist."""
-    available = [n for n, _ in model.named_children()]
+    """Replace the alias ``last_hidden`` by the model's last hidden layer; check names exist.
+
+    Names are module names of ``model.named_modules()`` (``conv1``, ``features.7``) or
+    ``NAME.input``, the input of module ``NAME`` (a user's model's ``last_hidden`` is the input of
+    its last ``nn.Linear``, see :mod:`guided_retraining.models.user`).
+    """
     out = []
     for name in names:
-        real = getattr(model, "last_hidden") if name == LAST_HIDDEN else name
-        if real not in available:
-            raise KeyError(f"layer {name!r} is not a layer of {getattr(model, 'arch', 'the model')}; layers: {available}")
+        real = getattr(model, "last_hidden", None) if name == LAST_HIDDEN else name
+        try:
+            if real is None:
+                raise KeyError(name)
+            resolve_layer(model, real)
+        except KeyError:
+            available = [n for n, _ in model.named_children()] if isinstance(model, SequentialCNN) \
+                else layer_names(model)
+            raise KeyError(f"layer {name!r} is not a layer of {getattr(model, 'arch', 'the model')}; "
+                           f"layers: {available}") from None
         if real not in out:
             out.append(real)
     return out
+
+
+def _flat(t: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C) by the spatial mean; anything else -> (N, units)."""
+    t = t.detach().float()
+    return (t.mean(dim=(2, 3)) if t.ndim == 4 else t.reshape(len(t), -1)).cpu()
 
 
 @torch.no_grad()
@@ -49,23 +68,21 @@ def extract(
     dev = resolve_device(device)
     model.to(dev).eval()
     layers = resolve_layers(model, layers)
-    modules = dict(model.named_children())
     captured: dict[str, torch.Tensor] = {}
-    hooks = [
-        modules[name].register_forward_hook(lambda _m, _i, out, name=name: captured.__setitem__(name, out))
-        for name in layers
-    ]
+    hooks = []
+    for name in layers:  # reduced at once: a later in-place operation cannot change what was captured
+        module, reads_input = resolve_layer(model, name)
+        hooks.append(module.register_forward_hook(
+            lambda _m, inputs, out, name=name, reads_input=reads_input:
+            captured.__setitem__(name, _flat(inputs[0] if reads_input else out))))
     chunks: dict[str, list[np.ndarray]] = {name: [] for name in ["logits", *layers]}
     progress = Progress(len(x), "activations", log)
     try:
-        for start in range(0, len(x), batch_size):
+        for start in range(0, max(len(x), 1), batch_size):  # an empty x still gives (0, width) arrays
             xb = torch.from_numpy(np.ascontiguousarray(x[start:start + batch_size])).to(dev)
             chunks["logits"].append(model(xb).float().cpu().numpy())
             for name in layers:
-                out = captured[name].float()
-                if out.ndim == 4:
-                    out = out.mean(dim=(2, 3))
-                chunks[name].append(out.reshape(len(xb), -1).cpu().numpy())
+                chunks[name].append(captured[name].numpy())
             progress.update(len(xb))
     finally:
         for h in hooks:

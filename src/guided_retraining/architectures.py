@@ -1,6 +1,6 @@
 """The study's CNN architectures as plain data (REPLICATION.md, "Models"); no torch import.
 
-Layer spec: ("conv", filters) | ("pool",) | ("drop", p) | ("flatten",) | ("dense", units).
+Layer spec: ("conv", filters) | ("conv", filters, "valid") (no padding) | ("pool",) | ("drop", p) | ("flatten",) | ("dense", units).
 The network ends with a dense layer of one unit per class producing logits.
 """
 
@@ -21,6 +21,17 @@ SPECS: dict[str, list[tuple]] = {
         (C, 32), (C, 32), (P,), (D, 0.2), (C, 64), (C, 64), (P,), (D, 0.2), (C, 128), (C, 128), (P,), (D, 0.2),
         (F,), (L, 512), (D, 0.5), (L, 256), (D, 0.5),
     ],
+    # run 004's CIFAR-10 colour model: three blocks of two 3x3 convolutions (padding 1) with ReLU and a
+    # 2x2 max pool, then a dense hidden layer (its last hidden layer) and the class logits.
+    "cifar_color_cnn": [
+        (C, 32), (C, 32), (P,), (C, 64), (C, 64), (P,), (C, 128), (C, 128), (P,), (F,), (D, 0.5), (L, 256),
+        (D, 0.5),
+    ],
+    # Seed 003 (DeepCustom, FastCustomizableCAE/DeepCustom mnist_5x30 and cifar_keras): MNIST's dense 5x30
+    # (784-30-30-30-30-30-10, ReLU: 27,580 parameters) and CIFAR-10's CNN (three unpadded 3x3 convolutions,
+    # max pooling after the first two, dense 64: 122,570 parameters). Trained with Adam, lr 1e-3.
+    "mnist_dense5x30": [(F,), (L, 30), (L, 30), (L, 30), (L, 30), (L, 30)],
+    "cifar_deepcustom": [(C, 32, "valid"), (P,), (C, 64, "valid"), (P,), (C, 64, "valid"), (F,), (L, 64)],
     "intel_cnn": [
         (C, 32), (P,), (C, 64), (P,), (C, 128), (P,), (D, 0.3), (C, 128), (P,), (D, 0.3),
         (F,), (D, 0.5), (L, 512), (D, 0.5), (L, 100),
@@ -28,8 +39,16 @@ SPECS: dict[str, list[tuple]] = {
 }
 
 
-def layer_names(arch: str) -> list[str]:
-    """Names of the layers of ``arch`` in order (conv1, pool1, dropout1, flatten, dense1, ..., logits)."""
+def layer_names(arch) -> list[str]:
+    """Names of the layers of ``arch`` in order (conv1, pool1, dropout1, flatten, dense1, ..., logits).
+
+    A user's model (``arch`` a dict, see :mod:`guided_retraining.models.user`, which imports torch):
+    its module names and ``NAME.input`` of each ``nn.Linear``.
+    """
+    if isinstance(arch, dict):
+        from .models import user
+
+        return user.layer_names(user.describe(arch))
     if arch not in SPECS:
         raise KeyError(f"unknown architecture {arch!r}; choose one of {sorted(SPECS)}")
     kinds = {C: "conv", P: "pool", D: "dropout", L: "dense"}
@@ -45,6 +64,16 @@ def layer_names(arch: str) -> list[str]:
     return names + ["logits"]
 
 
-def last_hidden(arch: str) -> str:
-    """The last hidden dense layer of ``arch`` (the layer the study's LSA, DSA and NC read)."""
+def last_hidden(arch) -> str:
+    """The last hidden dense layer of ``arch`` (the layer the study's LSA, DSA and NC read).
+
+    A user's model: the input of its last ``nn.Linear`` (``NAME.input``).
+    """
+    if isinstance(arch, dict):
+        from .models import user
+
+        name = user.describe(arch).last_hidden
+        if name is None:
+            raise KeyError(f"{arch['factory']} has no nn.Linear: last_hidden is undefined; name a layer instead")
+        return name
     return [n for n in layer_names(arch) if n.startswith("dense")][-1]

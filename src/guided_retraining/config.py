@@ -2,8 +2,10 @@
 
 1. The JSON schema (workflow/schemas/config.schema.yaml): every key typed and ranged,
    unknown keys rejected, defaults filled in.
-2. Checks a schema cannot express: split fractions summing to 1, layers that exist in
-   the dataset's architecture, each metric's own options, data present on disk.
+2. Checks a schema cannot express: split fractions summing to 1, loader options, layers
+   that exist in the dataset's architecture, each metric's own options, data present on
+   disk; for a user's model (``arch: {factory: ...}``): the factory imports and returns a
+   module, it maps the data's images to one logit per class, and the original weights fit.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError, GuidedRetrainingError
+from .errors import ConfigError, DataError, GuidedRetrainingError
 
 
 def _path(parts) -> str:
@@ -28,8 +30,15 @@ def _one_line(error) -> str:
         allowed = sorted(schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
         return f"{where}: unknown key(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}"
+    parent = error.parent if error.parent is not None and error.parent.validator == "anyOf" else None
+    alternative = f", or {parent.schema['x-alternative']}" if parent and "x-alternative" in parent.schema else ""
     if error.validator == "enum":
-        return f"{where}: {error.instance!r} is not allowed; choose one of {', '.join(map(str, error.validator_value))}"
+        return (f"{where}: {error.instance!r} is not allowed; choose one of "
+                f"{', '.join(map(str, error.validator_value))}{alternative}")
+    if error.validator == "anyOf" and "description" in schema:
+        return f"{where}: {error.instance!r} is not allowed; expected {schema['description']}"
+    if error.validator == "pattern" and "description" in schema:
+        return f"{where}: {error.instance!r} is not allowed; expected {schema['description']}"
     if error.validator == "required":
         return f"{where}: {error.message}"
     if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -74,21 +83,45 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         fractions = ds.get("split", {}).get("fractions", [0.7, 0.2, 0.1])
         if abs(sum(fractions) - 1.0) > 1e-6:
             raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
+        split = ds.get("split", {})
+        pooled_both = split.get("pool", ["train", "test"]) == ["train", "test"]
+        if split.get("mode") == "original" and ("sizes" in split or not pooled_both):
+            raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
+                              " official test split)")
+        _check_loader_options(name, ds)
+        user_model = isinstance(ds["arch"], dict)
+        if user_model:
+            from .models import user
+
+            model = user.describe(ds["arch"], f"datasets.{name}.arch")  # import and build errors, one line
         layers = layer_names(ds["arch"])
+        arch_name = ds["arch"]["factory"] if user_model else ds["arch"]
+        alias = "" if user_model and model.last_hidden is None else "last_hidden or "
         for metric, opts in config["metrics"].items():
             for layer in opts.get("layers", []):
-                if layer != "last_hidden" and layer not in layers:
+                if layer == "last_hidden" and user_model and model.last_hidden is None:
+                    raise ConfigError(f"metrics.{metric}.layers: last_hidden is the input of the last nn.Linear, but "
+                                      f"{arch_name} (dataset {name}) has none; choose one of {', '.join(layers)}")
+                if layer != "last_hidden" and layer not in layers and not (user_model and _is_layer(model, layer)):
                     raise ConfigError(
-                        f"metrics.{metric}.layers: {layer!r} is not a layer of {ds['arch']} (dataset {name});"
-                        f" choose last_hidden or one of {', '.join(layers)}"
+                        f"metrics.{metric}.layers: {layer!r} is not a layer of {arch_name} (dataset {name});"
+                        f" choose {alias}one of {', '.join(layers)}"
                     )
         _check_sizes(name, ds)
         if check_data:
             from . import datasets
 
-            datasets.check_available(ds["loader"], ds.get("root"))
+            try:
+                datasets.check_available(ds["loader"], ds.get("root"))
+            except GuidedRetrainingError as exc:
+                if ds["loader"] in ("imagefolder", "arrays"):  # their messages name the path, not the key
+                    raise DataError(f"datasets.{name}.root: {exc}") from None
+                raise
+            if user_model or ds["original"].get("weights"):
+                _check_model_fits(name, ds, model if user_model else None)
     _check_metric_options(config)
     _check_attacks(config)
+    _check_deepcustom(config)
     defences = config.get("defences")
     if defences:
         if defences["guided_attack"] not in config["attacks"]:
@@ -96,6 +129,69 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                               f" choose one of {', '.join(config['attacks'])}")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
+
+
+def _is_layer(model, name: str) -> bool:
+    from .models.user import resolve_layer
+
+    try:
+        resolve_layer(model, name)
+    except KeyError:
+        return False
+    return True
+
+
+def _check_model_fits(name: str, ds: dict, model=None) -> None:
+    """The model against its data: a user's model gives logits for every class; the original weights fit."""
+    from . import datasets
+    from .io import load_state_dict
+    from .models import build_model
+    from .models.user import check_output
+
+    shape, n_classes, _ = datasets.signature(ds["loader"], ds.get("root"), ds["options"])
+    if model is not None:
+        check_output(model, shape, n_classes, f"datasets.{name}.arch")
+    weights = ds["original"].get("weights")
+    if weights:
+        try:
+            load_state_dict(weights, model if model is not None else build_model(ds["arch"], shape, n_classes))
+        except DataError as exc:
+            raise DataError(f"datasets.{name}.original.weights: {exc}") from None
+
+
+def _check_loader_options(name: str, ds: dict) -> None:
+    """``options`` must be keyword arguments of the loader (root and download are keys of their own)."""
+    import inspect
+
+    from .datasets import LOADERS
+
+    allowed = sorted(set(inspect.signature(LOADERS[ds["loader"]]).parameters) - {"root", "download"})
+    extra = sorted(set(ds["options"]) - set(allowed))
+    if extra:
+        raise ConfigError(f"datasets.{name}.options: unknown option(s) {', '.join(extra)} for loader "
+                          f"{ds['loader']}; allowed: {', '.join(allowed) or 'none'}")
+
+
+def _check_deepcustom(config: dict) -> None:
+    """deepcustom.robust names grid attacks; dgn attacks (settings checked by _check_attacks) only on
+    datasets with a generator network (MNIST-like, colour CIFAR-10)."""
+    dgn = {name: a for name, a in config["attacks"].items() if a["kind"] == "dgn"}
+    if dgn:
+        for ds_name, ds in config["datasets"].items():
+            if ds["loader"] not in ("mnist", "fashion_mnist", "cifar10"):
+                raise ConfigError(f"datasets.{ds_name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
+                                  f"{', '.join(dgn)} are dgn); use mnist, fashion_mnist or cifar10")
+            if ds["loader"] == "cifar10" and ds.get("options", {}).get("grayscale", True):
+                raise ConfigError(f"datasets.{ds_name}.options.grayscale: the CIFAR DGN takes colour images "
+                                  f"(attacks {', '.join(dgn)} are dgn); set grayscale: false")
+    for name, attack in (config.get("defences") or {}).get("attacks", {}).items():
+        if attack["kind"] == "dgn":
+            raise ConfigError(f"defences.attacks.{name}.kind: dgn attacks belong to the grid's attacks (their generators"
+                              " are trained by rule train_dgn); compare models against them with deepcustom.robust")
+    for name in config.get("deepcustom", {}).get("robust", []):
+        if name not in config["attacks"]:
+            raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
+                              f"{', '.join(config['attacks'])}")
 
 
 def _check_sizes(name: str, ds: dict) -> None:
@@ -116,13 +212,14 @@ def _check_sizes(name: str, ds: dict) -> None:
 
 def _check_attacks(config: dict) -> None:
     """Each attack's settings against its kind's own (unknown keys, types, ranges), as the attack job would."""
-    from .attacks import make_attack
+    from .attacks import attack_settings, make_attack
 
     entries = [(f"attacks.{n}", a) for n, a in config["attacks"].items()]
+    entries += [(f"attacks.{n}.adv_test", a["adv_test"]) for n, a in config["attacks"].items() if a.get("adv_test")]
     entries += [(f"defences.attacks.{n}", a) for n, a in (config.get("defences") or {}).get("attacks", {}).items()
                 if a.get("kind") != "none"]
     for where, attack in entries:
-        settings = {k: v for k, v in attack.items() if k not in ("kind", "keep_successful")}
+        settings = attack_settings(attack)
         try:
             make_attack(attack["kind"], seed=0, **settings)
         except ConfigError as err:
@@ -131,19 +228,11 @@ def _check_attacks(config: dict) -> None:
 
 
 def _check_metric_options(config: dict) -> None:
-    from .metrics import METRIC_OPTIONS
+    """Each metric's kind, option names, types and ranges, from the metric registry."""
+    from .metrics import resolve_options
 
     for metric, opts in config["metrics"].items():
-        kind = opts.get("kind", metric)
-        if kind not in METRIC_OPTIONS:
-            raise ConfigError(
-                f"metrics.{metric}: unknown metric {kind!r}; set kind to one of {', '.join(sorted(METRIC_OPTIONS))}"
-            )
-        allowed = set(METRIC_OPTIONS[kind]) | {"kind", "layers"}
-        extra = sorted(set(opts) - allowed)
-        if extra:
-            raise ConfigError(f"metrics.{metric}: unknown option(s) {', '.join(extra)} for {kind}; allowed: "
-                              f"{', '.join(sorted(allowed))}")
+        resolve_options(opts.get("kind", metric), opts, where=f"metrics.{metric}")
 
 
 def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:

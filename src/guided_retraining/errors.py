@@ -17,3 +17,7 @@ class ConfigError(GuidedRetrainingError):
 
 class DataError(GuidedRetrainingError):
     """An input or intermediate file is missing, corrupt or inconsistent."""
+
+
+class ModelError(GuidedRetrainingError):
+    """A trained model is unfit for the study (e.g. no better than chance)."""

@@ -52,24 +52,48 @@ def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
             np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
 
 
-def load_npz(path: str | os.PathLike, required: Iterable[str] = ()) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` (no pickles) and check that ``required`` keys are present."""
-    path = Path(path)
+def load_npz(path: str | os.PathLike, required: Iterable[str] = (), only: bool = False) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` (no pickles) and check that ``required`` keys are present;
+    ``only``: read just the ``required`` arrays."""
+    path, required = Path(path), list(required)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+            arrays = {k: data[k] for k in data.files if not only or k in required}
     except ValueError as exc:
         if "pickle" in str(exc).lower():
             raise DataError(f"{path}: refusing to load pickled objects (allow_pickle=False)") from None
         raise DataError(f"{path}: not a valid .npz array file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: corrupt or truncated .npz file ({exc})") from None
-    missing = [k for k in required if k not in arrays]
-    if missing:
-        raise DataError(f"{path}: missing arrays {missing}; found {sorted(arrays)}")
+    _require(path, arrays, required)
     return arrays
+
+
+def npz_headers(path: str | os.PathLike, required: Iterable[str] = ()) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """``{name: (shape, dtype)}`` of each array of an ``.npz`` from the headers alone (no data read)."""
+    path = Path(path)
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for member in (m for m in zf.namelist() if m.endswith(".npy")):
+                with zf.open(member) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                        else np.lib.format.read_array_header_2_0
+                    shape, _, dtype = read(fh)
+                out[member[:-4]] = (tuple(shape), dtype)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable .npz file ({exc})") from None
+    _require(path, out, required)
+    return out
+
+
+def _require(path: Path, found: dict, required: Iterable[str]) -> None:
+    missing = [k for k in required if k not in found]
+    if missing:
+        raise DataError(f"{path}: missing arrays {missing}; found {sorted(found)}")
 
 
 def save_json(path: str | os.PathLike, obj: Any) -> None:

@@ -252,3 +252,22 @@ def adversarial_share_figure(share: pd.DataFrame, overall: float, title: str, pa
     ax.legend(fontsize=7, loc="best")
     ax.set_title(title, fontsize=10)
     _save(fig, paths)
+
+
+def deepcustom_heatmap(frame: pd.DataFrame, title: str, paths) -> None:
+    """Seed 003's robustness matrix as a heat map: models (rows) x attacks (columns), accuracy on Test in each cell."""
+    attacks = [c for c in frame.columns if c not in ("dataset", "model", "repetitions")]
+    values = frame[attacks].to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(1.6 + 0.95 * len(attacks), 1.2 + 0.45 * len(frame)))
+    im = ax.imshow(values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(len(attacks)), attacks, rotation=30, ha="right")
+    ax.set_yticks(range(len(frame)), list(frame["model"]))
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                    color="black" if values[i, j] > 0.6 else "white")
+    ax.set_xlabel("attack (on Test)")
+    ax.set_ylabel("model (adversarially trained on)")
+    fig.colorbar(im, ax=ax, label="accuracy")
+    ax.set_title(title)
+    _save(fig, paths)

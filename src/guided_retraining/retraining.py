@@ -85,17 +85,20 @@ def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, con
     from .io import load_state_dict
     from .models import build_model
     from .seeding import derive_seed
-    from .training import TrainSettings, train
+    from .training import TrainSettings, fit
 
     x_star, y_star = train_star(data, adv)
     candidates = pool(order, len(data["x_train"]), configuration)
     size = len(adv["x_adv_train"]) if point == "atc3" else point_size(int(point[1:]), n_points, len(candidates), step)
     used = candidates[:size]
     seeds = {name: derive_seed(seed, dataset, attack, configuration, point, name) for name in ("init", "train")}
-    model = build_model(arch, data.shape, data.n_classes, seed=seeds["init"])
+    settings = TrainSettings.from_config(train_settings)
+    model = build_model(arch, data.shape, data.n_classes, seed=seeds["init"], init=settings.init)
     if CONFIGURATIONS[configuration]["from_original"]:
         load_state_dict(original_weights, model)
     chosen = np.sort(used)  # the batches depend on the set of inputs, not on the metric's order of it
-    train(model, x_star[chosen], y_star[chosen], TrainSettings.from_config(train_settings), seeds["train"], device, log,
-          f"retrain {configuration} {point}")
+    # early stopping (patience) watches the validation split
+    validation = (data["x_val"], data["y_val"]) if settings.patience is not None and len(data["y_val"]) else None
+    fit(model, x_star[chosen], y_star[chosen], settings, seeds["train"], device, log,
+        f"retrain {configuration} {point}", validation=validation)
     return model, used, len(candidates), seeds

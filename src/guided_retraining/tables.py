@@ -5,7 +5,7 @@
   is chosen on Val* = Val + Adv.Val (``select_on="validation"``, the default: Test is never
   read to choose) or, as the study did, on Test* itself (``select_on="test"``).
 - Table 4: per dataset, attack and metric, C2 retrained on as many inputs as C3's
-  total against C3 on all of Adv.Train.
+  total against C3 at its Table 3 best point.
 - Table 5: the wall time of each metric over the scored set.
 
 Each is written as CSV (tidy, one row per cell of the grid) and Markdown
@@ -86,23 +86,31 @@ def table3(points: pd.DataFrame, original: dict[tuple, dict], include_original: 
                                               "selected_on"])
 
 
-def table4(points: pd.DataFrame) -> pd.DataFrame:
-    """C2 at C3's total input count against C3 on all adversarial inputs."""
+def table4(points: pd.DataFrame, t3: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 4: C3 as in Table 3 (its best point ``t3``) against C2 retrained on as many
+    inputs as C3 has in total (the ``atc3`` point).
+
+    ``inputs_C2`` is C3's total input count (C2's inputs); ``inputs_C3`` the inputs C3 used at its
+    best point. ``difference`` = acc_C2 - acc_C3 (accuracy on Test*).
+    """
     rows = []
-    c3 = points[(points["configuration"] == "C3")]
     c2 = points[(points["configuration"] == "C2") & (points["point"] == "atc3")]
-    for (dataset, attack, rep, metric), group in c3.groupby(["dataset", "attack", "rep", "metric"], sort=True):
-        full = group.sort_values("inputs_used", kind="stable").iloc[-1]
-        match = c2[(c2["dataset"] == dataset) & (c2["attack"] == attack) & (c2["rep"] == rep) & (c2["metric"] == metric)]
+    for best in t3[t3["configuration"] == "C3"].itertuples():
+        match = c2[(c2["dataset"] == best.dataset) & (c2["attack"] == best.attack) & (c2["rep"] == best.rep)
+                   & (c2["metric"] == best.metric)]
         if match.empty:
             continue
         m = match.iloc[0]
         rows.append({
-            "dataset": dataset, "attack": attack, "rep": rep, "metric": metric, "inputs": int(full["inputs_used"]),
-            "acc_C2": float(m["acc_test_star"]), "acc_C3": float(full["acc_test_star"]),
-            "difference": float(m["acc_test_star"]) - float(full["acc_test_star"]),
+            "dataset": best.dataset, "attack": best.attack, "rep": best.rep, "metric": best.metric,
+            "inputs_C2": int(m["inputs_used"]), "acc_C2": float(m["acc_test_star"]),
+            "inputs_C3": int(best.inputs_used), "acc_C3": float(best.best_acc),
+            "difference": float(m["acc_test_star"]) - float(best.best_acc),
         })
-    return pd.DataFrame(rows, columns=["dataset", "attack", "rep", "metric", "inputs", "acc_C2", "acc_C3", "difference"])
+    return pd.DataFrame(rows, columns=TABLE4_COLUMNS)
+
+
+TABLE4_COLUMNS = ["dataset", "attack", "rep", "metric", "inputs_C2", "acc_C2", "inputs_C3", "acc_C3", "difference"]
 
 
 def cross_attack(records: list[dict], attacks: list[dict], t3: pd.DataFrame) -> pd.DataFrame:
@@ -150,28 +158,56 @@ def defences(results: list[dict], attacks: list[str]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=["dataset", "defence", "repetitions", *attacks])
 
 
-def table5(scores: list[dict]) -> pd.DataFrame:
-    """Wall time of each metric over the scored set, and the CPU time of the scoring thread.
+def defences_transfer(results: list[dict], attacks: list[str]) -> pd.DataFrame:
+    """Run 004's protocol: one row per dataset and defence, the accuracy (``<attack>``) and mean
+    cross-entropy loss (``<attack>_loss``) on inputs crafted against the undefended model (transfer)."""
+    acc = defences(results, attacks)
+    loss = defences([{**r, "accuracy": r["loss"]} for r in results], attacks)
+    for a in attacks:
+        acc[f"{a}_loss"] = loss[a]
+    return acc
 
-    Wall time is the study's measure; when jobs share a process or a machine it includes
-    waiting for the others, so ``cpu_seconds`` (the thread's CPU time, all of the work with
-    the rule's one torch thread) is the figure to compare between metrics.
+
+def table5(scores: list[dict]) -> pd.DataFrame:
+    """Wall time of each metric over the scored set, the cost of what it reads, and their total.
+
+    - ``seconds`` / ``cpu_seconds``: the metric alone (score job), wall and CPU time of its thread.
+    - ``activation_seconds`` / ``activation_cpu_seconds``: the activation jobs the metric reads
+      (its layers' traces and the softmax outputs: each a forward pass of the original model over
+      Train* and the validation split), summed.
+    - ``total_seconds`` (``hh:mm:ss``): the two wall times added, the figure comparable with the
+      study's Table 5, whose times include computing the activation traces (NC, LSA, DSA) or the
+      forward pass (DeepGini, entropy).
+
+    Wall time includes waiting for jobs sharing the process or machine, so the CPU times are the
+    figures to compare between metrics.
     """
-    rows = [{"dataset": s["dataset"], "attack": s["attack"], "rep": s.get("rep", 1), "metric": s["metric"],
-             "scored_inputs": int(s["n"]),
-             "seconds": float(s["seconds"]), "hh:mm:ss": _hms(float(s["seconds"])),
-             "cpu_seconds": float(s.get("cpu_seconds", float("nan")))} for s in scores]
-    frame = pd.DataFrame(rows, columns=["dataset", "attack", "rep", "metric", "scored_inputs", "seconds", "hh:mm:ss",
-                                        "cpu_seconds"])
+    rows = []
+    for s in scores:
+        act = sum(float(v) for v in s.get("input_seconds", {}).values())
+        act_cpu = sum(float(v) for v in s.get("input_cpu_seconds", {}).values())
+        rows.append({"dataset": s["dataset"], "attack": s["attack"], "rep": s.get("rep", 1), "metric": s["metric"],
+                     "scored_inputs": int(s["n"]), "seconds": float(s["seconds"]),
+                     "cpu_seconds": float(s.get("cpu_seconds", float("nan"))), "activation_seconds": act,
+                     "activation_cpu_seconds": act_cpu, "total_seconds": float(s["seconds"]) + act,
+                     "hh:mm:ss": _hms(float(s["seconds"]) + act)})
+    frame = pd.DataFrame(rows, columns=TABLE5_COLUMNS)
     return frame.sort_values(["dataset", "attack", "rep", "metric"], kind="stable").reset_index(drop=True)
 
 
+TABLE5_COLUMNS = ["dataset", "attack", "rep", "metric", "scored_inputs", "seconds", "cpu_seconds", "activation_seconds",
+                  "activation_cpu_seconds", "total_seconds", "hh:mm:ss"]
+
+
 def table3_markdown(t3: pd.DataFrame) -> pd.DataFrame:
-    """The paper's layout: one row per dataset/attack/configuration, a column per metric, cells 'acc (u/T)'."""
+    """The paper's layout: one row per dataset/attack/configuration, a column per metric, cells 'acc (u/T)';
+    the best metric of each row (highest accuracy, every one of a tie) in bold, as the paper marks it."""
     if t3.empty:
         return pd.DataFrame()
-    cells = t3.assign(cell=[f"{a:.4f} ({u}/{t})" for a, u, t in zip(t3.best_acc, t3.inputs_used, t3.inputs_total)])
     index = ["dataset", "attack", "rep", "configuration"]
+    top = t3.groupby(index)["best_acc"].transform("max")
+    cells = t3.assign(cell=[f"**{a:.4f}** ({u}/{t})" if a == m else f"{a:.4f} ({u}/{t})"
+                            for a, u, t, m in zip(t3.best_acc, t3.inputs_used, t3.inputs_total, top)])
     wide = cells.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
     orig = t3.groupby(index)["original"].first().map(lambda a: f"{a:.4f}")
     wide.insert(0, "original", orig)
@@ -202,3 +238,17 @@ def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markd
 
 def read_csv(path) -> pd.DataFrame:
     return pd.read_csv(Path(path), comment="#")
+
+
+def deepcustom(results: list[dict], models: list[str], attacks: list[str]) -> pd.DataFrame:
+    """Seed 003's robustness matrix: one row per dataset and model (``original`` or ``robust_<attack>``),
+    one accuracy column per attack (the mean over the repetitions, ``repetitions``: how many), in the given orders."""
+    frame = pd.DataFrame([{"rep": r.get("rep", 1), **{k: r[k] for k in ("dataset", "model", "attack", "accuracy")}}
+                          for r in results])
+    wide = frame.pivot_table(index=["dataset", "model"], columns="attack", values="accuracy", aggfunc="mean")
+    wide = wide.join(frame.groupby(["dataset", "model"])["rep"].nunique().rename("repetitions")).reset_index()
+    wide["model"] = pd.Categorical(wide["model"], models, ordered=True)
+    wide = wide.sort_values(["dataset", "model"]).reset_index(drop=True)
+    wide["model"] = wide["model"].astype(str)
+    wide.columns.name = None
+    return wide[["dataset", "model", "repetitions", *attacks]]

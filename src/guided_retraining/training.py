@@ -5,12 +5,19 @@ The optimiser follows the study's Keras models: RMSprop with Keras' defaults
 Mini-batch order and dropout masks come from one ``torch.Generator`` seeded by
 the caller, so the same seed gives the same weights on the CPU even when jobs
 run as threads of one process.
+
+Options beyond the study's (all off by default): ``weight_decay`` (Adam/RMSprop/SGD's L2
+term), ``augment: crop_flip`` (random 4-pixel-padded crop and horizontal flip, the usual
+CIFAR-10 augmentation, as run 004 used), ``patience`` (early stopping on validation
+accuracy: stop after that many epochs without improvement and keep the best epoch's
+weights; ``epochs`` is then the maximum) and ``min_steps`` (train at least that many
+mini-batch steps, so reduced datasets still get the optimiser steps a deep model needs).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -23,16 +30,45 @@ from .progress import Progress
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 
 
+AUGMENTATIONS = ("none", "crop_flip")
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     epochs: int = 10
     batch_size: int = 64
     optimizer: str = "rmsprop"
     lr: float = 1e-3
+    weight_decay: float = 0.0
+    augment: str = "none"
+    patience: int | None = None
+    min_steps: int = 0
+    init: str = "torch"
 
     @classmethod
     def from_config(cls, cfg: dict) -> "TrainSettings":
-        return cls(**{k: cfg[k] for k in ("epochs", "batch_size", "optimizer", "lr") if k in cfg})
+        return cls(**{k: cfg[k] for k in cls.__dataclass_fields__ if k in cfg})
+
+    def epochs_for(self, n: int) -> int:
+        """Epochs to run on ``n`` inputs: ``epochs``, raised to reach ``min_steps`` mini-batch steps."""
+        per_epoch = max(-(-n // self.batch_size), 1)
+        return max(self.epochs, -(-int(self.min_steps) // per_epoch))
+
+
+@dataclass
+class History:
+    """What :func:`fit` did: mean loss and validation accuracy per epoch, the epoch whose weights were
+    kept (1-based; the last one unless early stopping restored a better one)."""
+
+    losses: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
+    steps: int = 0
+
+    def as_dict(self) -> dict:
+        return {"losses": self.losses, "val_acc": self.val_acc, "best_epoch": self.best_epoch,
+                "epochs_run": len(self.losses), "stopped_early": self.stopped_early, "steps": self.steps}
 
 
 def resolve_device(device: str = "cpu") -> torch.device:
@@ -44,17 +80,23 @@ def resolve_device(device: str = "cpu") -> torch.device:
     return torch.device(device)
 
 
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7)
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7, weight_decay=weight_decay)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, eps=1e-7)
+        return torch.optim.Adam(params, lr=lr, eps=1e-7, weight_decay=weight_decay)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     raise ValueError(f"optimizer: expected one of {list(OPTIMIZERS)}, got {name!r}")
 
 
-def train(
+def train(model: nn.Module, x: np.ndarray, y: np.ndarray, settings: TrainSettings, seed: int, *args,
+          **kwargs) -> list[float]:
+    """Train ``model`` in place on ``(x, y)``; return the mean loss of each epoch (:func:`fit`'s arguments)."""
+    return fit(model, x, y, settings, seed, *args, **kwargs).losses
+
+
+def fit(
     model: nn.Module,
     x: np.ndarray,
     y: np.ndarray,
@@ -64,18 +106,26 @@ def train(
     log: logging.Logger | None = None,
     label: str = "train",
     batch_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-) -> list[float]:
-    """Train ``model`` in place on ``(x, y)``; return the mean loss of each epoch.
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    batch_size_eval: int = 512,
+) -> History:
+    """Train ``model`` in place on ``(x, y)``; return its :class:`History`.
+
+    With ``validation = (x_val, y_val)`` the accuracy on it is logged and recorded after each
+    epoch; with ``settings.patience`` too, training stops after ``patience`` epochs without a
+    better validation accuracy and the best epoch's weights are restored.
 
     ``batch_loss(model, xb, yb)`` replaces the cross-entropy of each mini-batch (adversarial
     training mixes in adversarial inputs this way). It runs after the gradients are zeroed,
     with the model in train mode, and must leave it in train mode.
     """
+    if settings.augment not in AUGMENTATIONS:
+        raise ValueError(f"augment: expected one of {list(AUGMENTATIONS)}, got {settings.augment!r}")
     dev = resolve_device(device)
     gen = torch.Generator().manual_seed(int(seed))
     model.to(dev).train()
     set_generator(model, _device_generator(dev, seed))
-    optim = make_optimizer(settings.optimizer, model.parameters(), settings.lr)
+    optim = make_optimizer(settings.optimizer, model.parameters(), settings.lr, settings.weight_decay)
     if batch_loss is None:
         loss_fn = nn.CrossEntropyLoss()
 
@@ -84,24 +134,61 @@ def train(
 
     xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
     n = len(xt)
-    progress = Progress(settings.epochs * -(-n // settings.batch_size), label, log)
-    losses = []
+    epochs = settings.epochs_for(n)
+    progress = Progress(epochs * -(-n // settings.batch_size), label, log)
+    history, best_state, best_acc = History(), None, -1.0
     try:
-        for _ in range(settings.epochs):
+        for epoch in range(1, epochs + 1):
             total = 0.0
             for idx in shuffled_batches(n, settings.batch_size, gen):
-                xb, yb = xt[idx].to(dev), yt[idx].to(dev)
+                xb, yb = xt[idx], yt[idx].to(dev)
+                if settings.augment == "crop_flip":
+                    xb = crop_flip(xb, gen)
+                xb = xb.to(dev)
                 optim.zero_grad(set_to_none=True)
                 loss = batch_loss(model, xb, yb)
                 loss.backward()
                 optim.step()
                 total += float(loss.detach()) * len(idx)
+                history.steps += 1
                 progress.update()
-            losses.append(total / max(n, 1))
+            history.losses.append(total / max(n, 1))
+            if validation is None:
+                continue
+            acc = accuracy(model, validation[0], validation[1], batch_size_eval, device)
+            model.train()
+            history.val_acc.append(acc)
+            if log is not None:
+                log.info("%s: epoch %d/%d, loss %.4f, validation accuracy %.4f", label, epoch, epochs,
+                         history.losses[-1], acc)
+            if settings.patience is None:
+                continue
+            if acc > best_acc:
+                best_acc, history.best_epoch = acc, epoch
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            elif epoch - history.best_epoch >= settings.patience:
+                history.stopped_early = True
+                break
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        else:
+            history.best_epoch = len(history.losses)
     finally:
         set_generator(model, None)
         model.eval()
-    return losses
+    return history
+
+
+def crop_flip(xb: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Random crop of the ``pad``-pixel zero-padded images and random horizontal flip (per image)."""
+    n, _, h, w = xb.shape
+    padded = nn.functional.pad(xb, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
+    flip = torch.rand(n, generator=generator) < 0.5
+    out = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+    out[flip] = out[flip].flip(-1)
+    return out
 
 
 def shuffled_batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
@@ -133,3 +220,41 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 5
         return float("nan")
     pred = predict_logits(model, x, batch_size, device).argmax(axis=1)
     return float((pred == y).mean())
+
+
+def majority_share(y_train: np.ndarray, y_eval: np.ndarray) -> float:
+    """Accuracy on ``y_eval`` of always predicting the most frequent class of ``y_train``."""
+    if len(y_eval) == 0 or len(y_train) == 0:
+        return float("nan")
+    return float(np.mean(y_eval == np.bincount(y_train).argmax()))
+
+
+def check_better_than_chance(acc_val: float, y_train: np.ndarray, y_val: np.ndarray, dataset: str,
+                             allow: bool = False, log: logging.Logger | None = None) -> float:
+    """Stop (a one-line :class:`ModelError`) when the model's validation accuracy is no better than
+    predicting Train's most frequent class: attacking, scoring and retraining such a model measures
+    nothing. ``allow`` (``datasets.<name>.allow_chance_original``) only logs a warning. Returns that
+    majority-class accuracy."""
+    from .errors import ModelError
+
+    share = majority_share(y_train, y_val)
+    if not np.isnan(share) and not acc_val > share:
+        message = (f"datasets.{dataset}: the original model is no better than predicting the most frequent class"
+                   f" (validation accuracy {acc_val:.4f} <= {share:.4f}); train longer (train.epochs, train.min_steps)"
+                   f" or set allow_chance_original: true to go on anyway")
+        if not allow:
+            raise ModelError(message)
+        if log is not None:
+            log.warning("%s", message)
+    return share
+
+
+def accuracy_and_loss(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 512,
+                      device: str = "cpu") -> tuple[float, float]:
+    """Share of ``x`` classified as ``y`` and the mean cross-entropy loss (nats) on it."""
+    if len(x) == 0:
+        return float("nan"), float("nan")
+    logits = torch.from_numpy(predict_logits(model, x, batch_size, device))
+    target = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    loss = float(nn.functional.cross_entropy(logits.double(), target))
+    return float((logits.argmax(1) == target).double().mean()), loss

@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from guided_retraining.architectures import last_hidden
 from guided_retraining.code_digest import code_digest
 from guided_retraining.config import check_or_exit
+from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
 from guided_retraining.runner import run_script
 from guided_retraining.seeding import repetition_seed
@@ -43,7 +44,7 @@ wildcard_constraints:
     dataset=r"[A-Za-z0-9_]+",
     attack=r"[A-Za-z0-9_]+",
     metric=r"[A-Za-z0-9_]+",
-    layer=r"[A-Za-z0-9_]+",
+    layer=r"[A-Za-z0-9_.]+",
     configuration=r"C[123]",
     point=r"p\d+|atc3",
     rep=r"\d+",
@@ -77,6 +78,17 @@ def data_file(w):
 
 def dataset_config(w):
     return config["datasets"][w.dataset]
+
+
+def arch_param(w):
+    """The dataset's architecture; a user's model also carries its source file's sha256, so editing
+    the model file re-runs the jobs that build it."""
+    arch = dataset_config(w)["arch"]
+    if not isinstance(arch, dict):
+        return arch
+    from guided_retraining.models.user import model_file_digest
+
+    return {**arch, "sha256": model_file_digest(arch)}
 
 
 def retrain_settings(w):
@@ -137,13 +149,16 @@ def resources_of(rule_name):
 
 
 def score_inputs(w):
+    """What the metric reads (its registry entry): softmax, layers, labels, the model."""
     base = f"{R}/{w.dataset}/r{w.rep}/{w.attack}"
+    reads = METRICS[metric_kind(w.metric)].reads
     inputs = {"softmax": f"{base}/activations/softmax.npz"}
     for layer in metric_layers(w.metric, w.dataset):
         inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
-    if metric_kind(w.metric) == "mc_dropout":
-        inputs["model"] = f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+    if "labels" in reads or "model" in reads:
         inputs["data"] = data_file(w)
+    if "model" in reads:
+        inputs["model"] = f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
         inputs["adversarial"] = f"{base}/adversarial.npz"
     return inputs
 
@@ -237,8 +252,51 @@ def defence_model(w):
 def defence_outputs():
     if not config.get("defences"):
         return []
-    return [f"{R}/tables/defences.{ext}" for ext in ("csv", "md")] + [
+    return [
+        f"{R}/tables/{t}.{ext}"
+        for t in ("defences", "defences_transfer")
+        for ext in ("csv", "md")
+    ] + [
         f"{R}/figures/defences_{d}.{ext}"
         for d in config["datasets"]
         for ext in ("png", "pdf")
     ]
+
+
+# Seed 003 (DeepCustom), workflow/rules/deepcustom.smk
+def is_dgn(attack):
+    return config["attacks"][attack]["kind"] == "dgn"
+
+
+def dgn_generators(w):
+    """The generators file of a dgn attack (the attack rule's and robust rules' extra input); none for the others."""
+    attack = getattr(w, "attack", None) or getattr(w, "eval_attack")
+    return (
+        [f"{R}/{w.dataset}/r{w.rep}/{attack}/generators.pt"] if is_dgn(attack) else []
+    )
+
+
+def robust_names():
+    """The attacks of the matrix's adversarially trained models (deepcustom.robust; none: no matrix)."""
+    return config["deepcustom"].get("robust", [])
+
+
+def deepcustom_outputs():
+    if not robust_names():
+        return []
+    return [
+        f"{R}/tables/{name}.{ext}"
+        for name in ["deepcustom"]
+        + [f"suspiciousness_{d}_r{rep}" for d in config["datasets"] for rep in REPS]
+        for ext in ("csv", "md")
+    ] + [
+        f"{R}/figures/deepcustom_{d}.{ext}"
+        for d in config["datasets"]
+        for ext in ("png", "pdf")
+    ]
+
+
+def deepcustom_model(w):
+    if w.robust == "original":
+        return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
+    return f"{R}/{w.dataset}/r{w.rep}/deepcustom/{w.robust}/model.pt"

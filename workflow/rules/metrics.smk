@@ -16,7 +16,7 @@ rule score:
         kind=lambda w: metric_kind(w.metric),
         options=lambda w: config["metrics"][w.metric],
         layers=lambda w: metric_layers(w.metric, w.dataset),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         device=config["device"],
         seed=rep_seed,
     run:
@@ -24,7 +24,8 @@ rule score:
 
 
 rule order:
-    """Order Train* by descending score, ties in a seeded random order (random: a seeded permutation)."""
+    """Order Train* by descending score, ties in a seeded random order (random: a seeded
+    permutation); order strategies (MCP) give their order directly."""
     input:
         scores=rules.score.output.scores,
     output:

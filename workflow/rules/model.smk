@@ -1,7 +1,8 @@
 rule train_original:
-    """Train the original model on Train."""
+    """Train the original model on Train (or load the user's weights, datasets.NAME.original.weights)."""
     input:
         data=data_file,
+        weights=lambda w: dataset_config(w)["original"].get("weights", []),
     output:
         model=f"{R}/{{dataset}}/r{{rep}}/original/model.pt",
         summary=f"{R}/{{dataset}}/r{{rep}}/original/train.json",
@@ -14,9 +15,11 @@ rule train_original:
         **resources_of("train_original"),
     params:
         code=code_of("train_original"),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=lambda w: dataset_config(w)["train"],
+        original=lambda w: dataset_config(w)["original"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        allow_chance=lambda w: dataset_config(w)["allow_chance_original"],
         device=config["device"],
         seed=rep_seed,
     run:
@@ -28,6 +31,7 @@ rule attack:
     input:
         data=data_file,
         model=rules.train_original.output.model,
+        generators=lambda w: dgn_generators(w),
     output:
         adversarial=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/adversarial.npz",
         summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/attack.json",
@@ -41,7 +45,7 @@ rule attack:
     params:
         code=code_of("attack"),
         attack=lambda w: config["attacks"][w.attack],
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         adv_train_size=lambda w: dataset_config(w)["adv_train_size"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
@@ -67,7 +71,7 @@ rule activations:
         **resources_of("activations"),
     params:
         code=code_of("activations"),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
     run:

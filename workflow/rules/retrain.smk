@@ -19,7 +19,7 @@ rule retrain:
         **resources_of("retrain"),
     params:
         code=code_of("retrain"),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=retrain_settings,
         data_points=N_POINTS,
         attacks=list(config["attacks"]),

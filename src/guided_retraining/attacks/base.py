@@ -73,16 +73,40 @@ class AttackResult:
         return out
 
 
-def filter_successful(result: AttackResult, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep only the successful adversarial inputs of ``result`` (made from ``x`` with labels ``y``).
+def filter_successful(result: AttackResult, x: np.ndarray, y: np.ndarray,
+                      correct_before: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep only the adversarial inputs of ``result`` (made from ``x`` with labels ``y``) that fooled the model.
 
-    Returns ``(x_adv, y, indices)``: the successful adversarial inputs, their labels and
-    their indices into ``x`` (ascending, int64).
+    Fooled means misclassified after the attack and, when ``correct_before`` (bool per input: the
+    model classified the clean input correctly) is given, classified correctly before it: an input
+    the model already got wrong was not fooled by the attack. Returns ``(x_adv, y, indices)``: the
+    kept adversarial inputs, their labels and their indices into ``x`` (ascending, int64).
     """
     if len(result.x_adv) != len(x) or len(x) != len(y):
         raise ValueError(f"filter_successful: {len(result.x_adv)} adversarial inputs, {len(x)} inputs, {len(y)} labels")
-    idx = np.flatnonzero(np.asarray(result.success, bool)).astype(np.int64)
+    fooled = np.asarray(result.success, bool)
+    if correct_before is not None:
+        if len(correct_before) != len(x):
+            raise ValueError(f"filter_successful: {len(correct_before)} clean predictions for {len(x)} inputs")
+        fooled = fooled & np.asarray(correct_before, bool)
+    idx = np.flatnonzero(fooled).astype(np.int64)
     return result.x_adv[idx], np.asarray(y)[idx], idx
+
+
+class SoftmaxAsLogits(nn.Module):
+    """``model`` followed by a softmax, handed to an attack that treats its output as logits.
+
+    Replication switch (REPLICATION.md, "Known flaws"): the study's Keras models end in a softmax
+    and its attacks expect logits, so their loss is the cross-entropy of softmax(softmax(z)); the
+    gradients saturate and the attack is weaker. Off by default (the attacks get the logits).
+    """
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.model(x), dim=1)
 
 
 class Attack:

@@ -9,6 +9,9 @@ so here it comes from a ``torch.Generator`` seeded with ``seed`` (drawn on the C
 then moved to the input's device). With ``random_start=False`` the result equals
 ``torchattacks.PGD(..., random_start=False)`` bit for bit (tested).
 Defaults: eps 0.05, alpha = 0.2 * eps (foolbox's rel_stepsize), 10 steps, random start.
+``restarts`` > 1 (random start only) runs the loop from that many random starts and keeps, per
+input, the first run that fools the model, else the last (ART's ``num_random_init``; seed 003
+evaluates MNIST with 10 restarts x 20 steps).
 """
 
 from __future__ import annotations
@@ -29,13 +32,28 @@ class PGD(IterativeAttack):
     randomized = True
 
     def __init__(self, eps: float = 0.05, alpha: float | None = None, steps: int = 10, random_start: bool = True,
-                 seed: int = 0):
-        self._set_steps(eps, alpha, steps, random_start=bool(random_start), seed=int(seed))
+                 seed: int = 0, restarts: int = 1):
+        if int(restarts) < 1 or (int(restarts) > 1 and not random_start):
+            raise ValueError(f"restarts must be >= 1 (and 1 without random_start), got {restarts!r}")
+        more = {"restarts": int(restarts)} if int(restarts) > 1 else {}
+        self._set_steps(eps, alpha, steps, random_start=bool(random_start), seed=int(seed), **more)
         self.random_start = bool(random_start)
+        self.restarts = int(restarts)
 
     def perturb(self, model, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         if generator is None:
             generator = self.make_generator()
+        best = self._run(model, x, y, generator)
+        for _ in range(self.restarts - 1):
+            with torch.no_grad():
+                fooled = model(best).argmax(1) != y
+            if bool(fooled.all()):
+                break
+            again = self._run(model, x, y, generator)
+            best = torch.where(fooled.view(-1, *[1] * (x.ndim - 1)), best, again)
+        return best
+
+    def _run(self, model, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         model.eval()
         images = x.clone().detach()
         labels = y.clone().detach()

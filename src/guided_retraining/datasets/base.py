@@ -45,6 +45,7 @@ class RawDataset:
     x_test: np.ndarray | None
     y_test: np.ndarray | None
     n_classes: int
+    classes: list[str] | None = None  # class names by label, where the data names them (image folders)
 
     def __post_init__(self) -> None:
         for part in ("train", "test"):

@@ -6,6 +6,16 @@
   70,000 images give 48,999 / 14,000 / 7,001 and 60,000 give 41,999 / 12,000 / 6,001.
 - ``original``: keep the dataset's own test split; cut a validation share
   ``fractions[1] / (fractions[0] + fractions[1])`` off its training split.
+
+Two options of ``merged``:
+
+- ``pool``: which official parts are pooled (default ``["train", "test"]``). The study's
+  GTSRB used the official training images only (the paper: "39.208 unique images"), so
+  ``pool: [train]`` leaves the 12,630 official test images out.
+- ``sizes``: explicit ``[train, val, test]`` counts instead of ``fractions`` (images beyond
+  their sum are left out, seeded). The study's GTSRB sizes 31,366 / 3,919 / 3,923
+  (REPLICATION.md) sum to 39,208 and follow no two-step ``train_test_split`` of 39,209 (that
+  gives 31,367 / 3,921 / 3,921), so config/paper.yaml gives them as ``sizes``.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from ..errors import ConfigError
 from .base import RawDataset
 
 SPLITS = ("merged", "original")
+POOLS = ("train", "test")
 
 
 def merged_sizes(n: int, fractions=(0.7, 0.2, 0.1)) -> tuple[int, int, int]:
@@ -34,7 +45,7 @@ def merged_sizes(n: int, fractions=(0.7, 0.2, 0.1)) -> tuple[int, int, int]:
 
 
 def split_sizes(n_train: int, n_test: int, mode: str = "merged", fractions=(0.7, 0.2, 0.1),
-                subset: int | None = None) -> tuple[int, int, int]:
+                subset: int | None = None, pool=POOLS, sizes=None) -> tuple[int, int, int]:
     """Sizes (train, val, test) that :func:`subsample` then :func:`split` give for a dataset of
     ``n_train`` training and ``n_test`` test images (0: none of its own), without loading it."""
     total = n_train + n_test
@@ -43,25 +54,28 @@ def split_sizes(n_train: int, n_test: int, mode: str = "merged", fractions=(0.7,
         n_train, n_test = subset - keep_test, keep_test
     fractions = tuple(float(f) for f in fractions)
     if mode == "merged":
-        return merged_sizes(n_train + n_test, fractions)
+        pooled = (n_train if "train" in pool else 0) + (n_test if "test" in pool else 0)
+        return tuple(int(v) for v in sizes) if sizes is not None else merged_sizes(pooled, fractions)
     share = fractions[1] / (fractions[0] + fractions[1]) if fractions[0] + fractions[1] > 0 else 0.0
     n_val = int(np.floor(share * n_train))
     return n_train - n_val, n_val, n_test
 
 
-def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed: int = 0) -> dict[str, np.ndarray]:
+def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed: int = 0,
+          pool=POOLS, sizes=None) -> dict[str, np.ndarray]:
     """Return ``x_train, y_train, x_val, y_val, x_test, y_test`` as a dict of arrays."""
     fractions = tuple(float(f) for f in fractions)
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
         raise ConfigError(f"split.fractions: expected three non-negative shares summing to 1, got {list(fractions)}")
     rng = np.random.default_rng(seed)
     if mode == "merged":
-        xs = [raw.x_train] + ([raw.x_test] if raw.x_test is not None else [])
-        ys = [raw.y_train] + ([raw.y_test] if raw.y_test is not None else [])
-        x, y = np.concatenate(xs), np.concatenate(ys)
+        x, y = _pooled(raw, pool)
         perm = rng.permutation(len(x))
-        n_train, n_val, _ = merged_sizes(len(x), fractions)
-        parts = np.split(perm, [n_train, n_train + n_val])
+        if sizes is None:
+            n_train, n_val, n_test = merged_sizes(len(x), fractions)
+        else:
+            n_train, n_val, n_test = _check_sizes(sizes, len(x), raw.name)
+        parts = np.split(perm[:n_train + n_val + n_test], [n_train, n_train + n_val])
         names = ("train", "val", "test")
         out = {}
         for name, idx in zip(names, parts):
@@ -82,6 +96,30 @@ def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed
     raise ConfigError(f"split.mode: expected one of {list(SPLITS)}, got {mode!r}")
 
 
+def _pooled(raw: RawDataset, pool) -> tuple[np.ndarray, np.ndarray]:
+    """The official parts named in ``pool`` (``train``, ``test``), concatenated in that order."""
+    pool = list(pool)
+    if not pool or any(p not in POOLS for p in pool) or len(set(pool)) != len(pool):
+        raise ConfigError(f"split.pool: expected distinct parts among {list(POOLS)}, got {pool}")
+    xs, ys = [], []
+    for part in pool:
+        x, y = getattr(raw, f"x_{part}"), getattr(raw, f"y_{part}")
+        if x is not None:
+            xs.append(x)
+            ys.append(y)
+    if not xs:
+        raise ConfigError(f"split.pool: dataset {raw.name!r} has no {' or '.join(pool)} images")
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _check_sizes(sizes, n: int, name: str) -> tuple[int, int, int]:
+    sizes = [int(v) for v in sizes]
+    if len(sizes) != 3 or any(v < 0 for v in sizes) or sum(sizes) > n:
+        raise ConfigError(f"split.sizes: expected three non-negative counts summing to at most the {n} pooled"
+                          f" images of {name!r}, got {sizes}")
+    return sizes[0], sizes[1], sizes[2]
+
+
 def subsample(raw: RawDataset, subset: int | None, seed: int = 0) -> RawDataset:
     """Keep a seeded random ``subset`` of the dataset (train and test parts in proportion).
 
@@ -100,5 +138,5 @@ def subsample(raw: RawDataset, subset: int | None, seed: int = 0) -> RawDataset:
     return RawDataset(
         raw.name, raw.x_train[train_idx], raw.y_train[train_idx],
         None if test_idx is None else raw.x_test[test_idx], None if test_idx is None else raw.y_test[test_idx],
-        raw.n_classes,
+        raw.n_classes, raw.classes,
     )

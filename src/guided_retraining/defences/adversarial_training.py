@@ -4,7 +4,8 @@ For each mini-batch (x_b, y_b), adversarial inputs are crafted on the fly from t
 *current* parameters, then the model is updated on
     loss = a * CE(f(x_b), y_b) + (1 - a) * CE(f(x_b_adv), y_b)       (a = ``alpha_mix``, 0.5 in the paper)
 with x_b_adv = FGSM(x_b; eps) (the paper) or L-inf PGD(x_b; eps, alpha, ``attack_steps``)
-(Madry et al.'s variant). Adversarial inputs are treated as constants (no gradient
+(Madry et al.'s variant), or any attack of the grid passed as ``crafter`` (seed 003's robustness
+matrix trains on each DGN's data this way). Adversarial inputs are treated as constants (no gradient
 through the attack).
 
 Crafting is done with the model in eval mode (dropout off: the attack sees the
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..attacks.base import Attack
 from ..attacks.fgsm import FGSM
 from ..attacks.pgd import PGD
 from ..errors import ConfigError
@@ -46,11 +48,13 @@ def adversarial_train(
     device: str = "cpu",
     log: logging.Logger | None = None,
     label: str = "adversarial training",
+    crafter: Attack | None = None,
 ) -> list[float]:
     """Train ``model`` in place on clean and on-the-fly adversarial inputs; return each epoch's mean loss.
 
     ``attack``: "fgsm" (``eps``) or "pgd" (L-inf, ``eps``, seeded random start,
-    ``attack_steps`` steps of ``attack_alpha``, by default Madry et al.'s 2.5 * eps / attack_steps).
+    ``attack_steps`` steps of ``attack_alpha``, by default Madry et al.'s 2.5 * eps / attack_steps);
+    ``crafter``: an attack object used instead (``attack``, ``eps`` and the step settings are then ignored).
     """
     if attack not in ATTACKS:
         raise ConfigError(f"adversarial training: attack must be one of {list(ATTACKS)}, got {attack!r}")
@@ -58,7 +62,9 @@ def adversarial_train(
         raise ConfigError(f"adversarial training: alpha_mix must be in [0, 1], got {alpha_mix!r}")
     if not eps > 0:
         raise ConfigError(f"adversarial training: eps must be > 0, got {eps!r}")
-    if attack == "fgsm":
+    if crafter is not None:
+        pass
+    elif attack == "fgsm":
         crafter = FGSM(eps=eps)
     else:
         alpha = attack_alpha if attack_alpha is not None else 2.5 * eps / attack_steps

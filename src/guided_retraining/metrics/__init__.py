@@ -1,25 +1,34 @@
 """Guidance metrics: score each input so that descending scores give the retraining order.
 
 Public API (DESIGN.md), numpy in, float64 numpy out; torch is imported only inside the
-chunked metrics (DSA, LSA) and MC dropout:
+chunked metrics (DSA, LSA, DATIS, NNS) and MC dropout:
 
-* surprise adequacy: ``dsa``, ``lsa`` (Kim et al. 2019), ``mdsa`` (Kim et al. 2020);
+* surprise adequacy: ``dsa``, ``lsa`` (Kim et al. 2019), ``mdsa``, ``mlsa`` (Kim et al. 2020);
 * coverage: ``nc`` (Pei et al. 2017), ``kmnc``, ``nbc`` (Ma et al. 2018);
 * uncertainty: ``deepgini`` (Feng et al. 2020), ``softmax_entropy``, ``margin``,
   ``least_confidence``, ``mc_dropout_variation_ratio`` (Weiss & Tonella 2022);
-* ``random_scores``; the workflow's dispatcher ``score(kind, target, reference, options)``.
+* neighbourhoods: ``datis`` (Li et al. 2024), ``nns`` (Bao et al. 2023); an order: ``mcp_order``
+  (Shen et al. 2020);
+* ``random_scores``; the registry ``METRICS`` (every metric declared once) and the
+  workflow's dispatcher ``score(kind, target, reference, options)``.
 """
 
 from .coverage import kmnc, nbc, nc
-from .dispatch import LAYER_METRICS, METRIC_KINDS, METRIC_OPTIONS, MODEL_METRICS, resolve_options, score
+from .datis import datis
+from .dispatch import Result, evaluate, score
 from .dropout import mc_dropout_variation_ratio
 from .dsa import dsa
 from .lsa import lsa
+from .mcp import mcp_order
 from .mdsa import mdsa
+from .mlsa import mlsa
+from .nns import nns
+from .registry import (LAYER_METRICS, METRIC_KINDS, METRIC_OPTIONS, METRICS, MODEL_METRICS, ORDER_METRICS, READS,
+                       resolve_options)
 from .uncertainty import deepgini, least_confidence, margin, random_scores, softmax_entropy
 
 __all__ = [
-    "LAYER_METRICS", "METRIC_KINDS", "METRIC_OPTIONS", "MODEL_METRICS", "deepgini", "dsa",
-    "kmnc", "least_confidence", "lsa", "margin", "mc_dropout_variation_ratio", "mdsa", "nbc",
-    "nc", "random_scores", "resolve_options", "score", "softmax_entropy",
+    "LAYER_METRICS", "METRICS", "METRIC_KINDS", "METRIC_OPTIONS", "MODEL_METRICS", "ORDER_METRICS", "READS", "Result",
+    "datis", "deepgini", "dsa", "evaluate", "kmnc", "least_confidence", "lsa", "margin", "mc_dropout_variation_ratio",
+    "mcp_order", "mdsa", "mlsa", "nbc", "nc", "nns", "random_scores", "resolve_options", "score", "softmax_entropy",
 ]

@@ -1,4 +1,4 @@
-"""Shared helpers of the metrics: input checks, chunk sizes, torch devices, nearest neighbours."""
+"""Shared helpers of the metrics: input checks, chunk sizes, torch devices, the nearest-neighbour engine."""
 
 from __future__ import annotations
 
@@ -143,106 +143,159 @@ def match_reference(train: np.ndarray, tr_pred: np.ndarray, target: np.ndarray, 
     return out
 
 
-def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None = None,
-            memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, k: int = 8):
-    """Nearest reference row of each query row (Euclidean), exact in float64.
+REMEASURE = ("difference", "product")
 
+
+def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | None = None,
+        memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, extra: int = 7,
+        remeasure: str = "difference"):
+    """The ``k`` nearest reference rows of each query row (Euclidean), exact in float64.
+
+    The one nearest-neighbour engine of DSA, DATIS and NNS: exact, chunked (each chunk's
+    working set within ``memory_mb`` MiB), on CPU or GPU (``device``, via torch).
     Candidates come from chunked float32 products ``||r||^2 - 2 q.r`` on data centred on
-    the reference mean; the ``k`` best are re-measured exactly in float64
-    (``sqrt(sum((q - r)^2))``). A row is certified when the k-th float32 candidate's
-    lower bound (value minus the float32 error bound ``(d + 3) eps32 (||q||^2 + max ||r||^2)``)
-    is not below the chosen exact distance; rows that are not (near ties) are searched
-    again in float64. ``exclude[i]`` (or -1) is a reference row that query i may not pick.
+    the reference mean; the ``k + extra`` best are re-measured exactly in float64
+    (``sum((q - r)^2)``) and the ``k`` nearest kept, sorted by (distance, reference index).
+    A row is certified when the last float32 candidate's lower bound (its value minus the
+    float32 error bound ``(d + 3) eps32 (||q||^2 + max ||r||^2)``) is not below the k-th
+    exact squared distance; rows that are not (near ties) are searched again in float64.
+    ``exclude[i]`` (or -1) is a reference row that query i may not pick (itself).
 
-    Returns (index int64, distance float64); index -1 and distance inf where a query has
-    no candidate (all references excluded).
+    ``remeasure``: how the candidates' float64 squared distances are taken: "difference"
+    (``sum((q - r)^2)``, exact to the last bits even for near-identical rows: DSA's
+    distance ratios) or "product" (``||q||^2 + ||r||^2 - 2 q.r`` in float64 on the centred
+    data, absolute error about 1e-16 (||q||^2 + ||r||^2), a quarter of the memory
+    traffic: DATIS's ``exp(-d^2 / T)`` and NNS's neighbour sets).
+
+    Returns (index int64 (nq, k), distance float64 (nq, k)); index -1 and distance inf
+    where a query has fewer than ``k`` candidates (``k`` larger than the reference set).
     """
     import torch
 
+    if remeasure not in REMEASURE:
+        raise ConfigError(f"remeasure: {remeasure!r} is not one of {', '.join(REMEASURE)}")
     dev = torch_device(device)
     nq, d = queries.shape
     nr = refs.shape[0]
-    idx_out = np.full(nq, -1, dtype=np.int64)
-    dist_out = np.full(nq, np.inf)
-    if nq == 0 or nr == 0:
+    k = int(k)
+    idx_out = np.full((nq, k), -1, dtype=np.int64)
+    dist_out = np.full((nq, k), np.inf)
+    if nq == 0 or nr == 0 or k < 1:
         return idx_out, dist_out
     center = refs.mean(axis=0)
     r64 = refs - center
     q64 = queries - center
     rn = np.einsum("ij,ij->i", r64, r64)
     qn = np.einsum("ij,ij->i", q64, q64)
-    kk = min(k, nr)
+    kk = min(k + extra, nr)
     rt64 = torch.from_numpy(r64).to(dev)
     r32 = rt64.to(torch.float32)
     rn32 = torch.from_numpy(rn).to(dev, torch.float32)
+    norms = (torch.from_numpy(rn).to(dev), qn) if remeasure == "product" else None
     bound = (d + 3) * _EPS32
     rn_max = float(rn.max())
-    # float32 score matrix + masks + top-k gathers (k x d float64)
+    # float32 score matrix + top-k workspace + top-k gathers (kk x d float64)
     rows = chunk_rows(memory_mb, nr * 4 * 2 + kk * d * 8 * 3 + d * 16, nq)
     uncertain = []
     for start, stop in chunks(nq, rows):
         q32 = torch.from_numpy(q64[start:stop]).to(dev, torch.float32)
         s = torch.addmm(rn32, q32, r32.T, beta=1.0, alpha=-2.0)
-        ex = None
-        if exclude is not None:
-            ex = exclude[start:stop]
-            has = np.nonzero(ex >= 0)[0]
-            if has.size:
-                s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+        ex = None if exclude is None else exclude[start:stop]
+        _mask_excluded(s, ex, dev)
         vals, cand = torch.topk(s, kk, dim=1, largest=False, sorted=True)
         del s
-        qt = torch.from_numpy(q64[start:stop]).to(dev)
-        diff = qt[:, None, :] - rt64[cand]
-        d2 = (diff * diff).sum(-1)
-        del diff
-        d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
-        best, pos = d2.min(dim=1)
-        chosen = cand.gather(1, pos[:, None])[:, 0]
-        best_np = best.cpu().numpy()
-        idx_out[start:stop] = np.where(np.isfinite(best_np), chosen.cpu().numpy(), -1)
-        dist_out[start:stop] = np.sqrt(best_np)
+        kth = _exact_best(q64[start:stop], rt64, cand, vals, k, idx_out[start:stop], dist_out[start:stop], dev,
+                          None if norms is None else (norms[0], norms[1][start:stop]))
         if kk < nr:
             last = vals[:, -1].to(torch.float64).cpu().numpy()
             qn_c = qn[start:stop]
             lower = last + qn_c - bound * (qn_c + rn_max)
-            bad = np.nonzero((lower < best_np) & (best_np > 0))[0]
+            bad = np.nonzero((lower < kth) & (kth > 0))[0]
             if ex is not None:
-                # rows where every candidate was excluded but others remain
-                bad = np.union1d(bad, np.nonzero(~np.isfinite(best_np))[0])
+                # rows where too many candidates were excluded but others remain
+                bad = np.union1d(bad, np.nonzero(~np.isfinite(kth))[0])
             uncertain.extend((start + bad).tolist())
         if progress is not None:
             progress.update(stop - start)
     if uncertain:
         _nearest_float64(q64, rt64, rn, np.asarray(uncertain, dtype=np.int64), exclude,
-                         idx_out, dist_out, memory_mb, dev, kk)
+                         idx_out, dist_out, memory_mb, dev, kk, norms)
     return idx_out, dist_out
 
 
-def _nearest_float64(q64, rt64, rn, rows_idx, exclude, idx_out, dist_out, memory_mb, dev, kk):
+def nearest(queries: np.ndarray, refs: np.ndarray, *, exclude: np.ndarray | None = None,
+            memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, k: int = 8):
+    """Nearest reference row of each query row: ``knn`` with one neighbour and ``k`` candidates.
+
+    Returns (index int64, distance float64); index -1 and distance inf where a query has
+    no candidate (all references excluded).
+    """
+    idx, dist = knn(queries, refs, 1, exclude=exclude, memory_mb=memory_mb, device=device,
+                    progress=progress, extra=k - 1)
+    return idx[:, 0], dist[:, 0]
+
+
+def _mask_excluded(s, ex, dev) -> None:
+    """Set each row's excluded column (``ex[i] >= 0``) of the score matrix ``s`` to +inf."""
+    import torch
+
+    if ex is None:
+        return
+    has = np.nonzero(ex >= 0)[0]
+    if has.size:
+        s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+
+
+def _exact_best(q64, rt64, cand, vals, k, idx_out, dist_out, dev, norms=None) -> np.ndarray:
+    """Re-measure candidates in float64 (``norms``: (reference, query) squared norms for the
+    "product" form, else differences); write the ``k`` nearest (sorted by distance, then
+    index) into ``idx_out``/``dist_out``; return each row's k-th squared distance."""
+    import torch
+
+    qt = torch.from_numpy(q64).to(dev)
+    if norms is None:
+        diff = qt[:, None, :] - rt64[cand]
+        d2 = (diff * diff).sum(-1)
+        del diff
+    else:
+        flat = cand.reshape(-1)
+        rows = torch.index_select(rt64, 0, flat).view(*cand.shape, rt64.shape[1])
+        dots = torch.bmm(rows, qt[:, :, None])[:, :, 0]
+        del rows
+        d2 = (torch.index_select(norms[0], 0, flat).view(cand.shape) - 2.0 * dots).add_(torch.from_numpy(norms[1]).to(dev)[:, None]).clamp_(min=0.0)
+    d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
+    # sort by (distance, reference index): index first, then a stable sort by distance
+    by_idx = torch.sort(cand, dim=1, stable=True)
+    d2 = d2.gather(1, by_idx.indices)
+    d2, pos = torch.sort(d2, dim=1, stable=True)
+    chosen = by_idx.values.gather(1, pos)
+    kk = min(k, d2.shape[1])
+    d2_np = d2[:, :kk].cpu().numpy()
+    idx_out[:, :kk] = np.where(np.isfinite(d2_np), chosen[:, :kk].cpu().numpy(), -1)
+    dist_out[:, :kk] = np.sqrt(d2_np)
+    return d2_np[:, -1] if kk == k else np.full(d2_np.shape[0], np.inf)
+
+
+def _nearest_float64(q64, rt64, rn, rows_idx, exclude, idx_out, dist_out, memory_mb, dev, kk, norms=None):
     """Search ``rows_idx`` again with float64 products (near ties of the float32 search)."""
     import torch
 
     nr, d = rt64.shape
+    k = idx_out.shape[1]
     rn64 = torch.from_numpy(rn).to(dev)
     rows = chunk_rows(memory_mb, nr * 8 * 2 + kk * d * 8 * 3, rows_idx.size)
     for start, stop in chunks(rows_idx.size, rows):
         sel = rows_idx[start:stop]
         qt = torch.from_numpy(q64[sel]).to(dev)
         s = torch.addmm(rn64, qt, rt64.T, beta=1.0, alpha=-2.0)
-        if exclude is not None:
-            ex = exclude[sel]
-            has = np.nonzero(ex >= 0)[0]
-            if has.size:
-                s[torch.from_numpy(has).to(dev), torch.from_numpy(ex[has]).to(dev)] = math.inf
+        _mask_excluded(s, None if exclude is None else exclude[sel], dev)
         vals, cand = torch.topk(s, kk, dim=1, largest=False, sorted=True)
-        diff = qt[:, None, :] - rt64[cand]
-        d2 = (diff * diff).sum(-1)
-        d2 = torch.where(torch.isinf(vals), torch.full_like(d2, math.inf), d2)
-        best, pos = d2.min(dim=1)
-        chosen = cand.gather(1, pos[:, None])[:, 0].cpu().numpy()
-        best_np = best.cpu().numpy()
-        idx_out[sel] = np.where(np.isfinite(best_np), chosen, -1)
-        dist_out[sel] = np.sqrt(best_np)
+        idx_sel = np.full((sel.size, k), -1, dtype=np.int64)
+        dist_sel = np.full((sel.size, k), np.inf)
+        _exact_best(q64[sel], rt64, cand, vals, k, idx_sel, dist_sel, dev,
+                    None if norms is None else (norms[0], norms[1][sel]))
+        idx_out[sel] = idx_sel
+        dist_out[sel] = dist_sel
 
 
 def nearest_other_class(refs: np.ndarray, pred: np.ndarray, *, memory_mb: float = DEFAULT_MEMORY_MB,

@@ -21,7 +21,8 @@ def mc_dropout_variation_ratio(model, inputs, n_samples: int = 20, seed: int = 0
     never used, so concurrent jobs do not interfere). Every other module stays in eval
     mode; the model's modes and generators are restored afterwards. A model without
     dropout gives 0 for every input. Ties for the mode: any modal class (the count is the
-    same). Masks are drawn batch by batch, so values depend on ``batch_size`` too.
+    same). Masks are drawn batch by batch, so values depend on ``batch_size`` too. The model
+    runs on ``device`` and is moved back to its own device afterwards.
     """
     import torch
 
@@ -32,12 +33,13 @@ def mc_dropout_variation_ratio(model, inputs, n_samples: int = 20, seed: int = 0
         raise ValueError("n_samples must be at least 1")
     dev = torch_device(device)
     x_all = torch.as_tensor(np.asarray(inputs) if not isinstance(inputs, torch.Tensor) else inputs)
+    home = next((t.device for t in model.parameters()), dev)
     modes = {m: m.training for m in model.modules()}
     old_gen = {m: m.generator for m in model.modules() if isinstance(m, SeededDropout)}
     gen = torch.Generator(device=dev).manual_seed(int(seed))
     out = np.empty(x_all.shape[0])
     try:
-        model.eval()
+        model.to(dev).eval()
         for m in old_gen:
             m.train()
         set_generator(model, gen)
@@ -54,4 +56,5 @@ def mc_dropout_variation_ratio(model, inputs, n_samples: int = 20, seed: int = 0
             m.generator = g
         for m, training in modes.items():
             m.train(training)
+        model.to(home)
     return out

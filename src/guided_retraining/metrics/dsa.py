@@ -40,7 +40,8 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
     * Nearest neighbours come from chunked float32 matrix products, re-measured exactly
       in float64 (see ``_common.nearest``), within ``memory_mb`` MiB per chunk, on ``device``.
 
-    ``exclude_self``: int array (targets,), each target's own index in the reference set
+    ``exclude_self``: int array (targets,), each target's own index in the reference set (for an
+    adversarial input, its clean source's: workflow's ``idx_adv_train``)
     or -1; that reference trace is left out of the target's reference set (the study's
     leakage fix). Conventions: ``0/0 = 0`` and ``x/0 = inf``; a target whose predicted
     class has no reference trace (left) scores ``inf``. Ties between equidistant

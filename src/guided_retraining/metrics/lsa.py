@@ -45,7 +45,8 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
     variance is below ``var_threshold`` in any class; with ``"per_class"`` each class's
     KDE drops only its own low-variance neurons.
 
-    ``exclude_self``: int array (targets,), each target's own index in the reference set
+    ``exclude_self``: int array (targets,), each target's own index in the reference set (for an
+    adversarial input, its clean source's: workflow's ``idx_adv_train``)
     or -1: the target's density leaves out its own kernel (``1/(n-1) sum_{i != self}``,
     same bandwidth), the leakage fix.
 

@@ -27,11 +27,12 @@ class Dense(nn.Module):
 
 
 class Conv(nn.Module):
-    """3x3 convolution, padding 'same', ReLU (Keras ``Conv2D(filters, 3, padding='same', activation='relu')``)."""
+    """3x3 convolution, padding 'same' (``padding=0``: 'valid'), ReLU (Keras ``Conv2D(filters, 3, activation='relu')``)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, padding: int | None = None):
         super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        pad = kernel_size // 2 if padding is None else padding
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=pad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.conv(x))
@@ -63,15 +64,28 @@ def set_generator(model: nn.Module, generator: torch.Generator | None) -> None:
             module.generator = generator
 
 
-def init_weights(model: nn.Module, generator: torch.Generator) -> None:
-    """Re-draw all weights with PyTorch's default initialisation, from ``generator``.
+INITS = ("torch", "keras")
 
-    Weights: Kaiming-uniform with a = sqrt(5); biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    exactly as ``nn.Linear.reset_parameters`` and ``nn.Conv2d.reset_parameters``.
+
+def init_weights(model: nn.Module, generator: torch.Generator, style: str = "torch") -> None:
+    """Re-draw all weights from ``generator``.
+
+    ``torch`` (default): PyTorch's initialisation, Kaiming-uniform weights with a = sqrt(5) and
+    biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), exactly as ``nn.Linear.reset_parameters`` and
+    ``nn.Conv2d.reset_parameters``. ``keras`` (replication switch): the study's Keras layers'
+    defaults, Glorot-uniform weights U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot &
+    Bengio 2010; fan = channels x kernel area for convolutions) and zero biases.
     """
+    if style not in INITS:
+        raise ValueError(f"init: expected one of {list(INITS)}, got {style!r}")
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, (nn.Linear, nn.Conv2d)):
+                if style == "keras":
+                    nn.init.xavier_uniform_(module.weight, generator=generator)
+                    if module.bias is not None:
+                        module.bias.zero_()
+                    continue
                 nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
                 if module.bias is not None:
                     fan_in = module.weight[0].numel()

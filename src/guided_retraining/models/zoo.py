@@ -37,8 +37,11 @@ def build(arch: str, in_shape: tuple[int, int, int], n_classes: int) -> Sequenti
     for name, spec in zip(layer_names(arch), SPECS[arch]):  # zip stops before "logits"
         kind = spec[0]
         if kind == C:
-            layers[name] = Conv(channels, spec[1])
+            valid = len(spec) > 2 and spec[2] == "valid"
+            layers[name] = Conv(channels, spec[1], padding=0 if valid else None)
             channels = spec[1]
+            if valid:
+                height, width = height - 2, width - 2
         elif kind == P:
             layers[name] = nn.MaxPool2d(2)
             height, width = height // 2, width // 2

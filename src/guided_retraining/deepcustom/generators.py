@@ -1,0 +1,297 @@
+"""Data generator networks (DGN) of seed 003, DeepCustom: per-class convolutional autoencoders
+trained against a fixed target model with a customisable loss ("Improving robustness of deep
+learning systems with fast and customizable adversarial data generation"; public code
+FastCustomizableCAE/DeepCustom, ``DataGeneratorNetwork.py`` and ``CustomLosses.py``; this is a
+PyTorch re-implementation, not a port).
+
+Networks (TensorFlow shapes of the seed, NCHW here):
+
+- MNIST (1x28x28): 3x3 conv 32 ('same') + ReLU, 2x2 max pool; 3x3 conv 64 ('same') + ReLU, pool;
+  3x3 conv 128 ('valid') + ReLU, pool (ceil) -> code 128x3x3; transposed convs 64 (k3 s2) -> 7x7,
+  32 (k2 s2) -> 14x14, each ReLU then batch norm, 1 (k2 s2) -> 28x28 and a sigmoid.
+- CIFAR-10 (3x32x32): 'valid' 3x3 convs 32, 64 (stride 2), 128, 128 (stride 2) with ReLU -> code
+  128x5x5; transposed convs 128 (k3 s2) -> 11, 64 (k4 s1) -> 14, 32 (k4 s2) -> 30, each ReLU then
+  batch norm, 3 (k3 s1) -> 32x32 and a sigmoid.
+
+One generator per class c, trained on the training inputs of class c with Adam and a staircase
+exponential learning-rate decay lr_t = lr * decay_rate^floor(t / decay_step) (the seed: lr 1e-4,
+0.9 every 1,000 steps, batch 100, 150 epochs). Losses (x the input, x' = G_c(x), f the target
+model with logits, z_j its pre-activations, c = ``custom_loss_constant``, MSE the mean squared
+difference over pixels and batch, CE the cross-entropy of f(x') against the label):
+
+- ``original``: MSE(x', x) - CE (the seed's OriginalLoss; c unused).
+- ``lrp``: c * mean_{i in R_c} ((x_i - eps) - x'_i)^2 + (1 - c) * mean_{i not in R_c} ((x_i + eps) - x'_i)^2,
+  R_c the k pixels most relevant to class c (:mod:`.relevance`, Captum's LRP): relevant pixels are
+  pushed down by eps, the others up (the seed's LRP CustomLosses; f enters only through R_c).
+- ``nce`` (neuron coverage enhancement): MSE - CE - c * mean_j sigmoid(z_j(x')) over the hidden
+  units (convolutional maps averaged over space). The seed's public NCE code computes MSE - CE
+  only (identical to ``original``); the coverage term, which rewards inputs that switch the
+  target's hidden neurons on, is ours, and c = 0 gives the seed's code exactly.
+- ``suspiciousness``: c * [theta * mean_b sum_{j in S_c} (z_j(x) - z_j(x')) + gamma * mean_b
+  sum_{j not in S_c} |z_j(x) - z_j(x')|] + (1 - c) * MSE, S_c the most suspicious units of class c
+  (:mod:`.suspiciousness`, Tarantula), convolutional maps averaged over space: drive the suspicious
+  units up and keep the others where they were (the seed's Suspicious CustomLosses; theta =
+  ``suspicious_weight``, gamma = ``normal_weight``: 0.5 / 0.5 for MNIST, 0.5 / 0.01 for CIFAR).
+
+After training, batch norm's running statistics are recomputed over the class's inputs (see
+:func:`recalibrate_batch_norm`). Generation: x' = G_y(x) with the generator of the input's label, then (``clipping``) projected
+onto the L-inf ball of radius eps around x (the seed's ``clip_pixels``) and into [0, 1].
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from ..progress import Progress
+from ..training import resolve_device, shuffled_batches
+
+LOSSES = ("original", "lrp", "nce", "suspiciousness")
+
+
+def _up(cin: int, cout: int, kernel: int, stride: int) -> nn.Sequential:
+    """Transposed convolution ('valid'), ReLU, batch norm (the seed's decoder block)."""
+    return nn.Sequential(nn.ConvTranspose2d(cin, cout, kernel, stride), nn.ReLU(), nn.BatchNorm2d(cout))
+
+
+class MnistDGN(nn.Module):
+    """Seed 003's MNIST autoencoder: 1x28x28 -> 128x3x3 -> 1x28x28 in (0, 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(64, 128, 3), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+        )
+        self.decoder = nn.Sequential(_up(128, 64, 3, 2), _up(64, 32, 2, 2), nn.ConvTranspose2d(32, 1, 2, 2), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+class CifarDGN(nn.Module):
+    """Seed 003's CIFAR-10 autoencoder: 3x32x32 -> 128x5x5 -> 3x32x32 in (0, 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(3, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3, stride=2), nn.ReLU(),
+            nn.Conv2d(64, 128, 3), nn.ReLU(), nn.Conv2d(128, 128, 3, stride=2), nn.ReLU(),
+        )
+        self.decoder = nn.Sequential(_up(128, 128, 3, 2), _up(128, 64, 4, 1), _up(64, 32, 4, 2),
+                                     nn.ConvTranspose2d(32, 3, 3, 1), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+GENERATORS = {(1, 28, 28): MnistDGN, (3, 32, 32): CifarDGN}
+
+
+def build_generator(shape, seed: int | None = None) -> nn.Module:
+    """The DGN for inputs of ``shape`` (C, H, W); with ``seed``, weights drawn from a generator seeded with it
+    (Kaiming-uniform as PyTorch's default, biases uniform in +-1/sqrt(fan_in))."""
+    shape = tuple(int(s) for s in shape)
+    if shape not in GENERATORS:
+        raise ConfigError(f"dgn: no generator network for inputs of shape {shape}; "
+                          f"supported: {', '.join(map(str, GENERATORS))} (MNIST, CIFAR-10)")
+    net = GENERATORS[shape]()
+    if seed is not None:
+        gen = torch.Generator().manual_seed(int(seed))
+        with torch.no_grad():
+            for m in net.modules():
+                if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                    nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=gen)
+                    fan_in = m.weight.shape[1] * m.weight[0, 0].numel()
+                    m.bias.uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), generator=gen)
+    return net
+
+
+def preactivations(model: nn.Module, x: torch.Tensor, layers: list[str]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Logits of ``model`` on ``x`` and the pre-activations (before ReLU) of ``layers``, convolutional maps
+    averaged over space: {layer: (B, units)}."""
+    modules = dict(model.named_children())
+    captured: dict[str, torch.Tensor] = {}
+    hooks = []
+    for name in layers:
+        inner = getattr(modules[name], "conv", None) or modules[name].linear
+        hooks.append(inner.register_forward_hook(lambda _m, _i, out, n=name: captured.__setitem__(n, out)))
+    try:
+        logits = model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return logits, {n: (z.mean(dim=(2, 3)) if z.ndim == 4 else z) for n, z in captured.items()}
+
+
+class DGNLoss:
+    """The loss of the generator of class ``cls`` (see the module docstring); ``masks`` are the relevant
+    pixels (lrp: (C, H, W)) or the suspicious units (suspiciousness: {layer: (C, units)})."""
+
+    def __init__(self, kind: str, target: nn.Module, cls: int, epsilon: float, constant: float,
+                 layers: list[str], masks=None, suspicious_weight: float = 0.5, normal_weight: float = 0.5):
+        if kind not in LOSSES:
+            raise ConfigError(f"dgn: loss must be one of {', '.join(LOSSES)}, got {kind!r}")
+        self.kind, self.target, self.cls = kind, target, int(cls)
+        self.eps, self.c = float(epsilon), float(constant)
+        self.layers = layers
+        self.theta, self.gamma = float(suspicious_weight), float(normal_weight)
+        if kind == "lrp":
+            self.relevant = torch.from_numpy(np.asarray(masks[cls], bool))
+        if kind == "suspiciousness":
+            self.suspicious = {n: torch.from_numpy(np.asarray(m[cls], bool)) for n, m in masks.items()}
+
+    def __call__(self, x: torch.Tensor, x_gen: torch.Tensor) -> torch.Tensor:
+        mse = ((x_gen - x) ** 2).mean()
+        if self.kind == "lrp":
+            rel = self.relevant.to(x.device).expand_as(x[0]).expand_as(x)  # channels share a pixel's relevance
+            up, down = (x + self.eps - x_gen) ** 2, (x - self.eps - x_gen) ** 2
+            return self.c * down[rel].mean() + (1 - self.c) * up[~rel].mean()
+        y = torch.full((len(x),), self.cls, dtype=torch.long, device=x.device)
+        logits, z_gen = preactivations(self.target, x_gen, self.layers)
+        ce = nn.functional.cross_entropy(logits, y)
+        if self.kind == "original":
+            return mse - ce
+        if self.kind == "nce":
+            coverage = torch.cat([torch.sigmoid(z) for z in z_gen.values()], dim=1).mean()
+            return mse - ce - self.c * coverage
+        with torch.no_grad():
+            _, z_org = preactivations(self.target, x, self.layers)
+        susp, normal = 0.0, 0.0
+        for name in self.layers:
+            s = self.suspicious[name].to(x.device)
+            diff = z_org[name] - z_gen[name]
+            susp = susp + diff[:, s].sum(1).mean()
+            normal = normal + diff[:, ~s].abs().sum(1).mean()
+        return self.c * (self.theta * susp + self.gamma * normal) + (1 - self.c) * mse
+
+
+def train_generator(net: nn.Module, x: np.ndarray, loss: DGNLoss, epochs: int, batch_size: int, lr: float,
+                    decay_step: int, decay_rate: float, seed: int, device: str = "cpu",
+                    progress: Progress | None = None) -> list[float]:
+    """Train one generator in place on ``x`` (inputs of one class); return each epoch's mean loss.
+    Batch order from ``torch.Generator(seed)``; the target model is frozen (no gradient to its weights)."""
+    dev = resolve_device(device)
+    net.to(dev).train()
+    loss.target.to(dev).eval()
+    for p in loss.target.parameters():
+        p.requires_grad_(False)
+    optim = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda t: decay_rate ** (t // decay_step))
+    gen = torch.Generator().manual_seed(int(seed))
+    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    losses = []
+    try:
+        for _ in range(epochs):
+            total = 0.0
+            for idx in shuffled_batches(len(xt), batch_size, gen):
+                if len(idx) < 2:  # batch norm needs two inputs
+                    continue
+                xb = xt[idx].to(dev)
+                optim.zero_grad(set_to_none=True)
+                value = loss(xb, net(xb))
+                value.backward()
+                optim.step()
+                sched.step()
+                total += float(value.detach()) * len(idx)
+                if progress is not None:
+                    progress.update()
+            losses.append(total / max(len(xt), 1))
+    finally:
+        for p in loss.target.parameters():
+            p.requires_grad_(True)
+    recalibrate_batch_norm(net, xt, batch_size, dev)
+    return losses
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(net: nn.Module, x: torch.Tensor, batch_size: int, device) -> None:
+    """Set batch norm's running statistics to their average over ``x`` (one pass, train mode, no update of
+    weights), then put ``net`` in eval mode. The seed feeds ``is_train: True`` (batch statistics) when it
+    runs its generators; precise statistics instead make an input's output independent of its batch."""
+    bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None  # cumulative average
+    net.train()
+    for start in range(0, len(x), batch_size):
+        net(x[start:start + batch_size].to(device))
+    for bn in bns:
+        bn.momentum = 0.1
+    net.eval()
+
+
+def project(x: torch.Tensor, x_gen: torch.Tensor, epsilon: float, clipping: bool = True) -> torch.Tensor:
+    """The seed's clip_pixels: x' kept within ``epsilon`` of x in L-inf (``clipping``), then in [0, 1]."""
+    if clipping:
+        x_gen = torch.max(torch.min(x_gen, x + epsilon), x - epsilon)
+    return x_gen.clamp(0.0, 1.0)
+
+
+@torch.no_grad()
+def generate(generators: list[nn.Module], x: torch.Tensor, y: torch.Tensor, epsilon: float,
+             clipping: bool = True) -> torch.Tensor:
+    """x' = project(G_y(x)) with each input's own class generator (eval mode: batch norm's running statistics)."""
+    out = torch.empty_like(x)
+    for c in torch.unique(y).tolist():
+        sel = y == c
+        net = generators[c].to(x.device).eval()
+        out[sel] = net(x[sel])
+    return project(x, out, epsilon, clipping)
+
+
+def save_generators(path, generators: list[nn.Module]) -> None:
+    """All class generators in one file of tensors (``class{c}.{name}``), loadable with ``weights_only=True``."""
+    from ..io import atomic_path
+
+    state = {f"class{c}.{k}": v.detach().cpu() for c, net in enumerate(generators) for k, v in net.state_dict().items()}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_generators(path, shape, n_classes: int) -> list[nn.Module]:
+    """The class generators saved by :func:`save_generators` (``weights_only=True``; a mismatch is a DataError)."""
+    from ..errors import DataError
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DataError(f"{path}: refused or unreadable generators file: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+    nets = []
+    for c in range(n_classes):
+        net = build_generator(shape)
+        prefix = f"class{c}."
+        part = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if set(part) != set(net.state_dict()):
+            raise DataError(f"{path}: no generator for class {c} of inputs {tuple(shape)} in the file")
+        net.load_state_dict(part)
+        nets.append(net.eval())
+    return nets
+
+
+def fit_generators(target: nn.Module, x: np.ndarray, y: np.ndarray, n_classes: int, settings: dict, seed: int,
+                   masks=None, device: str = "cpu", log: logging.Logger | None = None) -> tuple[list[nn.Module], list[list[float]]]:
+    """Train one generator per class on the inputs of that class (``settings``: the dgn attack's settings)."""
+    from .suspiciousness import hidden_layers
+
+    layers = hidden_layers(target)
+    steps = sum(settings["epochs"] * -(-int((y == c).sum()) // settings["batch_size"]) for c in range(n_classes))
+    progress = Progress(steps, f"DGN generators ({settings['loss']} loss)", log)
+    nets, losses = [], []
+    for c in range(n_classes):
+        net = build_generator(x.shape[1:], seed=seed + c)
+        loss = DGNLoss(settings["loss"], target, c, settings["epsilon"], settings["custom_loss_constant"], layers,
+                       masks, settings["suspicious_weight"], settings["normal_weight"])
+        losses.append(train_generator(net, x[y == c], loss, settings["epochs"], settings["batch_size"], settings["lr"],
+                                      settings["decay_step"], settings["decay_rate"], seed + 1000 + c, device, progress))
+        nets.append(net.cpu().eval())
+        if log:
+            log.info("class %d: %d inputs, loss %.4f -> %.4f", c, int((y == c).sum()), losses[-1][0] if losses[-1] else float("nan"),
+                     losses[-1][-1] if losses[-1] else float("nan"))
+    return nets, losses

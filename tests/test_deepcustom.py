@@ -1,0 +1,178 @@
+"""Seed 003 (DeepCustom): target architectures, Tarantula, DGN generators as an attack, the workflow rules."""
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from torch import nn
+
+from conftest import REPO, dry_run_jobs, snakemake
+from fixtures_datasets import shared_dir, write_cifar10
+from guided_retraining.attacks import make_attack
+from guided_retraining.deepcustom import suspiciousness as S
+from guided_retraining.deepcustom.generators import build_generator, generate, project
+from guided_retraining.models import build_model
+from guided_retraining.models.layers import Dense
+from guided_retraining.training import TrainSettings, accuracy, train
+
+MNIST = shared_dir() / "data" / "mnist"
+needs_mnist = pytest.mark.skipif(not MNIST.is_dir(), reason=f"real MNIST not found in {MNIST}")
+
+
+def n_params(model):
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def test_seed003_target_architectures_have_the_seed_parameter_counts():
+    assert n_params(build_model("mnist_dense5x30", (1, 28, 28), 10)) == 27_580
+    cifar = build_model("cifar_deepcustom", (3, 32, 32), 10)
+    assert n_params(cifar) == 122_570
+    assert cifar(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_tarantula_on_a_hand_made_spectrum():
+    # F = 2 failing, S = 4 passing inputs; neuron 0: (2/2) / (2/2 + 1/4) = 0.8; neuron 1 never active on
+    # failing inputs: 0; neuron 2 active only on failing ones: 1; neuron 3 never active: 0 (undefined).
+    scores = S.tarantula(a_f=[2, 0, 1, 0], a_s=[1, 3, 0, 0], n_fail=2, n_pass=4)
+    np.testing.assert_allclose(scores, [0.8, 0.0, 1.0, 0.0])
+    assert S.tarantula([1], [1], n_fail=0, n_pass=3).tolist() == [0.0]
+
+
+def test_hit_spectra_count_active_neurons_over_passing_and_failing_inputs():
+    # dense1 = ReLU(x) (identity weights), logits = dense1: the prediction is the larger input.
+    model = nn.Sequential(OrderedDict(flatten=nn.Flatten(), dense1=Dense(2, 2), logits=Dense(2, 2, relu=False)))
+    with torch.no_grad():
+        for layer in (model.dense1, model.logits):
+            layer.linear.weight.copy_(torch.eye(2))
+            layer.linear.bias.zero_()
+    x = np.array([[2, 1], [3, -1], [1, 2], [-1, -2], [0.5, 0.2]], np.float32).reshape(5, 1, 1, 2)
+    y = np.array([0, 0, 0, 0, 1])  # passing: inputs 0, 1, 3 (argmax 0); failing: 2 and 4 (class 0 and 1)
+    spectra = S.hit_spectra(model, x, y, n_classes=2, layers=["dense1"])
+    assert spectra["n_pass"].tolist() == [3, 0] and spectra["n_fail"].tolist() == [1, 1]
+    # class 0: passing inputs 0, 1, 3 -> unit 0 active on 0 and 1, unit 1 on 0; failing input 2: both active
+    assert spectra["a_s"]["dense1"].tolist() == [[2, 1], [0, 0]]
+    assert spectra["a_f"]["dense1"].tolist() == [[1, 1], [1, 1]]
+    scores = S.unit_scores(spectra)["dense1"]
+    np.testing.assert_allclose(scores[0], [1 / (1 + 2 / 3), 1 / (1 + 1 / 3)])  # (a_f/F) / (a_f/F + a_s/S)
+    assert S.most_suspicious({"dense1": scores}, 0, k=1) == [("dense1", 1, pytest.approx(0.75))]
+
+
+def test_conv_feature_map_score_is_the_mean_of_its_neurons():
+    spectra = {"layers": ["conv1"], "n_pass": np.array([2]), "n_fail": np.array([1]),
+               "a_s": {"conv1": np.array([[[[0, 2]], [[1, 1]]]])}, "a_f": {"conv1": np.array([[[[1, 1]], [[0, 0]]]])}}
+    # map 0: neurons (1/1)/(1/1 + 0) = 1 and (1)/(1 + 1) = 0.5 -> 0.75; map 1: 0
+    np.testing.assert_allclose(S.unit_scores(spectra)["conv1"], [[0.75, 0.0]])
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
+def test_generated_inputs_stay_within_epsilon_and_the_unit_interval(shape):
+    gen = torch.Generator().manual_seed(0)
+    nets = [build_generator(shape, seed=c) for c in range(3)]
+    x = torch.rand((12, *shape), generator=gen)
+    y = torch.arange(12) % 3
+    out = generate(nets, x, y, epsilon=0.05)
+    assert out.shape == x.shape
+    assert float((out - x).abs().max()) <= 0.05 + 1e-6
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    # projection by hand: far above -> x + eps, far below -> x - eps, inside -> kept
+    xs = torch.tensor([0.5, 0.5, 0.5, 0.98])
+    np.testing.assert_allclose(project(xs, torch.tensor([0.9, 0.1, 0.52, 1.5]), 0.05), [0.55, 0.45, 0.52, 1.0])
+
+
+def test_dgn_settings_are_declared_and_checked():
+    from guided_retraining.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="loss must be one of"):
+        make_attack("dgn", loss="bogus")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        make_attack("dgn", loss="lrp", eps=0.3)  # the dgn setting is epsilon (the seed's name)
+    assert make_attack("dgn", seed=3, loss="nce").settings["seed"] == 3
+
+
+@needs_mnist
+def test_a_dgn_lowers_the_target_models_accuracy_on_real_mnist():
+    from guided_retraining import datasets
+
+    torch.set_num_threads(1)
+    raw = datasets.load("mnist", str(MNIST))
+    idx = np.random.default_rng(0).choice(len(raw.x_train), 2000, replace=False)
+    x, y = raw.x_train[idx], raw.y_train[idx]
+    xt, yt = raw.x_test[:500], raw.y_test[:500]
+    target = build_model("mnist_dense5x30", (1, 28, 28), 10, seed=0)
+    train(target, x, y, TrainSettings(epochs=10, batch_size=128, optimizer="adam"), seed=0)
+    clean = accuracy(target, xt, yt)
+    attack = make_attack("dgn", seed=1, loss="original", epsilon=0.3, epochs=1, batch_size=50, lr=1e-3)
+    attack.fit(target, x, y, 10)
+    result = attack.run(target, xt, yt)
+    assert clean > 0.75
+    assert accuracy(target, result.x_adv, yt) < clean - 0.4
+    assert result.linf.max() <= 0.3 + 1e-6 and result.x_adv.min() >= 0 and result.x_adv.max() <= 1
+
+
+@pytest.mark.parametrize("loss", ["original", "lrp", "nce", "suspiciousness"])
+def test_cifar_generators_train_with_every_loss_on_a_cifar10_fixture(tmp_path, loss):
+    """The CIFAR setup on a tiny dataset in the CIFAR-10 python layout: the CIFAR CNN target, the CIFAR DGN
+    (LRP through Captum on a CNN, suspiciousness over conv feature maps and the dense layer)."""
+    from guided_retraining import datasets
+
+    write_cifar10(tmp_path, per_batch=4)
+    raw = datasets.load("cifar10", str(tmp_path), verify=False, grayscale=False)  # fixture: not the official files
+    x, y = raw.x_train, raw.y_train
+    assert x.shape[1:] == (3, 32, 32)
+    target = build_model("cifar_deepcustom", x.shape[1:], 10, seed=0)
+    scores = S.unit_scores(S.hit_spectra(target, x, y, 10))
+    assert set(scores) == {"conv1", "conv2", "conv3", "dense1"} and scores["conv2"].shape == (10, 64)
+    attack = make_attack("dgn", seed=0, loss=loss, epsilon=0.0313, epochs=1, batch_size=4, k=5)
+    losses = attack.fit(target, x, y, 10, suspicious_scores=scores)
+    assert all(np.isfinite(l).all() for l in losses if l)
+    result = attack.run(target, x, y)
+    assert result.linf.max() <= 0.0313 + 1e-6 and result.x_adv.min() >= 0 and result.x_adv.max() <= 1
+
+
+def test_cifar_config_plans_the_matrix(tmp_path):
+    jobs = dry_run_jobs(tmp_path, REPO / "config" / "deepcustom-cifar.yaml")
+    rules = [r for r, _ in jobs]
+    assert rules.count("train_dgn") == 4 and rules.count("deepcustom_robust") == 6
+    assert rules.count("deepcustom_eval") == 7 * 6 and "suspiciousness" in rules
+
+
+def dgn_config(path: Path, change=None) -> Path:
+    config = {
+        "seed": 0, "device": "cpu", "results": "results",
+        "datasets": {"mnist": {"loader": "mnist", "root": str(MNIST), "arch": "mnist_dense5x30",
+                               "split": {"mode": "merged", "fractions": [0.7, 0.2, 0.1], "subset": 300},
+                               "train": {"epochs": 2, "batch_size": 64, "optimizer": "adam"}, "adv_train_size": 20}},
+        "attacks": {"fgsm": {"kind": "fgsm", "eps": 0.3},
+                    "dgn_lrp": {"kind": "dgn", "loss": "lrp", "epsilon": 0.3, "epochs": 1, "batch_size": 20, "k": 10}},
+        "metrics": {"deepgini": {}}, "configurations": ["C3"], "retrain": {"data_points": 2, "train": {"epochs": 1}},
+        "deepcustom": {"robust": ["dgn_lrp"], "train": {"epochs": 1}},
+    }
+    if change:
+        change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+@pytest.mark.workflow
+@needs_mnist
+def test_generator_rule_is_not_rerun_when_only_a_metric_changes(tmp_path):
+    config = dgn_config(tmp_path / "dgn.yaml")
+    snakemake(tmp_path, "--cores", "2", "results/mnist/r1/dgn_lrp/generators.pt", configfile=config)
+    assert (tmp_path / "results/mnist/r1/dgn_lrp/generators.json").is_file()
+
+    def new_metric(c):
+        c["metrics"]["softmax_entropy"] = {}
+
+    jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "metric.yaml", new_metric))
+    rules = {r for r, _ in jobs}
+    assert "train_dgn" not in rules and "train_original" not in rules
+    assert ("score", {"dataset": "mnist", "rep": "1", "attack": "dgn_lrp", "metric": "softmax_entropy"}) in jobs
+
+    def new_epsilon(c):
+        c["attacks"]["dgn_lrp"]["epsilon"] = 0.2
+
+    jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "eps.yaml", new_epsilon))
+    assert [w for r, w in jobs if r == "train_dgn"] == [{"dataset": "mnist", "rep": "1", "attack": "dgn_lrp"}]

@@ -1,0 +1,159 @@
+# One torch thread per job: the 5x30 target and the generators are small, and on a shared machine two
+# OpenMP threads per job spent 10x the CPU time waiting on each other (measured; README, DeepCustom).
+# Seed 003 (DeepCustom): Tarantula suspiciousness of the original model's neurons, the DGN generators
+# of `kind: dgn` attacks (trained once per dataset and attack setting), and, with a
+# `deepcustom.robust` list, the robustness matrix: models adversarially trained on each attack (Goodfellow's mix)
+# and the original model, each evaluated against every attack.
+# Paths under {dataset}/original/ and {dataset}/{attack}/ follow the grid's layout.
+
+
+rule suspiciousness:
+    """Hit spectra and Tarantula scores of the original model's hidden neurons per class (validation inputs)."""
+    input:
+        data=data_file,
+        model=rules.train_original.output.model,
+    output:
+        scores=f"{R}/{{dataset}}/r{{rep}}/original/suspiciousness.npz",
+        csv=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.csv",
+        md=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.md",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/suspiciousness.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/suspiciousness.tsv"
+    resources:
+        **resources_of("activations"),
+    params:
+        code=code_of("suspiciousness"),
+        settings={k: config["deepcustom"][k] for k in ("activation_threshold", "top_k")},
+        arch=lambda w: dataset_config(w)["arch"],
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
+        source=config_source(),
+    run:
+        run(rule, input, output, params, wildcards, threads, log)
+
+
+rule train_dgn:
+    """One DGN generator per class against the original model (a dgn attack's setting)."""
+    input:
+        data=data_file,
+        model=rules.train_original.output.model,
+        suspiciousness=lambda w: (
+            [rules.suspiciousness.output.scores]
+            if config["attacks"][w.attack].get("loss") == "suspiciousness"
+            else []
+        ),
+    output:
+        generators=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/generators.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/generators.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/train_dgn.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/{{attack}}/train_dgn.tsv"
+    threads: 1
+    resources:
+        **resources_of("train_original"),
+    params:
+        code=code_of("train_dgn"),
+        attack=lambda w: config["attacks"][w.attack],
+        arch=lambda w: dataset_config(w)["arch"],
+        device=config["device"],
+        seed=rep_seed,
+    run:
+        run(rule, input, output, params, wildcards, threads, log)
+
+
+rule deepcustom_robust:
+    """A model adversarially trained on one attack (Goodfellow's mix; dgn: its generators' outputs)."""
+    input:
+        data=data_file,
+        generators=dgn_generators,
+    output:
+        model=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/model.pt",
+        summary=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/train.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_robust_{{attack}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_robust_{{attack}}.tsv"
+    threads: 1
+    resources:
+        **resources_of("train_original"),
+    params:
+        code=code_of("deepcustom_robust"),
+        attack=lambda w: config["attacks"][w.attack],
+        arch=lambda w: dataset_config(w)["arch"],
+        train=lambda w: {**dataset_config(w)["train"], **config["deepcustom"]["train"]},
+        alpha_mix=lambda w: config["deepcustom"]["alpha_mix"],
+        device=config["device"],
+        seed=rep_seed,
+    run:
+        run(rule, input, output, params, wildcards, threads, log)
+
+
+rule deepcustom_eval:
+    """Accuracy of one model of the matrix on Test under one attack (gradient attacks white-box against it)."""
+    input:
+        data=data_file,
+        model=deepcustom_model,
+        generators=dgn_generators,
+    output:
+        result=f"{R}/{{dataset}}/r{{rep}}/deepcustom/{{robust}}/eval_{{eval_attack}}.json",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{eval_attack}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{eval_attack}}.tsv"
+    wildcard_constraints:
+        robust=r"original|robust_[A-Za-z0-9_]+",
+        eval_attack=r"[A-Za-z0-9_]+",
+    threads: 1
+    resources:
+        **resources_of("attack"),
+    params:
+        code=code_of("deepcustom_eval"),
+        attack=lambda w: config["attacks"][w.eval_attack],
+        arch=lambda w: dataset_config(w)["arch"],
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
+        seed=rep_seed,
+    run:
+        run(rule, input, output, params, wildcards, threads, log)
+
+
+rule deepcustom_table:
+    """Seed 003's robustness matrix (model x attack accuracy on Test) as CSV, Markdown and one heat map per dataset."""
+    input:
+        results=lambda w: [
+            f"{R}/{d}/r{rep}/deepcustom/{m}/eval_{a}.json"
+            for d in config["datasets"]
+            for rep in REPS
+            for m in ["original"] + [f"robust_{r}" for r in robust_names()]
+            for a in config["attacks"]
+        ],
+    output:
+        [
+            (
+                report(
+                    p,
+                    caption="../report/deepcustom.rst",
+                    category="DeepCustom",
+                    labels={"file": Path(p).name},
+                )
+                if p.endswith((".csv", ".png"))
+                else p
+            )
+            for p in deepcustom_outputs()
+            if "suspiciousness_" not in p
+        ],
+    log:
+        f"{R}/logs/deepcustom_table.log",
+    resources:
+        **resources_of("aggregate"),
+    params:
+        code=code_of("deepcustom_table"),
+        source=config_source(),
+        datasets=list(config["datasets"]),
+        attacks=list(config["attacks"]),
+        models=lambda w: ["original"] + [f"robust_{r}" for r in robust_names()],
+        results=lambda w, output: str(Path(output[0]).parents[1]),
+    run:
+        run(rule, input, output, params, wildcards, threads, log)
