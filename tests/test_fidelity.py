@@ -131,7 +131,7 @@ def run_attack(root, name, settings, size=60):
     settings = {"keep_successful": False, "softmax_as_logits": False, "adv_test": None, **settings}
     out = root / name
     job = SimpleNamespace(
-        input=Files(data=str(root / "data.npz"), model=str(root / "model.pt")),
+        input=Files(data=str(root / "data.npz"), model=str(root / "model.pt"), generators=[]),
         output=Files(adversarial=str(out / "adversarial.npz"), summary=str(out / "attack.json")),
         params=SimpleNamespace(attack=settings, arch="digits_cnn", adv_train_size=size, batch_size_eval=256,
                                device="cpu", seed=0),
@@ -198,3 +198,60 @@ def test_reference_validation_scores_against_the_validation_traces(tmp_path):
     # class 0's validation trace is (1, 0), class 1's (3, 3); dist((1,0),(3,3)) = sqrt(13)
     d_ab = math.sqrt(13)
     assert np.allclose(scores, [1.0 / d_ab, 1.0 / d_ab, 1.0 / d_ab]) and summary["n_reference"] == 2
+
+
+def run_train_original(root, name, train, allow=False):
+    out = root / name
+    job = SimpleNamespace(
+        input=Files(data=str(root / "data.npz")),
+        output=Files(model=str(out / "model.pt"), summary=str(out / "train.json")),
+        params=SimpleNamespace(arch="digits_cnn", train=train, original={}, batch_size_eval=256, allow_chance=allow,
+                               device="cpu", seed=0),
+        wildcards=SimpleNamespace(dataset="digits", rep="1"))
+    script("train_original").main(job, LOG)
+    return load_json(out / "train.json")
+
+
+def test_train_original_records_validation_accuracy_and_stops_an_untrained_model(digits_study):
+    summary = run_train_original(digits_study, "trained", {"epochs": 2, "batch_size": 64})
+    assert len(summary["val_acc"]) == 2 and summary["acc_val"] == summary["val_acc"][-1] > 0.3
+    # blank images: any model predicts one class for all of them, no better than the most frequent class
+    blank = digits_study / "blank"
+    blank.mkdir()
+    zeros = np.zeros((100, 1, 8, 8), np.float32)
+    save_npz(blank / "data.npz", x_train=zeros, y_train=np.arange(100) % 10, x_val=zeros, y_val=np.arange(100) % 10,
+             x_test=zeros[:20], y_test=np.arange(20) % 10)
+    settings = {"epochs": 1, "batch_size": 64}
+    with pytest.raises(ModelError, match="no better than predicting the most frequent class"):
+        run_train_original(blank, "untrained", settings)
+    assert not (blank / "untrained" / "model.pt").exists()  # nothing written
+    summary = run_train_original(blank, "untrained", settings, allow=True)
+    assert summary["acc_val"] == summary["majority_class_acc_val"] == 0.1
+
+
+# --- run 004's colour setup ------------------------------------------------------------------------------------
+
+def test_intel_loads_in_colour(tmp_path):
+    from fixtures_datasets import class_colour, write_intel
+
+    from guided_retraining.datasets import load
+
+    write_intel(tmp_path, per_class=1, n_test_per_class=1, doubled=False, fmt="PNG")  # PNG: lossless colours
+    raw = load("intel", tmp_path, grayscale=False)
+    assert raw.x_train.shape == (6, 3, 48, 48) and raw.x_test.shape == (6, 3, 48, 48)
+    for i, c in enumerate(raw.y_train):
+        np.testing.assert_allclose(raw.x_train[i, :, 10, 10], np.array(class_colour(int(c)), np.float32) / 255)
+
+
+def test_run_004_model_trains_with_augmentation_weight_decay_and_early_stopping():
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 3, 32, 32), dtype=np.float32)
+    y = (x[:, 0].mean(axis=(1, 2)) > 0.5).astype(np.int64)  # learnable from the red channel
+    model = build_model("cifar_color_cnn", (3, 32, 32), 10, seed=0)
+    assert model.last_hidden == "dense1" and model.conv1.conv.padding == (1, 1)
+    settings = TrainSettings(epochs=3, batch_size=64, optimizer="adam", lr=1e-3, weight_decay=5e-4,
+                             augment="crop_flip", patience=1)
+    history = fit(model, x, y, settings, seed=0, validation=(x[:32], y[:32]))
+    assert 1 <= len(history.losses) <= 3 and history.steps == 2 * len(history.losses)
+    again = build_model("cifar_color_cnn", (3, 32, 32), 10, seed=0)
+    assert fit(again, x, y, settings, seed=0, validation=(x[:32], y[:32])).losses == history.losses  # seeded

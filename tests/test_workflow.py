@@ -83,7 +83,7 @@ def test_results_record_parameters_and_seed(tiny_run):
 
 def test_logs_show_progress_with_eta(tiny_run):
     log = (tiny_run / "results/logs/digits/r1/train_original.log").read_text()
-    assert "ETA" in log and "100%" in log
+    assert "ETA" in log and "100%" in log and "validation accuracy" in log
 
 
 def test_points_grow_to_the_whole_set(tiny_run):

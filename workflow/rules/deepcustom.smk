@@ -25,7 +25,7 @@ rule suspiciousness:
     params:
         code=code_of("suspiciousness"),
         settings={k: config["deepcustom"][k] for k in ("activation_threshold", "top_k")},
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         source=config_source(),
@@ -56,7 +56,7 @@ rule train_dgn:
     params:
         code=code_of("train_dgn"),
         attack=lambda w: config["attacks"][w.attack],
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         device=config["device"],
         seed=rep_seed,
     run:
@@ -81,7 +81,7 @@ rule deepcustom_robust:
     params:
         code=code_of("deepcustom_robust"),
         attack=lambda w: config["attacks"][w.attack],
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         train=lambda w: {**dataset_config(w)["train"], **config["deepcustom"]["train"]},
         alpha_mix=lambda w: config["deepcustom"]["alpha_mix"],
         device=config["device"],
@@ -111,7 +111,7 @@ rule deepcustom_eval:
     params:
         code=code_of("deepcustom_eval"),
         attack=lambda w: config["attacks"][w.eval_attack],
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=rep_seed,

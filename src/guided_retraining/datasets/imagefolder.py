@@ -84,9 +84,8 @@ def signature(root, size=None, grayscale: bool = False, **_options) -> tuple[tup
     parts = scan(root)
     hw = parse_size(NAME, size)
     if hw is None:
-        first = next(iter(parts["train"].values()))[0]
-        with Image.open(first) as img:
-            hw = (img.size[1], img.size[0])
+        w, h = _size(next(iter(parts["train"].values()))[0])
+        hw = (h, w)
     n = sum(len(files) for part in parts.values() for files in part.values())
     return ((1 if grayscale else 3,) + hw, len(parts["train"]), n)
 
@@ -106,9 +105,22 @@ class _Files:
             return to_pil(img, self.size, self.grayscale, self.resample), label
 
 
-def _index(exc: DataError) -> int:
-    """The image index in stack_images' shape error ("...: image 12 has shape ...")."""
-    return int(str(exc).split(" image ", 1)[1].split()[0])
+def _size(path: Path) -> tuple[int, int]:
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except OSError as exc:  # Pillow's UnidentifiedImageError included
+        raise DataError(f"{NAME}: {path}: cannot read ({exc.__class__.__name__}: {exc})") from None
+
+
+def _common_size(paths: list[Path]) -> tuple[int, int]:
+    """(height, width) shared by every image (headers only); one-line DataError naming the first that differs."""
+    w, h = _size(paths[0])
+    for path in paths[1:]:
+        if _size(path) != (w, h):
+            raise DataError(f"{NAME}: images differ in size ({path} is {'x'.join(map(str, _size(path)))},"
+                            f" {paths[0]} is {w}x{h}); set options.size to resize them")
+    return h, w
 
 
 def load_imagefolder(root, download: bool = False, size=None, grayscale: bool = False, resample: str = "bilinear",
@@ -120,23 +132,14 @@ def load_imagefolder(root, download: bool = False, size=None, grayscale: bool = 
     classes = list(parts["train"])
     mode = parse_resample(NAME, resample)
     resize = parse_size(NAME, size)
-    hw = resize
+    samples = {part: [(p, label) for label, c in enumerate(classes) for p in folders[c]]
+               for part, folders in parts.items()}
+    hw = resize or _common_size([p for part in samples.values() for p, _ in part])
+    shape = hw if grayscale else hw + (3,)
     arrays = {}
-    for part, folders in parts.items():
-        samples = [(p, label) for label, c in enumerate(classes) for p in folders[c]]
-        if hw is None:  # no resizing: every image must have the first image's size
-            first = samples[0][0]
-            with Image.open(first) as img:
-                hw = (img.size[1], img.size[0])
-        ds = _Files(samples, resize, grayscale, mode)
-        shape = hw if grayscale else hw + (3,)
-        try:
-            x, y = stack_images(NAME, ds, lambda i: str(samples[i][0]), workers, shape)
-        except DataError as exc:
-            if resize is None and "after preprocessing" in str(exc):
-                raise DataError(f"{NAME}: images differ in size ({samples[_index(exc)][0]} is not {hw[1]}x{hw[0]}"
-                                f" as {first}); set options.size to resize them") from None
-            raise
+    for part, items in samples.items():
+        ds = _Files(items, resize, grayscale, mode)
+        x, y = stack_images(NAME, ds, lambda i, items=items: str(items[i][0]), workers, shape)
         arrays[part] = (to_float_nchw(x), y)
     test = arrays.get("test", (None, None))
     return RawDataset(NAME, *arrays["train"], *test, len(classes), classes=classes)

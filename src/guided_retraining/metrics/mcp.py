@@ -5,7 +5,10 @@ Neural Network Retraining". Each input falls in the boundary area of its (top-1,
 predicted class pair; within an area its priority is ``p_top2 / p_top1`` (1 = on the
 boundary). Selection goes round-robin over the non-empty areas: each round takes the
 highest-priority input left in every area; when the budget ends inside a round, the
-areas whose best input has the highest priority go first (the authors' code).
+areas whose best input has the highest priority go first, one input per area. (The
+authors' script fills a last partial round by priority; whether it may then take two
+inputs of one area was not checked against their code, which was not at hand. One per
+area keeps a single order whose every prefix is the selection for that budget.)
 
 MCP is an ORDER, not a score: ``mcp_order`` returns the permutation, round by round,
 each round sorted by priority (descending), so that every prefix of the order is MCP's

@@ -120,9 +120,9 @@ def nns_plain(ats, probs, k=10, alpha=0.5) -> np.ndarray:
 
 
 def mcp_plain_select(probs, budget: int) -> list[int]:
-    """MCP's selection of ``budget`` inputs as the authors' loop (Shen et al. 2020): areas by
+    """MCP's selection of ``budget`` inputs, one round at a time (Shen et al. 2020): areas by
     (top-1, top-2) class, each full round takes every area's highest ``p2/p1``; a last partial
-    round takes the areas whose best is highest."""
+    round takes the areas whose best is highest (one input per area)."""
     p = np.asarray(probs, dtype=np.float64)
     areas: dict = {}
     for i, row in enumerate(p):

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ._common import DEFAULT_MEMORY_MB
+from .uncertainty import PRIORITIES
 
 #: What a metric may read. "probabilities": the softmax outputs of the scored inputs;
 #: "layers": activations of the configured layers (scored and reference inputs);
@@ -149,12 +150,10 @@ class Inputs:
 
 def _uncertainty(name):
     def compute(inp, o, seed, log):
-        from . import uncertainty
+        from .uncertainty import priority
 
-        scores = getattr(uncertainty, name)(inp.get("probs"))
-        if name == "margin":
-            return 1.0 - scores, {"note": "score = 1 - margin (top-1 minus top-2 probability)"}
-        return scores, {}
+        note = {"note": "score = 1 - margin (top-1 minus top-2 probability)"} if name == "margin" else {}
+        return priority(name, inp.get("probs")), note
     return compute
 
 
@@ -309,8 +308,7 @@ METRICS: dict[str, Metric] = {m.kind: m for m in [
     Metric("nns", "uncertainty of α p + (1 − α) mean p of the k nearest scored inputs", "Bao et al. 2023 (ISSTA)",
            _nns, frozenset({"layers", "probabilities"}),
            {"layers": LAYERS, "k": Option(10, "integer", low=1), "alpha": Option(0.5, "number", 0, 1),
-            "uncertainty": Option("deepgini", "choice",
-                                  choices=("deepgini", "softmax_entropy", "least_confidence", "margin")),
+            "uncertainty": Option("deepgini", "choice", choices=PRIORITIES),
             "weighting": Option("uniform", "choice", choices=("uniform", "inverse_distance")), **_CHUNKED}),
     Metric("mlsa", "−log density of a Gaussian mixture of the predicted class's traces", "Kim et al. 2020",
            _mlsa, _SURPRISE, {"layers": LAYERS, "n_components": Option(2, "integer", low=1),

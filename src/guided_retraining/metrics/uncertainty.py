@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import DataError
 from ._common import as_probs
 
 
@@ -95,3 +96,16 @@ def random_scores(n: int, seed: int) -> np.ndarray:
     Ordering by descending random scores is a seeded random permutation.
     """
     return np.random.default_rng(int(seed)).random(int(n))
+
+
+#: Uncertainty metrics as priorities (larger = more uncertain = first).
+PRIORITIES = ("deepgini", "softmax_entropy", "least_confidence", "margin")
+
+
+def priority(name: str, probs) -> np.ndarray:
+    """Uncertainty metric ``name`` of ``probs`` as a priority: margin as ``1 - margin``."""
+    if name not in PRIORITIES:
+        raise DataError(f"uncertainty: {name!r} is not one of {', '.join(PRIORITIES)}")
+    fn = {"deepgini": deepgini, "softmax_entropy": softmax_entropy, "least_confidence": least_confidence,
+          "margin": margin}[name]
+    return 1.0 - fn(probs) if name == "margin" else fn(probs)

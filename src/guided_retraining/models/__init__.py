@@ -14,7 +14,8 @@ def build_model(arch, in_shape, n_classes: int, seed: int | None = None, init: s
     from a generator seeded with it.
 
     ``arch`` is a built-in architecture's name or a user's model ``{factory, kwargs, normalize}``
-    (:mod:`guided_retraining.models.user`; its output must have at least ``n_classes`` logits).
+    (:mod:`guided_retraining.models.user`; its output must have at least ``n_classes`` logits; it keeps
+    its factory's own initialisation, drawn under ``seed``, so ``init`` does not apply to it).
     """
     import torch
 
