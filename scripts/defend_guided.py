@@ -21,8 +21,10 @@ def main(job, log):
     data = load_prepared(job.input.data)
     adv = load_adversarial(job.input.adversarial, data)
     order = load_order(job.input.orders[p.metrics.index(best["metric"])], data, adv)
-    model, used, _, seeds = retrain(data, adv, order, job.input.model, p.arch, "C2", best["point"], p.data_points,
-                                    p.step, p.train, p.seed, w.dataset, p.attack, p.device, log)
+    model, used, _, seeds = retrain(
+        data, adv, order, original_weights=job.input.model, arch=p.arch, configuration="C2", point=best["point"],
+        n_points=p.data_points, step=p.step, train_settings=p.train, seed=p.seed, dataset=w.dataset,
+        attack=p.attack, device=p.device, log=log)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
         "dataset": w.dataset, "rep": int(w.rep), "defence": "guided", "attack": p.attack, "metric": best["metric"],

@@ -12,8 +12,10 @@ def main(job, log):
     adv = load_adversarial(job.input.adversarial, data)
     order = load_order(job.input.order, data, adv)
     n_train = len(data["x_train"])
-    model, used, total, seeds = retrain(data, adv, order, job.input.model, p.arch, w.configuration, w.point,
-                                        p.data_points, p.step, p.train, p.seed, w.dataset, w.attack, p.device, log)
+    model, used, total, seeds = retrain(
+        data, adv, order, original_weights=job.input.model, arch=p.arch, configuration=w.configuration,
+        point=w.point, n_points=p.data_points, step=p.step, train_settings=p.train, seed=p.seed, dataset=w.dataset,
+        attack=w.attack, device=p.device, log=log)
 
     def acc(x, y):
         return accuracy(model, x, y, p.batch_size_eval, p.device)

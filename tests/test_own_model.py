@@ -9,7 +9,6 @@ import pytest
 import torch
 import yaml
 from PIL import Image
-from torch import nn
 
 from conftest import CONFIGS, REPO, snakemake
 from fixtures_datasets import write_digits_folder, write_shapes_folder, write_user_model

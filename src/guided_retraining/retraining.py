@@ -65,7 +65,7 @@ def order_by_scores(scores: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
     return order, int(counts[counts > 1].sum())
 
 
-def retrain(data, adv: dict, order: np.ndarray, original_weights, arch: str, configuration: str, point: str,
+def retrain(data, adv: dict, order: np.ndarray, *, original_weights, arch, configuration: str, point: str,
             n_points: int, step: int | None, train_settings: dict, seed: int, dataset: str, attack: str,
             device: str = "cpu", log=None):
     """Retrain one data point: returns ``(model, used, total, seeds)``.

@@ -71,13 +71,18 @@ class History:
                 "epochs_run": len(self.losses), "stopped_early": self.stopped_early, "steps": self.steps}
 
 
-def resolve_device(device: str = "cpu") -> torch.device:
-    """``auto`` picks CUDA when available, else the CPU."""
+def resolve_device(device="cpu") -> torch.device:
+    """The one device resolver of the library (training, attacks, activations, metrics): ``auto`` picks
+    CUDA when available, else the CPU; ``cpu``, ``cuda`` or ``cuda:N`` (or a ``torch.device``) as given;
+    a one-line ConfigError when CUDA is asked for but absent."""
+    from .errors import ConfigError
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: 'cuda' requested but no CUDA device is available; use 'auto' or 'cpu'")
-    return torch.device(device)
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device: {str(device)!r} requested but no CUDA device is available; use 'auto' or 'cpu'")
+    return dev
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:

@@ -75,13 +75,10 @@ def as_surprise_inputs(train_ats, train_pred, target_ats, target_pred, exclude_s
 
 
 def torch_device(device):
-    """A ``torch.device``; ConfigError when CUDA is asked for but absent."""
-    import torch
+    """The library's one device resolver (:func:`guided_retraining.training.resolve_device`)."""
+    from ..training import resolve_device
 
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device: {device!r} requested but CUDA is not available; use 'cpu'")
-    return dev
+    return resolve_device(device)
 
 
 def chunk_rows(memory_mb: float, bytes_per_row: float, total: int) -> int:
