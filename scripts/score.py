@@ -8,21 +8,24 @@ from guided_retraining import metrics
 from guided_retraining.io import load_npz, provenance, save_json, save_npz
 from guided_retraining.seeding import derive_seed
 
+TIMES = ("seconds", "cpu_seconds")  # the activation job's forward-pass time, stored in its file (Table 5)
+
 
 def main(job, log):
     p, w = job.params, job.wildcards
     entry = metrics.METRICS[p.kind]
-    soft = load_npz(job.input.softmax, ["probs", "pred", "probs_val", "pred_val", "n_train", "idx_adv_train"])
+    soft = load_npz(job.input.softmax, ["probs", "pred", "probs_val", "pred_val", "n_train", "idx_adv_train",
+                                        *TIMES])
     n_train = int(soft["n_train"])
     target = {"probs": soft["probs"], "pred": soft["pred"]}
     validation = {"probs": soft["probs_val"], "pred": soft["pred_val"]}
-    input_seconds = {"softmax": _seconds(job.input.softmax)}
+    input_seconds = {"softmax": _times(soft)}
     for layer in p.layers:
-        acts = load_npz(job.input[f"layer_{layer}"], ["acts", "acts_val"])
+        acts = load_npz(job.input[f"layer_{layer}"], ["acts", "acts_val", *TIMES])
         if len(acts["acts"]) != len(target["probs"]):
             raise ValueError(f"{job.input[f'layer_{layer}']}: {len(acts['acts'])} rows, expected {len(target['probs'])}")
         target[f"layer:{layer}"], validation[f"layer:{layer}"] = acts["acts"], acts["acts_val"]
-        input_seconds[layer] = _seconds(job.input[f"layer_{layer}"])
+        input_seconds[layer] = _times(acts)
     n = len(target["probs"])
     # each input's own row in the reference set: a clean input itself, an adversarial input its clean source
     target["ref_index"] = np.concatenate([np.arange(n_train), soft["idx_adv_train"]]).astype(np.int64)
@@ -61,10 +64,9 @@ def main(job, log):
     log.info("%s: %d scores in %.3f s (cpu %.3f s)", w.metric, n, seconds, cpu_seconds)
 
 
-def _seconds(path) -> tuple[float, float]:
-    """Wall and CPU seconds of the activation job that wrote ``path``."""
-    t = load_npz(path, ["seconds", "cpu_seconds"])
-    return float(t["seconds"]), float(t["cpu_seconds"])
+def _times(arrays) -> tuple[float, float]:
+    """Wall and CPU seconds of the activation job that wrote ``arrays`` (read with its other arrays)."""
+    return float(arrays["seconds"]), float(arrays["cpu_seconds"])
 
 
 def _read_data(job, p, entry, target, reference, n_train):
