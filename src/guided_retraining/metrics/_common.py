@@ -141,11 +141,12 @@ def match_reference(train: np.ndarray, tr_pred: np.ndarray, target: np.ndarray, 
 
 
 REMEASURE = ("difference", "product")
+ENGINES = ("auto", "torch")
 
 
 def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | None = None,
         memory_mb: float = DEFAULT_MEMORY_MB, device="cpu", progress=None, extra: int = 7,
-        remeasure: str = "difference"):
+        remeasure: str = "difference", engine: str = "auto"):
     """The ``k`` nearest reference rows of each query row (Euclidean), exact in float64.
 
     The one nearest-neighbour engine of DSA, DATIS and NNS: exact, chunked (each chunk's
@@ -158,11 +159,16 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
     exact squared distance; rows that are not (near ties) are searched again in float64.
     ``exclude[i]`` (or -1) is a reference row that query i may not pick (itself).
 
-    ``remeasure``: how the candidates' float64 squared distances are taken: "difference"
-    (``sum((q - r)^2)``, exact to the last bits even for near-identical rows: DSA's
-    distance ratios) or "product" (``||q||^2 + ||r||^2 - 2 q.r`` in float64 on the centred
-    data, absolute error about 1e-16 (||q||^2 + ||r||^2), a quarter of the memory
-    traffic: DATIS's ``exp(-d^2 / T)`` and NNS's neighbour sets).
+    ``engine``: "auto" runs the CPU kernels (``_knn_cpu``: cache-sized float32 tiles scanned
+    into per-query thresholds, half the products where queries are reference rows, numba) on
+    the CPU and the torch chunks (``addmm`` + ``topk``) on a GPU; "torch" forces the torch
+    chunks (the GPU's code path, also on the CPU). Both find the same neighbours.
+
+    ``remeasure`` (torch chunks): how the candidates' float64 squared distances are taken:
+    "difference" (``sum((q - r)^2)``, exact to the last bits even for near-identical rows:
+    DSA's distance ratios) or "product" (``||q||^2 + ||r||^2 - 2 q.r`` in float64 on the
+    centred data, absolute error about 1e-16 (||q||^2 + ||r||^2), a quarter of the memory
+    traffic). The CPU kernels always measure differences.
 
     Returns (index int64 (nq, k), distance float64 (nq, k)); index -1 and distance inf
     where a query has fewer than ``k`` candidates (``k`` larger than the reference set).
@@ -171,6 +177,8 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
 
     if remeasure not in REMEASURE:
         raise ConfigError(f"remeasure: {remeasure!r} is not one of {', '.join(REMEASURE)}")
+    if engine not in ENGINES:
+        raise ConfigError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     dev = torch_device(device)
     nq, d = queries.shape
     nr = refs.shape[0]
@@ -185,12 +193,34 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
     rn = np.einsum("ij,ij->i", r64, r64)
     qn = np.einsum("ij,ij->i", q64, q64)
     kk = min(k + extra, nr)
+    bound = (d + 3) * _EPS32
+    rn_max = float(rn.max())
+    if engine == "auto" and dev.type == "cpu" and max(float(np.abs(r64).max()), float(np.abs(q64).max())) < 1e15:
+        from . import _knn_cpu  # numba kernels: compiled (or loaded from their cache) on first use
+
+        threads = torch.get_num_threads()
+        cand, last, order = _knn_cpu.candidates(q64, r64, rn, kk, exclude, memory_mb=memory_mb, threads=threads,
+                                                progress=progress)
+        cand, d2 = _knn_cpu.remeasure(q64, r64, cand, threads=threads, order=order)
+        kc = min(k, kk)
+        idx_out[:, :kc] = cand[:, :kc]
+        dist_out[:, :kc] = np.sqrt(d2[:, :kc])
+        if kk < nr:
+            kth = d2[:, k - 1]
+            lower = last + qn - bound * (qn + rn_max)
+            bad = (lower < kth) & (kth > 0)
+            if exclude is not None:
+                bad |= ~np.isfinite(kth)
+            uncertain = np.nonzero(bad)[0]
+            if uncertain.size:
+                norms = (torch.from_numpy(rn), qn) if remeasure == "product" else None
+                _nearest_float64(q64, torch.from_numpy(r64), rn, uncertain, exclude, idx_out, dist_out, memory_mb,
+                                 dev, kk, norms)
+        return idx_out, dist_out
     rt64 = torch.from_numpy(r64).to(dev)
     r32 = rt64.to(torch.float32)
     rn32 = torch.from_numpy(rn).to(dev, torch.float32)
     norms = (torch.from_numpy(rn).to(dev), qn) if remeasure == "product" else None
-    bound = (d + 3) * _EPS32
-    rn_max = float(rn.max())
     # float32 score matrix + top-k workspace + top-k gathers (kk x d float64)
     rows = chunk_rows(memory_mb, nr * 4 * 2 + kk * d * 8 * 3 + d * 16, nq)
     uncertain = []
