@@ -195,7 +195,8 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
     kk = min(k + extra, nr)
     bound = (d + 3) * _EPS32
     rn_max = float(rn.max())
-    if engine == "auto" and dev.type == "cpu" and max(float(np.abs(r64).max()), float(np.abs(q64).max())) < 1e15:
+    if (engine == "auto" and dev.type == "cpu" and nr < 2**31
+            and max(float(np.abs(r64).max()), float(np.abs(q64).max())) < 1e15):
         from . import _knn_cpu  # numba kernels: compiled (or loaded from their cache) on first use
 
         threads = torch.get_num_threads()

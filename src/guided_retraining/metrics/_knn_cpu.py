@@ -66,10 +66,17 @@ def _scan_rows(p, add, ids, row_query, exclude, vals, rid, count, top, kk, r0, r
     two = np.float32(2.0)
     n = p.shape[1]
     cap = vals.shape[1]
+    scratch = np.empty(n, dtype=np.float32)
     for i in range(r0, r1):
         q = row_query[i]
         t = top[q]
         row = p[i]
+        if count[q] == 0 and n >= kk:  # a first meeting: start from the row's own kk-th score
+            ex = exclude[q]
+            for j in range(n):
+                scratch[j] = add[j] - two * row[j] if ids[j] != ex else np.float32(_EMPTY)
+            t = np.nextafter(np.partition(scratch, kk - 1)[kk - 1], np.float32(_EMPTY))
+            top[q] = t
         below = 0
         for j in range(n):  # vectorised: the same scores and comparison as below
             below += add[j] - two * row[j] < t
@@ -96,8 +103,15 @@ def _scan_cols(p, add, ids, col_query, exclude, vals, rid, count, top, kk, c0, c
     cap = vals.shape[1]
     w = c1 - c0
     t = np.empty(w, dtype=np.float32)
+    scratch = np.empty(p.shape[0], dtype=np.float32)
     for j in range(w):
-        t[j] = top[col_query[c0 + j]]
+        q = col_query[c0 + j]
+        if count[q] == 0 and p.shape[0] >= kk:  # a first meeting: start from the column's kk-th score
+            ex = exclude[q]
+            for i in range(p.shape[0]):
+                scratch[i] = add[i] - two * p[i, c0 + j] if ids[i] != ex else np.float32(_EMPTY)
+            top[q] = np.nextafter(np.partition(scratch, kk - 1)[kk - 1], np.float32(_EMPTY))
+        t[j] = top[q]
     for i in range(p.shape[0]):
         a = add[i]
         row = p[i, c0:c1]
@@ -240,9 +254,9 @@ def candidates(q64, r64, rn, kk, exclude, *, memory_mb, threads, progress=None, 
     nq, nr = q64.shape[0], r64.shape[0]
     workers = max(int(threads), 1)
     tile = max(1, min(TILE, int((memory_mb * 2**20 / 4 / workers) ** 0.5)))
-    cap = 2 * kk
+    cap = 3 * kk  # kept scores per query between compactions (measured: 2 kk slower, 4 kk no faster)
     vals = np.empty((workers, nq, cap), dtype=np.float32)
-    rid = np.empty((workers, nq, cap), dtype=np.int64)
+    rid = np.empty((workers, nq, cap), dtype=np.int32)
     count = np.zeros((workers, nq), dtype=np.int64)
     top = np.full((workers, nq), _EMPTY, dtype=np.float32)
     excl = np.full(nq, -1, dtype=np.int64) if exclude is None else np.ascontiguousarray(exclude, dtype=np.int64)
