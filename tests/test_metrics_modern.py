@@ -54,6 +54,83 @@ def test_knn_near_ties_and_too_few_references():
     assert (idx[:, 3:] == -1).all() and np.isinf(dist[:, 3:]).all() and (idx[:, :3] >= 0).all()
 
 
+def _brute(queries, refs, exclude, k):
+    d = np.linalg.norm(queries[:, None] - refs[None], axis=2)
+    if exclude is not None:
+        d[np.arange(len(queries))[exclude >= 0], exclude[exclude >= 0]] = np.inf
+    want = np.argsort(d, axis=1, kind="stable")[:, :k]
+    return want, np.take_along_axis(d, want, 1)
+
+
+def _layouts(seed):
+    """Clustered references and queries of the three kinds the kernels treat apart: the
+    references themselves (NNS), references then new rows (DATIS: Train* against Train, with a
+    repeated row), and queries that share no row with the references."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=3.0, size=(5, 9))
+    refs = centres[np.arange(700) % 5] + rng.normal(size=(700, 9))
+    new = centres[rng.integers(0, 5, 260)] + 1.3 * rng.normal(size=(260, 9))
+    refs[650] = refs[3]  # a repeated row: the i-th copy among the queries pairs with the i-th among refs
+    yield "itself", refs, refs, np.arange(700)
+    extended = np.concatenate([refs, new])
+    yield "refs then new rows", extended, refs, np.where(np.arange(960) % 4 == 0, np.arange(960) % 700, -1)
+    yield "no shared rows", new, refs, None
+
+
+@pytest.mark.parametrize("k", [1, 6, 40])
+def test_knn_kernels_match_brute_force_on_every_layout(k):
+    # memory_mb 0.02: tiles of about 50 rows, so every layout has many tiles, a triangle and its diagonal
+    for name, queries, refs, exclude in _layouts(k):
+        idx, dist = knn(queries, refs, k, exclude=exclude, memory_mb=0.02)
+        want, want_d = _brute(queries, refs, exclude, k)
+        np.testing.assert_array_equal(idx, want, err_msg=name)
+        np.testing.assert_allclose(dist, want_d, rtol=1e-12, err_msg=name)
+
+
+def test_knn_kernels_agree_with_the_torch_chunks_and_any_thread_count():
+    import torch
+
+    name, queries, refs, exclude = list(_layouts(11))[1]
+    want = knn(queries, refs, 9, exclude=exclude, memory_mb=0.02, engine="torch")  # the GPU's code path
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 3):
+            torch.set_num_threads(threads)
+            got = knn(queries, refs, 9, exclude=exclude, memory_mb=0.02)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_knn_kernels_exact_ties_and_progress():
+    from guided_retraining.progress import Progress
+
+    # points of a small integer grid: many exactly equal distances, also in float32
+    rng = np.random.default_rng(2)
+    refs = rng.integers(0, 3, size=(600, 4)).astype(float)
+    queries = np.concatenate([refs[:300], rng.integers(0, 3, size=(50, 4)).astype(float)])
+    progress = Progress(len(queries), "knn")
+    idx, dist = knn(queries, refs, 12, memory_mb=0.02, progress=progress)
+    _, want_d = _brute(queries, refs, None, 12)
+    np.testing.assert_allclose(dist, want_d, rtol=0, atol=1e-12)  # the k smallest distances, ties and all
+    np.testing.assert_allclose(np.linalg.norm(queries[:, None] - refs[idx], axis=2), dist, atol=1e-12)
+    assert all(len(set(row)) == 12 for row in idx)  # no reference twice
+    assert progress.done == progress.total
+
+
+def test_identical_rows_pairs_copies_one_to_one():
+    from guided_retraining.metrics._knn_cpu import identical_rows
+
+    a, b, c, d = [1.0, 2.0], [0.0, -0.0], [5.0, 5.0], [7.0, 1.0]
+    queries = np.array([a, b, a, c])
+    refs = np.array([[0.0, 0.0], a, a, d, a])  # b matches [0, 0] (the sign of zero is ignored)
+    qi, ri = identical_rows(queries, refs)
+    assert list(zip(qi.tolist(), ri.tolist())) == [(1, 0), (0, 1), (2, 2)]
+    same = np.arange(5)
+    assert [x.tolist() for x in identical_rows(refs, refs)] == [same.tolist(), same.tolist()]
+
+
 # ---- DATIS -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("k", [1, 7, 100])
