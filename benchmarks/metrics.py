@@ -1,16 +1,19 @@
-"""Time and memory of every guidance metric at MNIST scale (synthetic activations).
+"""Time and memory of every guidance metric at MNIST scale (synthetic or a workflow run's activations).
 
 Issue 17's targets for DATIS, NNS, MLSA, MDSA (Weiss & Tonella) and MCP: each <= 10 s and
 peak memory <= 2 GB at 56,000 scored / 49,000 reference / 128 units on 2 CPU cores.
 
     python benchmarks/metrics.py [--scored 56000] [--reference 49000] [--neurons 128]
                                  [--classes 10] [--plain-sample 200] [--threads 2] [--only dsa,datis,...]
+    python benchmarks/metrics.py --activations results/mnist-scale/mnist/r1/fgsm   # real MNIST activations
 
 Synthetic, class-structured activations: one Gaussian cluster per class in the space of
 the last hidden layer, then ReLU (dead units included). The reference (training) set
 is part of the scored set, as in the study (scored = reference + "adversarial" inputs
 drawn between clusters). The plain per-input DSA and LSA run on a sample of targets and
-are extrapolated to the whole scored set. Peak memory: the process's resident set
+are extrapolated to the whole scored set. ``--activations`` reads a workflow run's activation
+files instead, assembled as the score rule does (benchmarks/mnist-scale.yaml makes them from the
+official MNIST files at the study's scale). Peak memory: the process's resident set
 (VmRSS sampled every 5 ms) during each metric, and its growth over the RSS before it.
 """
 
@@ -86,6 +89,23 @@ def synthetic(n_ref, n_extra, d, classes, seed=0):
     return reference, scored
 
 
+def from_workflow(folder, layer="last_hidden"):
+    """(reference, scored) as the score rule assembles them from a workflow run's activations:
+    ``folder`` = ``results/.../{dataset}/r{rep}/{attack}``; its layer is exposed as "dense"."""
+    from guided_retraining.io import load_npz
+
+    base = os.path.join(folder, "activations")
+    soft = load_npz(os.path.join(base, "softmax.npz"), ["probs", "pred", "n_train", "idx_adv_train"])
+    acts = load_npz(os.path.join(base, f"{layer}.npz"), ["acts"])["acts"]
+    n_train = int(soft["n_train"])
+    data = load_npz(os.path.join(folder, "..", "..", "data.npz"), ["y_train"], only=True)
+    scored = {"probs": soft["probs"], "pred": soft["pred"], "layer:dense": acts,
+              "ref_index": np.concatenate([np.arange(n_train), soft["idx_adv_train"]]).astype(np.int64)}
+    reference = {k: v[:n_train] for k, v in scored.items() if k != "ref_index"}
+    reference["label"] = data["y_train"]
+    return reference, scored
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scored", type=int, default=56000)
@@ -97,6 +117,9 @@ def main(argv=None):
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--memory-mb", type=float, default=1024)
     ap.add_argument("--only", default="", help="comma-separated labels of the metrics to time (default: all)")
+    ap.add_argument("--activations", default="", help="a workflow run's results/.../{dataset}/r{rep}/{attack} "
+                    "folder: time the metrics on its real activations (see benchmarks/mnist-scale.yaml)")
+    ap.add_argument("--layer", default="last_hidden", help="with --activations: the layer (default last_hidden)")
     args = ap.parse_args(argv)
 
     import torch
@@ -105,9 +128,14 @@ def main(argv=None):
     from guided_retraining.metrics import score
     from guided_retraining.metrics.reference import dsa_plain, lsa_plain
 
-    reference, scored = synthetic(args.reference, args.scored - args.reference, args.neurons, args.classes)
+    if args.activations:
+        reference, scored = from_workflow(args.activations, args.layer)
+        print(f"activations of {args.activations} ({args.layer})")
+    else:
+        reference, scored = synthetic(args.reference, args.scored - args.reference, args.neurons, args.classes)
     n = scored["pred"].shape[0]
-    print(f"scored {n}, reference {args.reference}, neurons {args.neurons}, classes {args.classes}, "
+    print(f"scored {n}, reference {reference['pred'].shape[0]}, neurons {scored['layer:dense'].shape[1]}, "
+          f"classes {scored['probs'].shape[1]}, "
           f"torch threads {torch.get_num_threads()}, device {args.device}, memory_mb {args.memory_mb}, "
           f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
     chunked = {"memory_mb": args.memory_mb, "device": args.device}

@@ -226,3 +226,11 @@ def test_mdsa_weiss_tonella_matches_plain_and_hand_example():
     train = np.array([[-1.0, 0], [1, 0], [0, -2], [0, 2], [9, 9], [11, 11]])
     pred = np.array([0, 0, 0, 0, 1, 1])
     assert mdsa(train, pred, np.array([[1.0, 2.0]]), np.array([0]), variant="weiss_tonella")[0] == pytest.approx(4.0)
+
+
+def test_prepare_readies_the_kernels_once_per_process():
+    from guided_retraining.metrics import prepare
+
+    assert prepare("deepgini") == 0.0  # no compiled kernels
+    prepare("nns")  # loads them from numba's cache, or compiles them
+    assert prepare("datis") < 0.05 and prepare("dsa") < 0.05  # the same kernels: ready already

@@ -15,7 +15,7 @@ chunked metrics (DSA, LSA, DATIS, NNS) and MC dropout:
 
 from .coverage import kmnc, nbc, nc
 from .datis import datis
-from .dispatch import Result, evaluate, score
+from .dispatch import Result, evaluate, prepare, score
 from .dropout import mc_dropout_variation_ratio
 from .dsa import dsa
 from .lsa import lsa
@@ -30,5 +30,6 @@ from .uncertainty import deepgini, least_confidence, margin, random_scores, soft
 __all__ = [
     "LAYER_METRICS", "METRICS", "METRIC_KINDS", "METRIC_OPTIONS", "MODEL_METRICS", "ORDER_METRICS", "READS", "Result",
     "datis", "deepgini", "dsa", "evaluate", "kmnc", "least_confidence", "lsa", "margin", "mc_dropout_variation_ratio",
-    "mcp_order", "mdsa", "mlsa", "nbc", "nc", "nns", "random_scores", "resolve_options", "score", "softmax_entropy",
+    "mcp_order", "mdsa", "mlsa", "nbc", "nc", "nns", "prepare", "random_scores", "resolve_options", "score",
+    "softmax_entropy",
 ]

@@ -1,38 +1,44 @@
-"""The CPU kernels of the nearest-neighbour engine (``_common.knn``): tiled float32 products
-scanned into per-query bounded heaps, a symmetric pass where the queries are reference rows,
-and the exact float64 re-measure of the candidates.
+"""The CPU kernels of the nearest-neighbour engine (``_common.knn``): the candidates of each
+query from cache-sized float32 product tiles, then their exact float64 re-measure.
 
-Why not ``torch.topk`` on the CPU: at MNIST scale (56,000 x 49,000) ``topk(107)`` over each
-full row costs about as much as a third of the products themselves, and a full-row chunk
-(rows x all references) does not fit the cache. Here the products come in tiles of at most
-1024 x 4096 (L3-resident, MKL's ``mm``), and each tile is scanned once: an entry is compared
-with its query's current k-th smallest score (the top of a max-heap of ``kk`` entries) and
-pushed only when smaller, so after the first tiles almost every entry costs one comparison.
+Why not ``addmm`` + ``topk`` over full rows (the torch chunks, which stay the GPU's path): at
+MNIST scale (56,000 x 49,000) ``topk(107)`` costs a third of the products, and a row chunk
+(rows x all references) does not stay in the cache. Here:
 
-Where queries are reference rows (NNS: the scored set against itself; DATIS: Train* against
-Train, whose first rows are Train), the products between those rows are computed once, for
-the tiles on and right of the diagonal, and each tile is scanned along its rows (for the
-row queries) and along its columns (for the column queries): half the products.
+* Products come in square tiles of ``TILE`` = 1024 (4 MiB of float32, read back from the cache
+  right after BLAS writes them), one BLAS thread per worker.
+* Each query keeps the scores below its threshold (at most ``3 kk``, then the ``kk`` smallest
+  are kept and the threshold becomes the kk-th). A vectorised count over a tile row (the same
+  scores and comparisons as the keeping) skips rows with nothing below the threshold; a query's
+  first tile sets its threshold from that tile's own kk-th score.
+* References and queries are sorted by a small k-means and the tile pairs taken nearest
+  first (by their centres), so thresholds tighten early. This orders the work only.
+* Where queries are reference rows (NNS: the scored set against itself; DATIS: Train* against
+  Train, whose first rows are Train; ``identical_rows``), their products are computed for the
+  upper triangle only and each tile scanned along its rows and its columns: half the products.
+* Tiles are dealt in turn to ``threads`` workers, each with its own kept scores (merged at the
+  end: a score a worker dropped is above its threshold, hence above the merged kk-th).
 
-All kernels are numba functions that release the GIL; the driver splits each tile's scans
-over ``threads`` Python threads (rows for the row scan, columns for the column scan: each
-heap is touched by one thread at a time, so the result does not depend on the thread count).
+The result is exact: no score left out is below the kk-th kept one, and ``_common.knn``
+certifies it against the float32 error bound as for the torch chunks. Kernels are numba
+functions that release the GIL (compiled once, cached beside this file).
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
 
-#: Side of a square tile of products (references x references or queries x references): 4 MiB
-#: of float32, cache-resident between MKL's ``mm`` writing it and the scans reading it.
+#: Side of a square product tile (4 MiB of float32).
 TILE = 1024
 #: Fast-math flags of the scans: no NaN or inf, no signed zeros, fused multiply-add (exact here:
-#: ``2 p`` is). Without ``reassoc`` the vectorised check computes each score and comparison
-#: exactly as the keeping does, so it never misses an entry below the threshold. Thresholds start at the largest float32 (not
-#: inf) and scores are finite (``candidates`` checks the inputs' range).
+#: ``2 p`` is). Without ``reassoc`` the vectorised count computes each score and comparison
+#: exactly as the keeping does, so it never skips a row with a score below the threshold.
+#: Thresholds start at the largest float32, not inf, and ``knn`` sends only inputs whose
+#: float32 scores are finite.
 _FAST = {"nnan", "ninf", "nsz", "contract"}
 _EMPTY = float(np.finfo(np.float32).max)
 
@@ -209,9 +215,8 @@ def _split(n: int, parts: int):
 
 
 def cluster_order(refs32, queries32, *, clusters: int = 64, iterations: int = 6, sample: int = 8192, seed: int = 0):
-    """Labels of a small k-means (Lloyd on a seeded sample of the references) for the
-    references and the queries, and the centres. It only orders the work (near tiles first,
-    so thresholds tighten early); the neighbours found do not depend on it."""
+    """Cluster labels of the references and the queries from a small k-means (Lloyd on a seeded
+    sample of the references). They only order the work; the neighbours do not depend on them."""
     import torch
 
     rng = np.random.default_rng(seed)
@@ -233,7 +238,7 @@ def cluster_order(refs32, queries32, *, clusters: int = 64, iterations: int = 6,
     return label(refs32), label(queries32)
 
 
-def candidates(q64, r64, rn, kk, exclude, *, memory_mb, threads, progress=None, symmetric=True):
+def candidates(q64, r64, rn, kk, exclude, *, memory_mb, threads, progress=None):
     """The ``kk`` smallest float32 scores ``||r||^2 - 2 q.r`` of each query, its ``exclude``
     reference skipped: (index (nq, kk) int64 in no order, -1 where fewer; the kk-th score
     (nq,) float64, inf where fewer; (query order, reference order) by cluster, for ``remeasure``).
@@ -246,8 +251,6 @@ def candidates(q64, r64, rn, kk, exclude, *, memory_mb, threads, progress=None, 
     triangle of their product matrix only, scanned along rows and columns; every other pair
     is computed once and scanned along rows.
     """
-    import threading
-
     import torch
     from threadpoolctl import ThreadpoolController
 
@@ -264,7 +267,7 @@ def candidates(q64, r64, rn, kk, exclude, *, memory_mb, threads, progress=None, 
     q32 = np.ascontiguousarray(q64, dtype=np.float32)
     rn32 = rn.astype(np.float32)
     ref_lab, q_lab = cluster_order(torch.from_numpy(r32), torch.from_numpy(q32))
-    pq, pr = identical_rows(q64, r64) if symmetric else (np.zeros(0, np.int64),) * 2
+    pq, pr = identical_rows(q64, r64)
     if pq.size < 2 * tile:  # too few shared rows for the triangle to pay
         pq, pr = pq[:0], pr[:0]
     o = np.argsort(ref_lab[pr], kind="stable")  # the shared rows by cluster, then the others
@@ -368,3 +371,22 @@ def identical_rows(queries: np.ndarray, refs: np.ndarray):
     same = np.all(queries[qi] == refs[ri], axis=1)
     order = np.argsort(ri[same], kind="stable")
     return qi[same][order], ri[same][order]
+
+
+_READY = threading.Lock()
+_ready = False
+
+
+def warm_up() -> None:
+    """Run every kernel once on a few rows (a triangle, its diagonal and rows of their own), so
+    that numba loads them from its cache, or compiles them, before anything is timed."""
+    global _ready
+    with _READY:
+        if _ready:
+            return
+        x = np.random.default_rng(0).normal(size=(64, 3))
+        rn = np.einsum("ij,ij->i", x, x)
+        q = np.concatenate([x, x[:8] + 1.0])
+        cand, _, order = candidates(q, x, rn, 4, np.full(q.shape[0], -1, dtype=np.int64), memory_mb=1e-3, threads=2)
+        remeasure(q, x, cand, threads=2, order=order)
+        _ready = True

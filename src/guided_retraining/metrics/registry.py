@@ -114,6 +114,7 @@ class Metric:
     reads: frozenset
     options: dict = field(default_factory=dict)
     produces: str = "scores"
+    kernels: bool = False  # runs the kNN engine's compiled CPU kernels (``dispatch.prepare``)
 
 
 class Inputs:
@@ -284,7 +285,7 @@ METRICS: dict[str, Metric] = {m.kind: m for m in [
             "reference": REFERENCE, **_CHUNKED}),
     Metric("dsa", "dist to nearest same-class reference / that one's dist to the nearest other class",
            "Kim et al. 2019", _dsa, _SURPRISE,
-           {"layers": LAYERS, "exclude_self": EXCLUDE_SELF, "reference": REFERENCE, **_CHUNKED}),
+           {"layers": LAYERS, "exclude_self": EXCLUDE_SELF, "reference": REFERENCE, **_CHUNKED}, kernels=True),
     Metric("deepgini", "1 − Σ p²", "Feng et al. 2020", _uncertainty("deepgini"), _PROBS),
     Metric("softmax_entropy", "−Σ p log₂ p", "Weiss & Tonella 2022", _uncertainty("softmax_entropy"), _PROBS),
     Metric("random", "a seeded permutation", "baseline", _random, frozenset()),
@@ -304,12 +305,13 @@ METRICS: dict[str, Metric] = {m.kind: m for m in [
            "weights exp(−d²/T))", "Li et al. 2024 (ISSTA)", _datis, frozenset({"layers", "reference", "labels"}),
            {"layers": LAYERS, "k": Option(100, "integer", low=1), "temperature": Option(0.1, "number", low=0,
                                                                                         low_open=True),
-            "exclude_self": EXCLUDE_SELF, **_CHUNKED}),
+            "exclude_self": EXCLUDE_SELF, **_CHUNKED}, kernels=True),
     Metric("nns", "uncertainty of α p + (1 − α) mean p of the k nearest scored inputs", "Bao et al. 2023 (ISSTA)",
            _nns, frozenset({"layers", "probabilities"}),
            {"layers": LAYERS, "k": Option(10, "integer", low=1), "alpha": Option(0.5, "number", 0, 1),
             "uncertainty": Option("deepgini", "choice", choices=PRIORITIES),
-            "weighting": Option("uniform", "choice", choices=("uniform", "inverse_distance")), **_CHUNKED}),
+            "weighting": Option("uniform", "choice", choices=("uniform", "inverse_distance")), **_CHUNKED},
+           kernels=True),
     Metric("mlsa", "−log density of a Gaussian mixture of the predicted class's traces", "Kim et al. 2020",
            _mlsa, _SURPRISE, {"layers": LAYERS, "n_components": Option(2, "integer", low=1),
                               "reg_covar": Option(1e-6, "number", low=0), "max_iter": Option(100, "integer", low=1)}),
