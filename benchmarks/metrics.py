@@ -89,7 +89,7 @@ def synthetic(n_ref, n_extra, d, classes, seed=0):
     return reference, scored
 
 
-def from_workflow(folder, layer="last_hidden"):
+def from_workflow(folder, layer="dense1"):
     """(reference, scored) as the score rule assembles them from a workflow run's activations:
     ``folder`` = ``results/.../{dataset}/r{rep}/{attack}``; its layer is exposed as "dense"."""
     from guided_retraining.io import load_npz
@@ -119,7 +119,8 @@ def main(argv=None):
     ap.add_argument("--only", default="", help="comma-separated labels of the metrics to time (default: all)")
     ap.add_argument("--activations", default="", help="a workflow run's results/.../{dataset}/r{rep}/{attack} "
                     "folder: time the metrics on its real activations (see benchmarks/mnist-scale.yaml)")
-    ap.add_argument("--layer", default="last_hidden", help="with --activations: the layer (default last_hidden)")
+    ap.add_argument("--layer", default="dense1",
+                    help="with --activations: the layer's file (default dense1: mnist_cnn's last hidden layer)")
     args = ap.parse_args(argv)
 
     import torch
