@@ -34,7 +34,7 @@ def ranks_as_scores(order: np.ndarray) -> np.ndarray:
 
 
 def prepare(kind: str, device="cpu") -> float:
-    """Load, or on a machine's first use compile (numba, about 10-20 s, then cached beside the
+    """Load, or on a machine's first use compile (numba, about 20 s, then cached beside the
     code), the CPU kernels that metric ``kind`` runs (the kNN engine's: DSA, DATIS, NNS), once
     per process, so that the metric's own time does not include it. Returns the seconds taken."""
     if not metric(kind).kernels:
