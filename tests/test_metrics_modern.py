@@ -234,3 +234,4 @@ def test_prepare_readies_the_kernels_once_per_process():
     assert prepare("deepgini") == 0.0  # no compiled kernels
     prepare("nns")  # loads them from numba's cache, or compiles them
     assert prepare("datis") < 0.05 and prepare("dsa") < 0.05  # the same kernels: ready already
+

@@ -252,7 +252,7 @@ def candidates(q64, r64, rn, kk, exclude, *, memory_mb, threads, progress=None):
     is computed once and scanned along rows.
     """
     import torch
-    from threadpoolctl import ThreadpoolController
+    from threadpoolctl import threadpool_limits
 
     nq, nr = q64.shape[0], r64.shape[0]
     workers = max(int(threads), 1)
@@ -312,8 +312,7 @@ def candidates(q64, r64, rn, kk, exclude, *, memory_mb, threads, progress=None):
                     progress.update(now - done[1])
                     done[1] = now
 
-    blas = ThreadpoolController().select(user_api="blas", internal_api="openblas")
-    with blas.limit(limits=1), ThreadPoolExecutor(workers) as pool:
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         for f in [pool.submit(run, w) for w in range(workers)]:
             f.result()
         cand = np.empty((nq, kk), dtype=np.int64)
