@@ -93,15 +93,14 @@ def from_workflow(folder, layer="dense1"):
     """(reference, scored) as the score rule assembles them from a workflow run's activations:
     ``folder`` = ``results/.../{dataset}/r{rep}/{attack}``; its layer is exposed as "dense"."""
     from guided_retraining.io import load_npz
+    from guided_retraining.metrics import train_star_inputs
 
     base = os.path.join(folder, "activations")
     soft = load_npz(os.path.join(base, "softmax.npz"), ["probs", "pred", "n_train", "idx_adv_train"])
     acts = load_npz(os.path.join(base, f"{layer}.npz"), ["acts"])["acts"]
-    n_train = int(soft["n_train"])
     data = load_npz(os.path.join(folder, "..", "..", "data.npz"), ["y_train"], only=True)
-    scored = {"probs": soft["probs"], "pred": soft["pred"], "layer:dense": acts,
-              "ref_index": np.concatenate([np.arange(n_train), soft["idx_adv_train"]]).astype(np.int64)}
-    reference = {k: v[:n_train] for k, v in scored.items() if k != "ref_index"}
+    scored, reference = train_star_inputs({"probs": soft["probs"], "pred": soft["pred"], "layer:dense": acts},
+                                          soft["n_train"], soft["idx_adv_train"])
     reference["label"] = data["y_train"]
     return reference, scored
 

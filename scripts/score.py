@@ -27,9 +27,7 @@ def main(job, log):
         target[f"layer:{layer}"], validation[f"layer:{layer}"] = acts["acts"], acts["acts_val"]
         input_seconds[layer] = _times(acts)
     n = len(target["probs"])
-    # each input's own row in the reference set: a clean input itself, an adversarial input its clean source
-    target["ref_index"] = np.concatenate([np.arange(n_train), soft["idx_adv_train"]]).astype(np.int64)
-    reference = {k: v[:n_train] for k, v in target.items() if k != "ref_index"}
+    target, reference = metrics.train_star_inputs(target, n_train, soft["idx_adv_train"])
     if p.options.get("reference") == "validation":  # the validation split's traces: no overlap, nothing to exclude
         reference, target["ref_index"] = validation, np.full(n, -1, dtype=np.int64)
     if "labels" in entry.reads or "model" in entry.reads:

@@ -109,6 +109,26 @@ def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 _EPS32 = float(np.finfo(np.float32).eps)
 
 
+def row_hashes(x: np.ndarray) -> np.ndarray:
+    """A uint64 hash of each float64 row's bits (exact integer arithmetic; -0.0 hashes as 0.0):
+    equal rows hash equally, so candidate pairs need comparing in full only where hashes match."""
+    mult = np.random.default_rng(12345).integers(1, 2**63, size=x.shape[1], dtype=np.uint64) | np.uint64(1)
+    bits = np.ascontiguousarray(x + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
+    with np.errstate(over="ignore"):
+        return (bits * mult).sum(axis=1, dtype=np.uint64)
+
+
+def uncertain_rows(last, qn, kth, bound: float, rn_max: float, excluded: bool) -> np.ndarray:
+    """Rows whose k-th exact squared distance ``kth`` is not certified: some reference left out
+    of the candidates (float32 score >= ``last``) may lie nearer, by the float32 error bound
+    ``bound (||q||^2 + max ||r||^2)``; with exclusions also rows left with too few candidates."""
+    lower = last + qn - bound * (qn + rn_max)
+    bad = (lower < kth) & (kth > 0)
+    if excluded:
+        bad |= ~np.isfinite(kth)
+    return np.nonzero(bad)[0]
+
+
 def match_reference(train: np.ndarray, tr_pred: np.ndarray, target: np.ndarray, tg_pred: np.ndarray) -> np.ndarray:
     """Per target, the index of a reference trace equal to it (bit for bit, up to the
     sign of zero) with the same predicted class, or -1.
@@ -116,14 +136,9 @@ def match_reference(train: np.ndarray, tr_pred: np.ndarray, target: np.ndarray, 
     Rows are hashed with exact integer arithmetic on their bits; candidate pairs are
     then compared in full, so a hash collision can only miss a match, never invent one.
     """
-    mult = np.random.default_rng(12345).integers(1, 2**63, size=train.shape[1], dtype=np.uint64) | np.uint64(1)
-
     def hashes(x, pred):
-        bits = np.ascontiguousarray(x + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
         with np.errstate(over="ignore"):
-            h = (bits * mult).sum(axis=1, dtype=np.uint64)
-            h ^= pred.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        return h
+            return row_hashes(x) ^ (pred.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
     out = np.full(target.shape[0], -1, dtype=np.int64)
     if train.shape[0] == 0 or target.shape[0] == 0:
@@ -207,12 +222,7 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
         idx_out[:, :kc] = cand[:, :kc]
         dist_out[:, :kc] = np.sqrt(d2[:, :kc])
         if kk < nr:
-            kth = d2[:, k - 1]
-            lower = last + qn - bound * (qn + rn_max)
-            bad = (lower < kth) & (kth > 0)
-            if exclude is not None:
-                bad |= ~np.isfinite(kth)
-            uncertain = np.nonzero(bad)[0]
+            uncertain = uncertain_rows(last, qn, d2[:, k - 1], bound, rn_max, exclude is not None)
             if uncertain.size:
                 norms = (torch.from_numpy(rn), qn) if remeasure == "product" else None
                 _nearest_float64(q64, torch.from_numpy(r64), rn, uncertain, exclude, idx_out, dist_out, memory_mb,
@@ -236,12 +246,7 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
                           None if norms is None else (norms[0], norms[1][start:stop]))
         if kk < nr:
             last = vals[:, -1].to(torch.float64).cpu().numpy()
-            qn_c = qn[start:stop]
-            lower = last + qn_c - bound * (qn_c + rn_max)
-            bad = np.nonzero((lower < kth) & (kth > 0))[0]
-            if ex is not None:
-                # rows where too many candidates were excluded but others remain
-                bad = np.union1d(bad, np.nonzero(~np.isfinite(kth))[0])
+            bad = uncertain_rows(last, qn[start:stop], kth, bound, rn_max, ex is not None)
             uncertain.extend((start + bad).tolist())
         if progress is not None:
             progress.update(stop - start)

@@ -117,6 +117,16 @@ class Metric:
     kernels: bool = False  # runs the kNN engine's compiled CPU kernels (``dispatch.prepare``)
 
 
+def train_star_inputs(target: dict, n_train: int, idx_adv_train) -> tuple[dict, dict]:
+    """The study's (target, reference) from Train*'s arrays (Train, then Adv.Train): the
+    reference is Train (the first ``n_train`` rows); ``target["ref_index"]`` is each input's own
+    row there, a clean input itself and an adversarial input its clean source."""
+    n_train = int(n_train)
+    reference = {k: v[:n_train] for k, v in target.items()}
+    target = {**target, "ref_index": np.concatenate([np.arange(n_train), idx_adv_train]).astype(np.int64)}
+    return target, reference
+
+
 class Inputs:
     """The arrays a metric reads: ``target`` (scored inputs) and ``reference`` dicts with
     "probs", "pred", "layer:<name>", in ``target`` "ref_index" (own reference index or -1)
