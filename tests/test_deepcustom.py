@@ -179,3 +179,71 @@ def test_generator_rule_is_not_rerun_when_only_a_metric_changes(tmp_path):
 
     jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "eps.yaml", new_epsilon))
     assert [w for r, w in jobs if r == "train_dgn"] == [{"dataset": "mnist", "rep": "1", "attack": "dgn_lrp"}]
+
+
+def tiny_conv_target():
+    """conv1: 1x1 kernels, map 0 = x, map 1 = 2x; dense1 = the first pixel of map 0; logits 1 -> 2 (inputs 1x1x2)."""
+    from guided_retraining.models.layers import Conv
+
+    model = nn.Sequential(OrderedDict(conv1=Conv(1, 2, kernel_size=1, padding=0), flatten=nn.Flatten(),
+                                      dense1=Dense(4, 1), logits=Dense(1, 2, relu=False)))
+    with torch.no_grad():
+        model.conv1.conv.weight.copy_(torch.tensor([1.0, 2.0]).reshape(2, 1, 1, 1))
+        model.conv1.conv.bias.zero_()
+        model.dense1.linear.weight.copy_(torch.tensor([[1.0, 0, 0, 0]]))
+        model.dense1.linear.bias.zero_()
+    return model.eval()
+
+
+def suspicious_loss(target, layers, masks, reduction):
+    from guided_retraining.deepcustom.generators import DGNLoss
+
+    return DGNLoss("suspiciousness", target, 0, 0.3, 1.0, layers, masks, suspicious_weight=0.5, normal_weight=0.01,
+                   suspicious_reduction=reduction)
+
+
+def test_suspiciousness_loss_reduces_as_the_seeds_code_on_a_conv_target():
+    # d = z(x) - z(x'): conv1 map 0 (suspicious) [-1, 0] and [0, -2]; map 1 (normal) twice that; dense1 -1 and 0.
+    # seed (its CIFAR code): maps' spatial means summed over the batch: L_susp = (-0.5 - 1) + (-1 + 0) = -2.5
+    # (dense suspicious summed over the batch too), L_normal = 1 + 2 = 3 -> 0.5 * -2.5 + 0.01 * 3 = -1.22.
+    # mean (the project's earlier reading): L_susp = mean(-0.5, -1) + mean(-1, 0) = -1.25, L_normal = 1.5 -> -0.61.
+    target = tiny_conv_target()
+    masks = {"conv1": np.array([[True, False]]), "dense1": np.array([[True]])}
+    x = torch.tensor([[1.0, 2.0], [3.0, 1.0]]).reshape(2, 1, 1, 2)
+    x_gen = torch.tensor([[2.0, 2.0], [3.0, 3.0]]).reshape(2, 1, 1, 2)
+    layers = ["conv1", "dense1"]
+    assert float(suspicious_loss(target, layers, masks, "seed")(x, x_gen).detach()) == pytest.approx(-1.22)
+    assert float(suspicious_loss(target, layers, masks, "mean")(x, x_gen).detach()) == pytest.approx(-0.61)
+
+
+def test_suspiciousness_loss_averages_over_the_batch_on_a_dense_target_as_the_seeds_mnist_code():
+    # dense1 = x (identity): d = [[-1, 0], [0, -2]]; unit 0 suspicious: mean(-1, 0) = -0.5; unit 1: mean(0, 2) = 1
+    model = nn.Sequential(OrderedDict(flatten=nn.Flatten(), dense1=Dense(2, 2), logits=Dense(2, 2, relu=False)))
+    with torch.no_grad():
+        model.dense1.linear.weight.copy_(torch.eye(2))
+        model.dense1.linear.bias.zero_()
+    x = torch.tensor([[1.0, 2.0], [3.0, 1.0]]).reshape(2, 1, 1, 2)
+    x_gen = torch.tensor([[2.0, 2.0], [3.0, 3.0]]).reshape(2, 1, 1, 2)
+    loss = suspicious_loss(model.eval(), ["dense1"], {"dense1": np.array([[True, False]])}, "seed")
+    assert float(loss(x, x_gen).detach()) == pytest.approx(0.5 * -0.5 + 0.01 * 1)
+
+
+def test_nce_loss_is_the_seeds_original_loss_unless_the_coverage_extension_is_asked_for():
+    from guided_retraining.deepcustom.generators import DGNLoss
+    from guided_retraining.errors import ConfigError
+
+    target = tiny_conv_target()
+    layers = ["conv1", "dense1"]
+    x = torch.tensor([[0.2, 0.4], [0.6, 0.1]]).reshape(2, 1, 1, 2)
+    x_gen = torch.tensor([[0.3, 0.4], [0.5, 0.0]]).reshape(2, 1, 1, 2)
+    original = float(DGNLoss("original", target, 1, 0.3, 0.5, layers)(x, x_gen))
+    assert float(DGNLoss("nce", target, 1, 0.3, 0.5, layers)(x, x_gen).detach()) == pytest.approx(original)
+    # coverage: mean sigmoid of the hidden pre-activations of x' (conv maps averaged over space):
+    # map 0 means 0.35, 0.25; map 1 0.7, 0.5; dense1 0.3, 0.5
+    units = torch.tensor([0.35, 0.7, 0.3, 0.25, 0.5, 0.5])
+    coverage = float(torch.sigmoid(units).mean())
+    extended = DGNLoss("nce", target, 1, 0.3, 0.5, layers, coverage_weight=0.2)
+    assert float(extended(x, x_gen).detach()) == pytest.approx(original - 0.2 * coverage)
+    with pytest.raises(ConfigError, match="coverage_weight applies to loss nce only"):
+        make_attack("dgn", loss="lrp", coverage_weight=0.1)
+    assert make_attack("dgn", loss="nce").settings["coverage_weight"] == 0.0
