@@ -247,3 +247,76 @@ def test_nce_loss_is_the_seeds_original_loss_unless_the_coverage_extension_is_as
     with pytest.raises(ConfigError, match="coverage_weight applies to loss nce only"):
         make_attack("dgn", loss="lrp", coverage_weight=0.1)
     assert make_attack("dgn", loss="nce").settings["coverage_weight"] == 0.0
+
+
+def test_staircase_learning_rate_decay_in_training():
+    # loss = w + b: a constant gradient, so each Adam step moves a parameter by exactly the step's learning
+    # rate. lr 0.1 halved every 2 steps, 6 steps: 0.1 + 0.1 + 0.05 + 0.05 + 0.025 + 0.025 = 0.35.
+    model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    x, y = np.zeros((6, 1), np.float32), np.zeros(6, np.int64)
+    settings = TrainSettings(epochs=1, batch_size=1, optimizer="adam", lr=0.1, decay_step=2, decay_rate=0.5)
+    train(model, x, y, settings, seed=0, batch_loss=lambda m, xb, yb: m.weight.sum() + m.bias.sum())
+    assert float(model.weight.detach()) == pytest.approx(1.0 - 0.35, abs=1e-5)
+    assert TrainSettings.from_config({"epochs": 1, "batch_size": 2, "decay_step": 117, "decay_rate": 0.9}).decay_step == 117
+
+
+def test_shipped_configs_train_the_robust_models_with_the_seeds_decay():
+    cifar = yaml.safe_load((REPO / "config" / "deepcustom-cifar.yaml").read_text())["deepcustom"]["train"]
+    assert (cifar["decay_step"], cifar["decay_rate"]) == (1000, 0.9)  # the seed's adv_decay_step / adv_decay_rate
+    mnist = yaml.safe_load((REPO / "config" / "deepcustom.yaml").read_text())
+    train_cfg = mnist["deepcustom"]["train"]
+    # reduced data: the seed's decay per epoch (1,000 steps of 600 an epoch) at 70 steps an epoch
+    n_train = round(mnist["datasets"]["mnist"]["split"]["subset"] * 0.7)
+    steps_per_epoch = n_train // train_cfg["batch_size"]
+    assert train_cfg["decay_rate"] == 0.9 and train_cfg["decay_step"] == round(1000 * steps_per_epoch / 600)
+    # the matrix in the seed's protocol: PGD is its "pgd_step20" (10 restarts x 20 steps), no white-box matrix
+    assert mnist["attacks"]["pgd"]["restarts"] == 10 and mnist["attacks"]["pgd"]["steps"] == 20
+    assert not mnist["deepcustom"].get("whitebox", False)
+    assert "coverage_weight" not in mnist["attacks"]["dgn_nce"]  # the seed's NCE
+
+
+def test_default_matrix_is_the_transfer_protocol_and_whitebox_is_an_option(tmp_path):
+    def robust_fgsm(c):
+        c["attacks"] = {"fgsm": c["attacks"]["fgsm"]}
+        c["deepcustom"]["robust"] = ["fgsm"]
+
+    jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "t.yaml", robust_fgsm))
+    evals = sorted((w["robust"], w["protocol"]) for r, w in jobs if r == "deepcustom_eval")
+    assert evals == [("original", "transfer"), ("robust_fgsm", "transfer")]
+
+    def also_whitebox(c):
+        robust_fgsm(c)
+        c["deepcustom"]["whitebox"] = True
+
+    jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "w.yaml", also_whitebox))
+    evals = sorted((w["robust"], w["protocol"]) for r, w in jobs if r == "deepcustom_eval")
+    assert evals == [("original", "transfer"), ("original", "whitebox"), ("robust_fgsm", "transfer"),
+                     ("robust_fgsm", "whitebox")]
+
+
+@pytest.mark.workflow
+@needs_mnist
+def test_transfer_matrix_evaluates_every_model_on_the_stored_adv_test(tmp_path):
+    from guided_retraining.io import load_json, load_npz
+    from guided_retraining.models import load_model
+
+    def robust_fgsm(c):
+        c["attacks"] = {"fgsm": c["attacks"]["fgsm"]}
+        c["deepcustom"].update(robust=["fgsm"], whitebox=True)
+
+    config = dgn_config(tmp_path / "t.yaml", robust_fgsm)
+    snakemake(tmp_path, "--cores", "2", "results/tables/deepcustom.csv", configfile=config)
+    base = tmp_path / "results/mnist/r1"
+    stored = load_npz(base / "fgsm/adversarial.npz")
+    original = load_json(base / "deepcustom/original/transfer_fgsm.json")
+    assert original["protocol"] == "transfer"
+    assert original["accuracy"] == pytest.approx(load_json(base / "fgsm/attack.json")["original_acc_adv_test"])
+    robust = load_model(base / "deepcustom/robust_fgsm/model.pt", "mnist_dense5x30", (1, 28, 28), 10)
+    transfer = load_json(base / "deepcustom/robust_fgsm/transfer_fgsm.json")["accuracy"]
+    assert transfer == pytest.approx(accuracy(robust, stored["x_adv_test"], stored["y_adv_test"]))
+    whitebox = load_json(base / "deepcustom/robust_fgsm/whitebox_fgsm.json")
+    assert whitebox["protocol"] == "whitebox" and whitebox["attack_summary"] is not None
+    assert (tmp_path / "results/tables/deepcustom_whitebox.md").is_file()
+    assert "made once against the original model" in (tmp_path / "results/tables/deepcustom.md").read_text()
