@@ -320,3 +320,52 @@ def test_transfer_matrix_evaluates_every_model_on_the_stored_adv_test(tmp_path):
     assert whitebox["protocol"] == "whitebox" and whitebox["attack_summary"] is not None
     assert (tmp_path / "results/tables/deepcustom_whitebox.md").is_file()
     assert "made once against the original model" in (tmp_path / "results/tables/deepcustom.md").read_text()
+
+
+def readme_deepcustom() -> str:
+    text = (REPO / "README.md").read_text()
+    return text[text.index("## DeepCustom"):text.index("\n## ", text.index("## DeepCustom") + 5)]
+
+
+def test_readme_quotes_config_deepcustom_values_from_the_config():
+    """One source of truth: every row of the README's table of config/deepcustom.yaml values is the config's."""
+    import re
+
+    config = yaml.safe_load((REPO / "config" / "deepcustom.yaml").read_text())
+    section = readme_deepcustom()
+    table = section[section.index("| `config/deepcustom.yaml` key | value |"):]
+    rows = re.findall(r"^\| `([\w.]+)` \| ([^|]+) \|", table, flags=re.M)
+    assert len(rows) >= 10
+    for key, quoted in rows:
+        value = config
+        for part in key.split("."):
+            value = value[part]
+        assert float(quoted.strip()) == float(value), f"README quotes {key} = {quoted.strip()}, the config has {value}"
+    # the config's other DGN attacks share the generator settings the table quotes for dgn_original
+    for name in ("dgn_lrp", "dgn_nce", "dgn_suspiciousness"):
+        assert {k: config["attacks"][name][k] for k in ("epochs", "batch_size", "lr")} == \
+            {k: config["attacks"]["dgn_original"][k] for k in ("epochs", "batch_size", "lr")}
+
+
+def test_generator_layer_shapes_follow_the_public_code_and_the_readme_states_them():
+    from guided_retraining.deepcustom.generators import layer_shapes
+
+    mnist = [(r["layer"], r["kernel"], r["stride"], r["output"]) for r in layer_shapes((1, 28, 28))
+             if r["layer"] == "transposed conv"]
+    # the public code: conv2d_transpose(code, 64, 3, 2), (.., 32, 2, 2), (.., 1, 2, 2): kernel 3 stride 2 first
+    assert mnist == [("transposed conv", 3, 2, (64, 7, 7)), ("transposed conv", 2, 2, (32, 14, 14)),
+                     ("transposed conv", 2, 2, (1, 28, 28))]
+    cifar = [(r["kernel"], r["stride"], r["output"][1]) for r in layer_shapes((3, 32, 32)) if r["layer"] == "transposed conv"]
+    # deconv_layer(stride=3, kernel=2), (4, 1), (4, 2), (3, 1): its "stride" is the kernel size
+    assert cifar == [(3, 2, 11), (4, 1, 14), (4, 2, 30), (3, 1, 32)]
+    # the prose's (kernel, stride) cannot give 32: (5 - 1) * 3 + 2 = 14, then (14 - 1) * 4 + 1 = 53, ...
+    size = 5
+    for kernel, stride in [(2, 3), (1, 4), (2, 4), (1, 3)]:
+        size = (size - 1) * stride + kernel
+    assert size != 32
+    section = readme_deepcustom()
+    for name, shape in [("MNIST", (1, 28, 28)), ("CIFAR-10", (3, 32, 32))]:
+        for r in layer_shapes(shape):
+            row = (f"| {name} | {r['layer']} | {r['in']} -> {r['out']} | {r['kernel']} | {r['stride']} | "
+                   f"{'x'.join(map(str, r['output']))} |")
+            assert row in section, row

@@ -105,6 +105,32 @@ class CifarDGN(nn.Module):
 GENERATORS = {(1, 28, 28): MnistDGN, (3, 32, 32): CifarDGN}
 
 
+@torch.no_grad()
+def layer_shapes(shape) -> list[dict]:
+    """The (transposed) convolutions and poolings of the generator for inputs of ``shape``, in order: kind,
+    channels in and out, kernel, stride and the output shape (C, H, W) of one input (README's table)."""
+    net = build_generator(shape).eval()
+    rows = []
+    hooks = [m.register_forward_hook(lambda m, _i, out: rows.append((m, tuple(out.shape[1:]))))
+             for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d))]
+    try:
+        net(torch.zeros((1, *shape)))
+    finally:
+        for h in hooks:
+            h.remove()
+    out = []
+    for m, shp in rows:
+        if isinstance(m, nn.MaxPool2d):
+            out.append({"layer": "max pool (ceil)", "in": shp[0], "out": shp[0], "kernel": m.kernel_size,
+                        "stride": m.stride, "output": shp})
+        else:
+            kind = "conv" if isinstance(m, nn.Conv2d) else "transposed conv"
+            pad = " 'same'" if isinstance(m, nn.Conv2d) and m.padding != (0, 0) else ""
+            out.append({"layer": kind + pad, "in": m.in_channels, "out": m.out_channels, "kernel": m.kernel_size[0],
+                        "stride": m.stride[0], "output": shp})
+    return out
+
+
 def build_generator(shape, seed: int | None = None) -> nn.Module:
     """The DGN for inputs of ``shape`` (C, H, W); with ``seed``, weights drawn from a generator seeded with it
     (Kaiming-uniform as PyTorch's default, biases uniform in +-1/sqrt(fan_in))."""
