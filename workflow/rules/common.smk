@@ -283,7 +283,9 @@ def robust_names():
 
 def deepcustom_protocols():
     """The matrices: transfer (the seed's: stored Adv.Test made against the original), whitebox as an option."""
-    return ["transfer"] + (["whitebox"] if config["deepcustom"].get("whitebox", False) else [])
+    return ["transfer"] + (
+        ["whitebox"] if config["deepcustom"].get("whitebox", False) else []
+    )
 
 
 def deepcustom_matrix_name(protocol):

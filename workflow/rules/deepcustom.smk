@@ -93,13 +93,16 @@ rule deepcustom_robust:
 rule deepcustom_eval:
     """Accuracy of one model of the matrix on Test under one attack. transfer (the seed's protocol): on the
     stored Adv.Test of the attack, made once against the original model (rule attack); whitebox: gradient
-    attacks re-run against the evaluated model (DGN data from the generators trained against the original)."""
+    attacks re-run against the evaluated model (DGN data from the generators trained against the original).
+    """
     input:
         data=data_file,
         model=deepcustom_model,
         generators=lambda w: dgn_generators(w) if w.protocol == "whitebox" else [],
         adversarial=lambda w: (
-            [f"{R}/{w.dataset}/r{w.rep}/{w.eval_attack}/adversarial.npz"] if w.protocol == "transfer" else []
+            [f"{R}/{w.dataset}/r{w.rep}/{w.eval_attack}/adversarial.npz"]
+            if w.protocol == "transfer"
+            else []
         ),
     output:
         result=f"{R}/{{dataset}}/r{{rep}}/deepcustom/{{robust}}/{{protocol}}_{{eval_attack}}.json",
@@ -127,7 +130,8 @@ rule deepcustom_eval:
 
 rule deepcustom_table:
     """Seed 003's robustness matrix (model x attack accuracy on Test) as CSV, Markdown and one heat map per
-    dataset: the transfer matrix (the seed's protocol) and, with deepcustom.whitebox, the white-box one."""
+    dataset: the transfer matrix (the seed's protocol) and, with deepcustom.whitebox, the white-box one.
+    """
     input:
         results=lambda w: [
             f"{R}/{d}/r{rep}/deepcustom/{m}/{protocol}_{a}.json"
