@@ -369,3 +369,39 @@ def test_generator_layer_shapes_follow_the_public_code_and_the_readme_states_the
             row = (f"| {name} | {r['layer']} | {r['in']} -> {r['out']} | {r['kernel']} | {r['stride']} | "
                    f"{'x'.join(map(str, r['output']))} |")
             assert row in section, row
+
+
+def test_adversarial_training_on_stored_inputs_pairs_each_input_with_its_counterpart():
+    """Stored counterparts equal to the clean inputs: the mix is plain cross-entropy on the same batches, so
+    the weights equal plain training's; counterparts of other inputs (shuffled) give other weights."""
+    from guided_retraining.defences import adversarial_train
+
+    gen = np.random.default_rng(0)
+    x = gen.random((40, 1, 28, 28), dtype=np.float32)
+    y = gen.integers(0, 10, 40)
+    settings = TrainSettings(epochs=2, batch_size=8, optimizer="adam", decay_step=3, decay_rate=0.5)
+    plain = build_model("mnist_dense5x30", (1, 28, 28), 10, seed=0)
+    train(plain, x, y, settings, seed=5)
+    stored = build_model("mnist_dense5x30", (1, 28, 28), 10, seed=0)
+    adversarial_train(stored, x, y, settings, seed=5, x_adv=x.copy())
+    for a, b in zip(plain.parameters(), stored.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    shuffled = build_model("mnist_dense5x30", (1, 28, 28), 10, seed=0)
+    adversarial_train(shuffled, x, y, settings, seed=5, x_adv=x[::-1].copy())
+    assert not torch.allclose(next(plain.parameters()), next(shuffled.parameters()), atol=1e-4)
+
+
+def test_robust_models_train_on_stored_data_by_default_and_on_the_fly_as_an_option(tmp_path):
+    def robust_fgsm(c):
+        c["attacks"] = {"fgsm": c["attacks"]["fgsm"]}
+        c["deepcustom"]["robust"] = ["fgsm"]
+
+    rules = [r for r, _ in dry_run_jobs(tmp_path, dgn_config(tmp_path / "s.yaml", robust_fgsm))]
+    assert rules.count("deepcustom_adv_data") == 1
+
+    def on_the_fly(c):
+        robust_fgsm(c)
+        c["deepcustom"]["adversarial_data"] = "on_the_fly"
+
+    rules = [r for r, _ in dry_run_jobs(tmp_path, dgn_config(tmp_path / "f.yaml", on_the_fly))]
+    assert "deepcustom_adv_data" not in rules and rules.count("deepcustom_robust") == 1

@@ -281,6 +281,11 @@ def robust_names():
     return config["deepcustom"].get("robust", [])
 
 
+def deepcustom_stored():
+    """The robust models train on adversarial data stored once against the original (the seed's protocol)."""
+    return config["deepcustom"].get("adversarial_data", "stored") == "stored"
+
+
 def deepcustom_protocols():
     """The matrices: transfer (the seed's: stored Adv.Test made against the original), whitebox as an option."""
     return ["transfer"] + (

@@ -63,11 +63,46 @@ rule train_dgn:
         run(rule, input, output, params, wildcards, threads, log)
 
 
-rule deepcustom_robust:
-    """A model adversarially trained on one attack (Goodfellow's mix; dgn: its generators' outputs)."""
+rule deepcustom_adv_data:
+    """Seed 003's stored adversarial training data: one attack on all of Train, made once against the original
+    model (deepcustom.adversarial_data: stored); the robust model of that attack trains on it.
+    """
     input:
         data=data_file,
+        model=rules.train_original.output.model,
         generators=dgn_generators,
+    output:
+        adversarial=f"{R}/{{dataset}}/r{{rep}}/deepcustom/adv_train_{{attack}}.npz",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_adv_data_{{attack}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_adv_data_{{attack}}.tsv"
+    threads: 1
+    resources:
+        **resources_of("attack"),
+    params:
+        code=code_of("deepcustom_adv_data"),
+        attack=lambda w: config["attacks"][w.attack],
+        arch=arch_param,
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
+        seed=rep_seed,
+    run:
+        run(rule, input, output, params, wildcards, threads, log)
+
+
+rule deepcustom_robust:
+    """A model adversarially trained on one attack (Goodfellow's mix): on the stored data of rule
+    deepcustom_adv_data (the seed's protocol) or crafted on the fly against the model being trained.
+    """
+    input:
+        data=data_file,
+        generators=lambda w: dgn_generators(w) if not deepcustom_stored() else [],
+        stored=lambda w: (
+            [f"{R}/{w.dataset}/r{w.rep}/deepcustom/adv_train_{w.attack}.npz"]
+            if deepcustom_stored()
+            else []
+        ),
     output:
         model=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/model.pt",
         summary=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/train.json",
@@ -84,6 +119,9 @@ rule deepcustom_robust:
         arch=arch_param,
         train=lambda w: {**dataset_config(w)["train"], **config["deepcustom"]["train"]},
         alpha_mix=lambda w: config["deepcustom"]["alpha_mix"],
+        adversarial_data=lambda w: config["deepcustom"].get(
+            "adversarial_data", "stored"
+        ),
         device=config["device"],
         seed=rep_seed,
     run:
