@@ -1,21 +1,31 @@
-"""Rule deepcustom_table: seed 003's robustness matrix (CSV, Markdown) and a heat map per dataset."""
+"""Rule deepcustom_table: seed 003's robustness matrices (CSV, Markdown) and a heat map per dataset:
+transfer (the seed's protocol) as deepcustom.*, the optional white-box one as deepcustom_whitebox.*."""
 
 from pathlib import Path
 
 from guided_retraining import plots, tables
 from guided_retraining.io import load_json
 
+TITLES = {
+    "transfer": "Seed 003's robustness matrix (the seed's protocol): accuracy on Test of each model (row) on each "
+                "attack's (column) Adv.Test, made once against the original model",
+    "whitebox": "Robustness matrix, white-box (the project's option): accuracy on Test of each model (row) under each "
+                "attack (column) re-run against that model (DGN data from the generators trained against the original)",
+}
+
 
 def main(job, log):
     p = job.params
-    frame = tables.deepcustom([load_json(f) for f in job.input.results], p.models, p.attacks)
+    results = [load_json(f) for f in job.input.results]
     out = Path(p.results)
-    tables.write(frame, out / "tables/deepcustom.csv", out / "tables/deepcustom.md", "Seed 003's robustness matrix: accuracy on Test of each model (row) under each "
-                 "attack (column)", p.source)
-    for d in p.datasets:
-        plots.deepcustom_heatmap(frame[frame["dataset"] == d], f"Robustness matrix, {d}",
-                                 [out / f"figures/deepcustom_{d}.{ext}" for ext in ("png", "pdf")])
-    log.info("matrix: %d rows", len(frame))
+    for protocol in p.protocols:
+        name = "deepcustom" if protocol == "transfer" else f"deepcustom_{protocol}"
+        frame = tables.deepcustom([r for r in results if r["protocol"] == protocol], p.models, p.attacks)
+        tables.write(frame, out / f"tables/{name}.csv", out / f"tables/{name}.md", TITLES[protocol], p.source)
+        for d in p.datasets:
+            plots.deepcustom_heatmap(frame[frame["dataset"] == d], f"Robustness matrix ({protocol}), {d}",
+                                     [out / f"figures/{name}_{d}.{ext}" for ext in ("png", "pdf")])
+        log.info("%s matrix: %d rows", protocol, len(frame))
 
 
 if __name__ == "__main__":

@@ -84,6 +84,13 @@ BAD_CONFIGS = [
     (lambda c: c["attacks"].update(d={"kind": "dgn", "eps": 0.1}), ["attacks.d", "eps", "allowed", "epsilon"]),
     (lambda c: c["attacks"].update(d={"kind": "dgn"}), ["datasets.digits.loader", "no DGN generator network", "mnist"]),
     (lambda c: c.update(deepcustom={"robust": ["pgd"]}), ["deepcustom.robust", "'pgd'", "fgsm"]),
+    (lambda c: c.update(deepcustom={"whitebox": True}), ["deepcustom.whitebox", "deepcustom.robust"]),
+    (lambda c: c.update(deepcustom={"robust": ["fgsm"], "train": {"augment": "crop_flip"}}),
+     ["deepcustom.train.augment", "stored", "on_the_fly"]),
+    (lambda c: c.update(deepcustom={"robust": ["fgsm"], "train": {"decay_rate": 0.9}}),
+     ["deepcustom.train", "decay_step"]),
+    (lambda c: c["attacks"].update(d={"kind": "dgn", "loss": "lrp", "coverage_weight": 0.5}),
+     ["attacks.d", "coverage_weight applies to loss nce only"]),
     (lambda c: c.update(defences={"guided_attack": "fgsm", "attacks": {"g": {"kind": "dgn"}}}),
      ["defences.attacks.g.kind", "dgn", "deepcustom.robust"]),
     # sizes the job would reject after training

@@ -179,3 +179,229 @@ def test_generator_rule_is_not_rerun_when_only_a_metric_changes(tmp_path):
 
     jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "eps.yaml", new_epsilon))
     assert [w for r, w in jobs if r == "train_dgn"] == [{"dataset": "mnist", "rep": "1", "attack": "dgn_lrp"}]
+
+
+def tiny_conv_target():
+    """conv1: 1x1 kernels, map 0 = x, map 1 = 2x; dense1 = the first pixel of map 0; logits 1 -> 2 (inputs 1x1x2)."""
+    from guided_retraining.models.layers import Conv
+
+    model = nn.Sequential(OrderedDict(conv1=Conv(1, 2, kernel_size=1, padding=0), flatten=nn.Flatten(),
+                                      dense1=Dense(4, 1), logits=Dense(1, 2, relu=False)))
+    with torch.no_grad():
+        model.conv1.conv.weight.copy_(torch.tensor([1.0, 2.0]).reshape(2, 1, 1, 1))
+        model.conv1.conv.bias.zero_()
+        model.dense1.linear.weight.copy_(torch.tensor([[1.0, 0, 0, 0]]))
+        model.dense1.linear.bias.zero_()
+    return model.eval()
+
+
+def suspicious_loss(target, layers, masks, reduction):
+    from guided_retraining.deepcustom.generators import DGNLoss
+
+    return DGNLoss("suspiciousness", target, 0, 0.3, 1.0, layers, masks, suspicious_weight=0.5, normal_weight=0.01,
+                   suspicious_reduction=reduction)
+
+
+def test_suspiciousness_loss_reduces_as_the_seeds_code_on_a_conv_target():
+    # d = z(x) - z(x'): conv1 map 0 (suspicious) [-1, 0] and [0, -2]; map 1 (normal) twice that; dense1 -1 and 0.
+    # seed (its CIFAR code): maps' spatial means summed over the batch: L_susp = (-0.5 - 1) + (-1 + 0) = -2.5
+    # (dense suspicious summed over the batch too), L_normal = 1 + 2 = 3 -> 0.5 * -2.5 + 0.01 * 3 = -1.22.
+    # mean (the project's earlier reading): L_susp = mean(-0.5, -1) + mean(-1, 0) = -1.25, L_normal = 1.5 -> -0.61.
+    target = tiny_conv_target()
+    masks = {"conv1": np.array([[True, False]]), "dense1": np.array([[True]])}
+    x = torch.tensor([[1.0, 2.0], [3.0, 1.0]]).reshape(2, 1, 1, 2)
+    x_gen = torch.tensor([[2.0, 2.0], [3.0, 3.0]]).reshape(2, 1, 1, 2)
+    layers = ["conv1", "dense1"]
+    assert float(suspicious_loss(target, layers, masks, "seed")(x, x_gen).detach()) == pytest.approx(-1.22)
+    assert float(suspicious_loss(target, layers, masks, "mean")(x, x_gen).detach()) == pytest.approx(-0.61)
+
+
+def test_suspiciousness_loss_averages_over_the_batch_on_a_dense_target_as_the_seeds_mnist_code():
+    # dense1 = x (identity): d = [[-1, 0], [0, -2]]; unit 0 suspicious: mean(-1, 0) = -0.5; unit 1: mean(0, 2) = 1
+    model = nn.Sequential(OrderedDict(flatten=nn.Flatten(), dense1=Dense(2, 2), logits=Dense(2, 2, relu=False)))
+    with torch.no_grad():
+        model.dense1.linear.weight.copy_(torch.eye(2))
+        model.dense1.linear.bias.zero_()
+    x = torch.tensor([[1.0, 2.0], [3.0, 1.0]]).reshape(2, 1, 1, 2)
+    x_gen = torch.tensor([[2.0, 2.0], [3.0, 3.0]]).reshape(2, 1, 1, 2)
+    loss = suspicious_loss(model.eval(), ["dense1"], {"dense1": np.array([[True, False]])}, "seed")
+    assert float(loss(x, x_gen).detach()) == pytest.approx(0.5 * -0.5 + 0.01 * 1)
+
+
+def test_nce_loss_is_the_seeds_original_loss_unless_the_coverage_extension_is_asked_for():
+    from guided_retraining.deepcustom.generators import DGNLoss
+    from guided_retraining.errors import ConfigError
+
+    target = tiny_conv_target()
+    layers = ["conv1", "dense1"]
+    x = torch.tensor([[0.2, 0.4], [0.6, 0.1]]).reshape(2, 1, 1, 2)
+    x_gen = torch.tensor([[0.3, 0.4], [0.5, 0.0]]).reshape(2, 1, 1, 2)
+    original = float(DGNLoss("original", target, 1, 0.3, 0.5, layers)(x, x_gen))
+    assert float(DGNLoss("nce", target, 1, 0.3, 0.5, layers)(x, x_gen).detach()) == pytest.approx(original)
+    # coverage: mean sigmoid of the hidden pre-activations of x' (conv maps averaged over space):
+    # map 0 means 0.35, 0.25; map 1 0.7, 0.5; dense1 0.3, 0.5
+    units = torch.tensor([0.35, 0.7, 0.3, 0.25, 0.5, 0.5])
+    coverage = float(torch.sigmoid(units).mean())
+    extended = DGNLoss("nce", target, 1, 0.3, 0.5, layers, coverage_weight=0.2)
+    assert float(extended(x, x_gen).detach()) == pytest.approx(original - 0.2 * coverage)
+    with pytest.raises(ConfigError, match="coverage_weight applies to loss nce only"):
+        make_attack("dgn", loss="lrp", coverage_weight=0.1)
+    assert make_attack("dgn", loss="nce").settings["coverage_weight"] == 0.0
+
+
+def test_staircase_learning_rate_decay_in_training():
+    # loss = w + b: a constant gradient, so each Adam step moves a parameter by exactly the step's learning
+    # rate. lr 0.1 halved every 2 steps, 6 steps: 0.1 + 0.1 + 0.05 + 0.05 + 0.025 + 0.025 = 0.35.
+    model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    x, y = np.zeros((6, 1), np.float32), np.zeros(6, np.int64)
+    settings = TrainSettings(epochs=1, batch_size=1, optimizer="adam", lr=0.1, decay_step=2, decay_rate=0.5)
+    train(model, x, y, settings, seed=0, batch_loss=lambda m, xb, yb: m.weight.sum() + m.bias.sum())
+    assert float(model.weight.detach()) == pytest.approx(1.0 - 0.35, abs=1e-5)
+    assert TrainSettings.from_config({"epochs": 1, "batch_size": 2, "decay_step": 117, "decay_rate": 0.9}).decay_step == 117
+
+
+def test_shipped_configs_train_the_robust_models_with_the_seeds_decay():
+    cifar = yaml.safe_load((REPO / "config" / "deepcustom-cifar.yaml").read_text())["deepcustom"]["train"]
+    assert (cifar["decay_step"], cifar["decay_rate"]) == (1000, 0.9)  # the seed's adv_decay_step / adv_decay_rate
+    mnist = yaml.safe_load((REPO / "config" / "deepcustom.yaml").read_text())
+    train_cfg = mnist["deepcustom"]["train"]
+    # reduced data: the seed's decay per epoch (1,000 steps of 600 an epoch) at 70 steps an epoch
+    n_train = round(mnist["datasets"]["mnist"]["split"]["subset"] * 0.7)
+    steps_per_epoch = n_train // train_cfg["batch_size"]
+    assert train_cfg["decay_rate"] == 0.9 and train_cfg["decay_step"] == round(1000 * steps_per_epoch / 600)
+    # the matrix in the seed's protocol: PGD is its "pgd_step20" (10 restarts x 20 steps), no white-box matrix
+    assert mnist["attacks"]["pgd"]["restarts"] == 10 and mnist["attacks"]["pgd"]["steps"] == 20
+    assert not mnist["deepcustom"].get("whitebox", False)
+    assert "coverage_weight" not in mnist["attacks"]["dgn_nce"]  # the seed's NCE
+
+
+def test_default_matrix_is_the_transfer_protocol_and_whitebox_is_an_option(tmp_path):
+    def robust_fgsm(c):
+        c["attacks"] = {"fgsm": c["attacks"]["fgsm"]}
+        c["deepcustom"]["robust"] = ["fgsm"]
+
+    jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "t.yaml", robust_fgsm))
+    evals = sorted((w["robust"], w["protocol"]) for r, w in jobs if r == "deepcustom_eval")
+    assert evals == [("original", "transfer"), ("robust_fgsm", "transfer")]
+
+    def also_whitebox(c):
+        robust_fgsm(c)
+        c["deepcustom"]["whitebox"] = True
+
+    jobs = dry_run_jobs(tmp_path, dgn_config(tmp_path / "w.yaml", also_whitebox))
+    evals = sorted((w["robust"], w["protocol"]) for r, w in jobs if r == "deepcustom_eval")
+    assert evals == [("original", "transfer"), ("original", "whitebox"), ("robust_fgsm", "transfer"),
+                     ("robust_fgsm", "whitebox")]
+
+
+@pytest.mark.workflow
+@needs_mnist
+def test_transfer_matrix_evaluates_every_model_on_the_stored_adv_test(tmp_path):
+    from guided_retraining.io import load_json, load_npz
+    from guided_retraining.models import load_model
+
+    def robust_fgsm(c):
+        c["attacks"] = {"fgsm": c["attacks"]["fgsm"]}
+        c["deepcustom"].update(robust=["fgsm"], whitebox=True)
+
+    config = dgn_config(tmp_path / "t.yaml", robust_fgsm)
+    snakemake(tmp_path, "--cores", "2", "results/tables/deepcustom.csv", configfile=config)
+    base = tmp_path / "results/mnist/r1"
+    stored = load_npz(base / "fgsm/adversarial.npz")
+    original = load_json(base / "deepcustom/original/transfer_fgsm.json")
+    assert original["protocol"] == "transfer"
+    assert original["accuracy"] == pytest.approx(load_json(base / "fgsm/attack.json")["original_acc_adv_test"])
+    robust = load_model(base / "deepcustom/robust_fgsm/model.pt", "mnist_dense5x30", (1, 28, 28), 10)
+    transfer = load_json(base / "deepcustom/robust_fgsm/transfer_fgsm.json")["accuracy"]
+    assert transfer == pytest.approx(accuracy(robust, stored["x_adv_test"], stored["y_adv_test"]))
+    whitebox = load_json(base / "deepcustom/robust_fgsm/whitebox_fgsm.json")
+    assert whitebox["protocol"] == "whitebox" and whitebox["attack_summary"] is not None
+    assert (tmp_path / "results/tables/deepcustom_whitebox.md").is_file()
+    assert "made once against the original model" in (tmp_path / "results/tables/deepcustom.md").read_text()
+
+
+def readme_deepcustom() -> str:
+    text = (REPO / "README.md").read_text()
+    return text[text.index("## DeepCustom"):text.index("\n## ", text.index("## DeepCustom") + 5)]
+
+
+def test_readme_quotes_config_deepcustom_values_from_the_config():
+    """One source of truth: every row of the README's table of config/deepcustom.yaml values is the config's."""
+    import re
+
+    config = yaml.safe_load((REPO / "config" / "deepcustom.yaml").read_text())
+    section = readme_deepcustom()
+    table = section[section.index("| `config/deepcustom.yaml` key | value |"):]
+    rows = re.findall(r"^\| `([\w.]+)` \| ([^|]+) \|", table, flags=re.M)
+    assert len(rows) >= 10
+    for key, quoted in rows:
+        value = config
+        for part in key.split("."):
+            value = value[part]
+        assert float(quoted.strip()) == float(value), f"README quotes {key} = {quoted.strip()}, the config has {value}"
+    # the config's other DGN attacks share the generator settings the table quotes for dgn_original
+    for name in ("dgn_lrp", "dgn_nce", "dgn_suspiciousness"):
+        assert {k: config["attacks"][name][k] for k in ("epochs", "batch_size", "lr")} == \
+            {k: config["attacks"]["dgn_original"][k] for k in ("epochs", "batch_size", "lr")}
+
+
+def test_generator_layer_shapes_follow_the_public_code_and_the_readme_states_them():
+    from guided_retraining.deepcustom.generators import layer_shapes
+
+    mnist = [(r["layer"], r["kernel"], r["stride"], r["output"]) for r in layer_shapes((1, 28, 28))
+             if r["layer"] == "transposed conv"]
+    # the public code: conv2d_transpose(code, 64, 3, 2), (.., 32, 2, 2), (.., 1, 2, 2): kernel 3 stride 2 first
+    assert mnist == [("transposed conv", 3, 2, (64, 7, 7)), ("transposed conv", 2, 2, (32, 14, 14)),
+                     ("transposed conv", 2, 2, (1, 28, 28))]
+    cifar = [(r["kernel"], r["stride"], r["output"][1]) for r in layer_shapes((3, 32, 32)) if r["layer"] == "transposed conv"]
+    # deconv_layer(stride=3, kernel=2), (4, 1), (4, 2), (3, 1): its "stride" is the kernel size
+    assert cifar == [(3, 2, 11), (4, 1, 14), (4, 2, 30), (3, 1, 32)]
+    # the prose's (kernel, stride) cannot give 32: (5 - 1) * 3 + 2 = 14, then (14 - 1) * 4 + 1 = 53, ...
+    size = 5
+    for kernel, stride in [(2, 3), (1, 4), (2, 4), (1, 3)]:
+        size = (size - 1) * stride + kernel
+    assert size != 32
+    section = readme_deepcustom()
+    for name, shape in [("MNIST", (1, 28, 28)), ("CIFAR-10", (3, 32, 32))]:
+        for r in layer_shapes(shape):
+            row = (f"| {name} | {r['layer']} | {r['in']} -> {r['out']} | {r['kernel']} | {r['stride']} | "
+                   f"{'x'.join(map(str, r['output']))} |")
+            assert row in section, row
+
+
+def test_adversarial_training_on_stored_inputs_pairs_each_input_with_its_counterpart():
+    """Stored counterparts equal to the clean inputs: the mix is plain cross-entropy on the same batches, so
+    the weights equal plain training's; counterparts of other inputs (shuffled) give other weights."""
+    from guided_retraining.defences import adversarial_train
+
+    gen = np.random.default_rng(0)
+    x = gen.random((40, 1, 28, 28), dtype=np.float32)
+    y = gen.integers(0, 10, 40)
+    settings = TrainSettings(epochs=2, batch_size=8, optimizer="adam", decay_step=3, decay_rate=0.5)
+    plain = build_model("mnist_dense5x30", (1, 28, 28), 10, seed=0)
+    train(plain, x, y, settings, seed=5)
+    stored = build_model("mnist_dense5x30", (1, 28, 28), 10, seed=0)
+    adversarial_train(stored, x, y, settings, seed=5, x_adv=x.copy())
+    for a, b in zip(plain.parameters(), stored.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    shuffled = build_model("mnist_dense5x30", (1, 28, 28), 10, seed=0)
+    adversarial_train(shuffled, x, y, settings, seed=5, x_adv=x[::-1].copy())
+    assert not torch.allclose(next(plain.parameters()), next(shuffled.parameters()), atol=1e-4)
+
+
+def test_robust_models_train_on_stored_data_by_default_and_on_the_fly_as_an_option(tmp_path):
+    def robust_fgsm(c):
+        c["attacks"] = {"fgsm": c["attacks"]["fgsm"]}
+        c["deepcustom"]["robust"] = ["fgsm"]
+
+    rules = [r for r, _ in dry_run_jobs(tmp_path, dgn_config(tmp_path / "s.yaml", robust_fgsm))]
+    assert rules.count("deepcustom_adv_data") == 1
+
+    def on_the_fly(c):
+        robust_fgsm(c)
+        c["deepcustom"]["adversarial_data"] = "on_the_fly"
+
+    rules = [r for r, _ in dry_run_jobs(tmp_path, dgn_config(tmp_path / "f.yaml", on_the_fly))]
+    assert "deepcustom_adv_data" not in rules and rules.count("deepcustom_robust") == 1

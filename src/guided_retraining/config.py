@@ -192,6 +192,17 @@ def _check_deepcustom(config: dict) -> None:
         if name not in config["attacks"]:
             raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
                               f"{', '.join(config['attacks'])}")
+    dc = config.get("deepcustom", {})
+    if dc.get("whitebox") and not dc.get("robust"):
+        raise ConfigError("deepcustom.whitebox: true needs a matrix (deepcustom.robust: [attack, ...]); "
+                          "set robust or drop whitebox")
+    if dc.get("robust") and dc.get("adversarial_data", "stored") == "stored":
+        for ds_name, ds in config["datasets"].items():
+            augment = {**ds.get("train", {}), **dc.get("train", {})}.get("augment", "none")
+            if augment != "none":
+                raise ConfigError(f"deepcustom.train.augment: {augment!r} cannot apply to adversarial training on "
+                                  f"stored data (dataset {ds_name}: an input and its stored counterpart would be "
+                                  "augmented apart); set augment: none or deepcustom.adversarial_data: on_the_fly")
 
 
 def _check_sizes(name: str, ds: dict) -> None:

@@ -11,7 +11,10 @@ term), ``augment: crop_flip`` (random 4-pixel-padded crop and horizontal flip, t
 CIFAR-10 augmentation, as run 004 used), ``patience`` (early stopping on validation
 accuracy: stop after that many epochs without improvement and keep the best epoch's
 weights; ``epochs`` is then the maximum) and ``min_steps`` (train at least that many
-mini-batch steps, so reduced datasets still get the optimiser steps a deep model needs).
+mini-batch steps, so reduced datasets still get the optimiser steps a deep model needs) and a staircase
+exponential learning-rate decay, lr_t = lr * decay_rate^floor(t / decay_step) after t mini-batch steps
+(TensorFlow's ``exponential_decay(..., staircase=True)``; seed 003's ``adv_decay_step`` / ``adv_decay_rate``;
+``decay_step`` 0, the default, keeps the rate constant).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class TrainSettings:
     patience: int | None = None
     min_steps: int = 0
     init: str = "torch"
+    decay_step: int = 0
+    decay_rate: float = 1.0
 
     @classmethod
     def from_config(cls, cfg: dict) -> "TrainSettings":
@@ -131,6 +136,9 @@ def fit(
     model.to(dev).train()
     set_generator(model, _device_generator(dev, seed))
     optim = make_optimizer(settings.optimizer, model.parameters(), settings.lr, settings.weight_decay)
+    sched = None
+    if settings.decay_step > 0:
+        sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda t: settings.decay_rate ** (t // settings.decay_step))
     if batch_loss is None:
         loss_fn = nn.CrossEntropyLoss()
 
@@ -154,6 +162,8 @@ def fit(
                 loss = batch_loss(model, xb, yb)
                 loss.backward()
                 optim.step()
+                if sched is not None:
+                    sched.step()
                 total += float(loss.detach()) * len(idx)
                 history.steps += 1
                 progress.update()

@@ -281,16 +281,34 @@ def robust_names():
     return config["deepcustom"].get("robust", [])
 
 
+def deepcustom_stored():
+    """The robust models train on adversarial data stored once against the original (the seed's protocol)."""
+    return config["deepcustom"].get("adversarial_data", "stored") == "stored"
+
+
+def deepcustom_protocols():
+    """The matrices: transfer (the seed's: stored Adv.Test made against the original), whitebox as an option."""
+    return ["transfer"] + (
+        ["whitebox"] if config["deepcustom"].get("whitebox", False) else []
+    )
+
+
+def deepcustom_matrix_name(protocol):
+    return "deepcustom" if protocol == "transfer" else f"deepcustom_{protocol}"
+
+
 def deepcustom_outputs():
     if not robust_names():
         return []
+    names = [deepcustom_matrix_name(p) for p in deepcustom_protocols()]
     return [
         f"{R}/tables/{name}.{ext}"
-        for name in ["deepcustom"]
+        for name in names
         + [f"suspiciousness_{d}_r{rep}" for d in config["datasets"] for rep in REPS]
         for ext in ("csv", "md")
     ] + [
-        f"{R}/figures/deepcustom_{d}.{ext}"
+        f"{R}/figures/{name}_{d}.{ext}"
+        for name in names
         for d in config["datasets"]
         for ext in ("png", "pdf")
     ]

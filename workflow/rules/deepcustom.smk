@@ -3,7 +3,8 @@
 # Seed 003 (DeepCustom): Tarantula suspiciousness of the original model's neurons, the DGN generators
 # of `kind: dgn` attacks (trained once per dataset and attack setting), and, with a
 # `deepcustom.robust` list, the robustness matrix: models adversarially trained on each attack (Goodfellow's mix)
-# and the original model, each evaluated against every attack.
+# and the original model, each evaluated against every attack: on the stored Adv.Test made against the
+# original model (transfer, the seed's protocol) and, with deepcustom.whitebox, attacked white-box.
 # Paths under {dataset}/original/ and {dataset}/{attack}/ follow the grid's layout.
 
 
@@ -62,11 +63,46 @@ rule train_dgn:
         run(rule, input, output, params, wildcards, threads, log)
 
 
-rule deepcustom_robust:
-    """A model adversarially trained on one attack (Goodfellow's mix; dgn: its generators' outputs)."""
+rule deepcustom_adv_data:
+    """Seed 003's stored adversarial training data: one attack on all of Train, made once against the original
+    model (deepcustom.adversarial_data: stored); the robust model of that attack trains on it.
+    """
     input:
         data=data_file,
+        model=rules.train_original.output.model,
         generators=dgn_generators,
+    output:
+        adversarial=f"{R}/{{dataset}}/r{{rep}}/deepcustom/adv_train_{{attack}}.npz",
+    log:
+        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_adv_data_{{attack}}.log",
+    benchmark:
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_adv_data_{{attack}}.tsv"
+    threads: 1
+    resources:
+        **resources_of("attack"),
+    params:
+        code=code_of("deepcustom_adv_data"),
+        attack=lambda w: config["attacks"][w.attack],
+        arch=arch_param,
+        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
+        device=config["device"],
+        seed=rep_seed,
+    run:
+        run(rule, input, output, params, wildcards, threads, log)
+
+
+rule deepcustom_robust:
+    """A model adversarially trained on one attack (Goodfellow's mix): on the stored data of rule
+    deepcustom_adv_data (the seed's protocol) or crafted on the fly against the model being trained.
+    """
+    input:
+        data=data_file,
+        generators=lambda w: dgn_generators(w) if not deepcustom_stored() else [],
+        stored=lambda w: (
+            [f"{R}/{w.dataset}/r{w.rep}/deepcustom/adv_train_{w.attack}.npz"]
+            if deepcustom_stored()
+            else []
+        ),
     output:
         model=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/model.pt",
         summary=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/train.json",
@@ -83,6 +119,9 @@ rule deepcustom_robust:
         arch=arch_param,
         train=lambda w: {**dataset_config(w)["train"], **config["deepcustom"]["train"]},
         alpha_mix=lambda w: config["deepcustom"]["alpha_mix"],
+        adversarial_data=lambda w: config["deepcustom"].get(
+            "adversarial_data", "stored"
+        ),
         device=config["device"],
         seed=rep_seed,
     run:
@@ -90,19 +129,28 @@ rule deepcustom_robust:
 
 
 rule deepcustom_eval:
-    """Accuracy of one model of the matrix on Test under one attack (gradient attacks white-box against it)."""
+    """Accuracy of one model of the matrix on Test under one attack. transfer (the seed's protocol): on the
+    stored Adv.Test of the attack, made once against the original model (rule attack); whitebox: gradient
+    attacks re-run against the evaluated model (DGN data from the generators trained against the original).
+    """
     input:
         data=data_file,
         model=deepcustom_model,
-        generators=dgn_generators,
+        generators=lambda w: dgn_generators(w) if w.protocol == "whitebox" else [],
+        adversarial=lambda w: (
+            [f"{R}/{w.dataset}/r{w.rep}/{w.eval_attack}/adversarial.npz"]
+            if w.protocol == "transfer"
+            else []
+        ),
     output:
-        result=f"{R}/{{dataset}}/r{{rep}}/deepcustom/{{robust}}/eval_{{eval_attack}}.json",
+        result=f"{R}/{{dataset}}/r{{rep}}/deepcustom/{{robust}}/{{protocol}}_{{eval_attack}}.json",
     log:
-        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{eval_attack}}.log",
+        f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{protocol}}_{{eval_attack}}.log",
     benchmark:
-        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{eval_attack}}.tsv"
+        f"{R}/benchmarks/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{protocol}}_{{eval_attack}}.tsv"
     wildcard_constraints:
         robust=r"original|robust_[A-Za-z0-9_]+",
+        protocol=r"transfer|whitebox",
         eval_attack=r"[A-Za-z0-9_]+",
     threads: 1
     resources:
@@ -119,10 +167,13 @@ rule deepcustom_eval:
 
 
 rule deepcustom_table:
-    """Seed 003's robustness matrix (model x attack accuracy on Test) as CSV, Markdown and one heat map per dataset."""
+    """Seed 003's robustness matrix (model x attack accuracy on Test) as CSV, Markdown and one heat map per
+    dataset: the transfer matrix (the seed's protocol) and, with deepcustom.whitebox, the white-box one.
+    """
     input:
         results=lambda w: [
-            f"{R}/{d}/r{rep}/deepcustom/{m}/eval_{a}.json"
+            f"{R}/{d}/r{rep}/deepcustom/{m}/{protocol}_{a}.json"
+            for protocol in deepcustom_protocols()
             for d in config["datasets"]
             for rep in REPS
             for m in ["original"] + [f"robust_{r}" for r in robust_names()]
@@ -152,6 +203,7 @@ rule deepcustom_table:
         source=config_source(),
         datasets=list(config["datasets"]),
         attacks=list(config["attacks"]),
+        protocols=deepcustom_protocols(),
         models=lambda w: ["original"] + [f"robust_{r}" for r in robust_names()],
         results=lambda w, output: str(Path(output[0]).parents[1]),
     run:

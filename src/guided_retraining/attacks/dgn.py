@@ -8,7 +8,9 @@ with :meth:`DGN.use`; :meth:`perturb` then applies each input's class generator 
 output into the eps-ball and [0, 1]. The target model is fixed at training time: ``perturb``'s
 ``model`` argument is not used (the generated data is the same whichever model it is shown to).
 ``mis_classification_check: true`` keeps only the Adv.Train inputs that fool the target (as
-``keep_successful``).
+``keep_successful``). ``coverage_weight`` (loss ``nce`` only, default 0: the seed's NCE, equal to its
+original loss) is the project's neuron-coverage term; ``suspicious_reduction`` (``seed`` or the
+project's earlier ``mean``) how the suspiciousness loss reduces its terms.
 """
 
 from __future__ import annotations
@@ -24,11 +26,19 @@ class DGN(Attack):
     def __init__(self, loss: str = "original", epsilon: float = 0.3, custom_loss_constant: float = 0.5,
                  clipping: bool = True, mis_classification_check: bool = False, k: int = 20, epochs: int = 150, batch_size: int = 100, lr: float = 1e-4,
                  decay_step: int = 1000, decay_rate: float = 0.9, suspicious_weight: float = 0.5,
-                 normal_weight: float = 0.5, seed: int = 0):
-        from ..deepcustom.generators import LOSSES
+                 normal_weight: float = 0.5, suspicious_reduction: str = "seed", coverage_weight: float = 0.0,
+                 seed: int = 0):
+        from ..deepcustom.generators import LOSSES, SUSPICIOUS_REDUCTIONS
 
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        if suspicious_reduction not in SUSPICIOUS_REDUCTIONS:
+            raise ValueError(f"suspicious_reduction must be one of {', '.join(SUSPICIOUS_REDUCTIONS)}, "
+                             f"got {suspicious_reduction!r}")
+        if coverage_weight < 0:
+            raise ValueError(f"coverage_weight must be >= 0, got {coverage_weight!r}")
+        if coverage_weight and loss != "nce":
+            raise ValueError(f"coverage_weight applies to loss nce only (the project's coverage term), got loss {loss!r}")
         check_positive(epsilon=epsilon, k=k, epochs=epochs, batch_size=batch_size, lr=lr, decay_step=decay_step,
                        decay_rate=decay_rate)
         if not 0.0 <= custom_loss_constant <= 1.0:
@@ -38,7 +48,8 @@ class DGN(Attack):
                          epochs=int(epochs),
                          batch_size=int(batch_size), lr=float(lr), decay_step=int(decay_step),
                          decay_rate=float(decay_rate), suspicious_weight=float(suspicious_weight),
-                         normal_weight=float(normal_weight), seed=int(seed))
+                         normal_weight=float(normal_weight), suspicious_reduction=suspicious_reduction,
+                         coverage_weight=float(coverage_weight), seed=int(seed))
         self.generators: list | None = None
 
     def fit(self, target, x, y, n_classes: int, suspicious_scores=None, device: str = "cpu", log=None):

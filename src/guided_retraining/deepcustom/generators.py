@@ -23,15 +23,25 @@ difference over pixels and batch, CE the cross-entropy of f(x') against the labe
 - ``lrp``: c * mean_{i in R_c} ((x_i - eps) - x'_i)^2 + (1 - c) * mean_{i not in R_c} ((x_i + eps) - x'_i)^2,
   R_c the k pixels most relevant to class c (:mod:`.relevance`, Captum's LRP): relevant pixels are
   pushed down by eps, the others up (the seed's LRP CustomLosses; f enters only through R_c).
-- ``nce`` (neuron coverage enhancement): MSE - CE - c * mean_j sigmoid(z_j(x')) over the hidden
-  units (convolutional maps averaged over space). The seed's public NCE code computes MSE - CE
-  only (identical to ``original``); the coverage term, which rewards inputs that switch the
-  target's hidden neurons on, is ours, and c = 0 gives the seed's code exactly.
-- ``suspiciousness``: c * [theta * mean_b sum_{j in S_c} (z_j(x) - z_j(x')) + gamma * mean_b
-  sum_{j not in S_c} |z_j(x) - z_j(x')|] + (1 - c) * MSE, S_c the most suspicious units of class c
-  (:mod:`.suspiciousness`, Tarantula), convolutional maps averaged over space: drive the suspicious
-  units up and keep the others where they were (the seed's Suspicious CustomLosses; theta =
-  ``suspicious_weight``, gamma = ``normal_weight``: 0.5 / 0.5 for MNIST, 0.5 / 0.01 for CIFAR).
+- ``nce`` (neuron coverage enhancement): the seed's public NCE code computes MSE - CE, identical to
+  ``original`` (c unused), and so does this loss by default. The project's extension,
+  ``coverage_weight`` w > 0 (default 0): MSE - CE - w * mean_j sigmoid(z_j(x')) over the hidden units
+  (convolutional maps averaged over space), which rewards inputs that switch the target's hidden
+  neurons on.
+- ``suspiciousness``: c * [theta * L_susp + gamma * L_normal] + (1 - c) * MSE, S_c the most suspicious
+  units of class c (:mod:`.suspiciousness`, Tarantula), d = z(x) - z(x') (pre-activations, before ReLU):
+  drive the suspicious units up and keep the others where they were (theta = ``suspicious_weight``,
+  gamma = ``normal_weight``: 0.5 / 0.5 for MNIST, 0.5 / 0.01 for CIFAR). ``suspicious_reduction``
+  says how the terms are reduced over units and the batch:
+
+  * ``seed`` (default), as the seed's public ``CustomLosses.py``: dense units (all dense hidden
+    layers together) L_susp += R_b sum_{j in S} d_bj and L_normal += mean_b sum_{j not in S} |d_bj|,
+    with R_b the mean over the batch for a target without convolutions (the MNIST code) and the sum
+    for one with convolutions (the CIFAR code); each convolutional layer l adds
+    sum_b mean_{m in S_l} mean_{h,w} d_bmhw to L_susp and sum_b mean_{m not in S_l} mean_{h,w} |d_bmhw|
+    to L_normal (the CIFAR code; its alpha / beta for the maps equal its theta / gamma).
+  * ``mean`` (the project's earlier reading): every layer's maps averaged over space first, then
+    L_susp = mean_b sum_{j in S} d_bj and L_normal = mean_b sum_{j not in S} |d_bj| over all units.
 
 After training, batch norm's running statistics are recomputed over the class's inputs (see
 :func:`recalibrate_batch_norm`). Generation: x' = G_y(x) with the generator of the input's label, then (``clipping``) projected
@@ -52,6 +62,7 @@ from ..progress import Progress
 from ..training import resolve_device, shuffled_batches
 
 LOSSES = ("original", "lrp", "nce", "suspiciousness")
+SUSPICIOUS_REDUCTIONS = ("seed", "mean")
 
 
 def _up(cin: int, cout: int, kernel: int, stride: int) -> nn.Sequential:
@@ -94,6 +105,32 @@ class CifarDGN(nn.Module):
 GENERATORS = {(1, 28, 28): MnistDGN, (3, 32, 32): CifarDGN}
 
 
+@torch.no_grad()
+def layer_shapes(shape) -> list[dict]:
+    """The (transposed) convolutions and poolings of the generator for inputs of ``shape``, in order: kind,
+    channels in and out, kernel, stride and the output shape (C, H, W) of one input (README's table)."""
+    net = build_generator(shape).eval()
+    rows = []
+    hooks = [m.register_forward_hook(lambda m, _i, out: rows.append((m, tuple(out.shape[1:]))))
+             for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d))]
+    try:
+        net(torch.zeros((1, *shape)))
+    finally:
+        for h in hooks:
+            h.remove()
+    out = []
+    for m, shp in rows:
+        if isinstance(m, nn.MaxPool2d):
+            out.append({"layer": "max pool (ceil)", "in": shp[0], "out": shp[0], "kernel": m.kernel_size,
+                        "stride": m.stride, "output": shp})
+        else:
+            kind = "conv" if isinstance(m, nn.Conv2d) else "transposed conv"
+            pad = " 'same'" if isinstance(m, nn.Conv2d) and m.padding != (0, 0) else ""
+            out.append({"layer": kind + pad, "in": m.in_channels, "out": m.out_channels, "kernel": m.kernel_size[0],
+                        "stride": m.stride[0], "output": shp})
+    return out
+
+
 def build_generator(shape, seed: int | None = None) -> nn.Module:
     """The DGN for inputs of ``shape`` (C, H, W); with ``seed``, weights drawn from a generator seeded with it
     (Kaiming-uniform as PyTorch's default, biases uniform in +-1/sqrt(fan_in))."""
@@ -113,9 +150,10 @@ def build_generator(shape, seed: int | None = None) -> nn.Module:
     return net
 
 
-def preactivations(model: nn.Module, x: torch.Tensor, layers: list[str]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Logits of ``model`` on ``x`` and the pre-activations (before ReLU) of ``layers``, convolutional maps
-    averaged over space: {layer: (B, units)}."""
+def preactivations(model: nn.Module, x: torch.Tensor, layers: list[str],
+                   spatial_mean: bool = True) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Logits of ``model`` on ``x`` and the pre-activations (before ReLU) of ``layers``: {layer: (B, units)},
+    convolutional maps averaged over space (``spatial_mean``) or kept whole (B, maps, H, W)."""
     modules = dict(model.named_children())
     captured: dict[str, torch.Tensor] = {}
     hooks = []
@@ -127,7 +165,7 @@ def preactivations(model: nn.Module, x: torch.Tensor, layers: list[str]) -> tupl
     finally:
         for h in hooks:
             h.remove()
-    return logits, {n: (z.mean(dim=(2, 3)) if z.ndim == 4 else z) for n, z in captured.items()}
+    return logits, {n: (z.mean(dim=(2, 3)) if z.ndim == 4 and spatial_mean else z) for n, z in captured.items()}
 
 
 class DGNLoss:
@@ -135,9 +173,14 @@ class DGNLoss:
     pixels (lrp: (C, H, W)) or the suspicious units (suspiciousness: {layer: (C, units)})."""
 
     def __init__(self, kind: str, target: nn.Module, cls: int, epsilon: float, constant: float,
-                 layers: list[str], masks=None, suspicious_weight: float = 0.5, normal_weight: float = 0.5):
+                 layers: list[str], masks=None, suspicious_weight: float = 0.5, normal_weight: float = 0.5,
+                 coverage_weight: float = 0.0, suspicious_reduction: str = "seed"):
         if kind not in LOSSES:
             raise ConfigError(f"dgn: loss must be one of {', '.join(LOSSES)}, got {kind!r}")
+        if suspicious_reduction not in SUSPICIOUS_REDUCTIONS:
+            raise ConfigError(f"dgn: suspicious_reduction must be one of {', '.join(SUSPICIOUS_REDUCTIONS)}, "
+                              f"got {suspicious_reduction!r}")
+        self.coverage_weight, self.reduction = float(coverage_weight), suspicious_reduction
         self.kind, self.target, self.cls = kind, target, int(cls)
         self.eps, self.c = float(epsilon), float(constant)
         self.layers = layers
@@ -154,22 +197,46 @@ class DGNLoss:
             up, down = (x + self.eps - x_gen) ** 2, (x - self.eps - x_gen) ** 2
             return self.c * down[rel].mean() + (1 - self.c) * up[~rel].mean()
         y = torch.full((len(x),), self.cls, dtype=torch.long, device=x.device)
-        logits, z_gen = preactivations(self.target, x_gen, self.layers)
+        logits, z_gen = preactivations(self.target, x_gen, self.layers, spatial_mean=False)
         ce = nn.functional.cross_entropy(logits, y)
         if self.kind == "original":
             return mse - ce
         if self.kind == "nce":
-            coverage = torch.cat([torch.sigmoid(z) for z in z_gen.values()], dim=1).mean()
-            return mse - ce - self.c * coverage
+            if not self.coverage_weight:
+                return mse - ce  # the seed's NCE code
+            coverage = torch.cat([torch.sigmoid(z.mean(dim=(2, 3)) if z.ndim == 4 else z)
+                                  for z in z_gen.values()], dim=1).mean()
+            return mse - ce - self.coverage_weight * coverage
         with torch.no_grad():
-            _, z_org = preactivations(self.target, x, self.layers)
-        susp, normal = 0.0, 0.0
-        for name in self.layers:
-            s = self.suspicious[name].to(x.device)
-            diff = z_org[name] - z_gen[name]
-            susp = susp + diff[:, s].sum(1).mean()
-            normal = normal + diff[:, ~s].abs().sum(1).mean()
+            _, z_org = preactivations(self.target, x, self.layers, spatial_mean=False)
+        susp, normal = self._suspicious_terms(z_org, z_gen)
         return self.c * (self.theta * susp + self.gamma * normal) + (1 - self.c) * mse
+
+    def _suspicious_terms(self, z_org: dict, z_gen: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """L_susp and L_normal of the suspiciousness loss (module docstring; ``suspicious_reduction``)."""
+        susp, normal = 0.0, 0.0
+        dense_s, dense_n = [], []
+        has_conv = any(z.ndim == 4 for z in z_org.values())
+        for name in self.layers:
+            s = self.suspicious[name].to(z_org[name].device)
+            diff = z_org[name] - z_gen[name]
+            if self.reduction == "mean":
+                diff = diff.mean(dim=(2, 3)) if diff.ndim == 4 else diff
+                susp = susp + diff[:, s].sum(1).mean()
+                normal = normal + diff[:, ~s].abs().sum(1).mean()
+            elif diff.ndim == 4:  # the seed's CIFAR code: mean over the chosen maps and space, sum over the batch
+                if s.any():
+                    susp = susp + diff[:, s].mean(dim=(1, 2, 3)).sum()
+                if (~s).any():
+                    normal = normal + diff[:, ~s].abs().mean(dim=(1, 2, 3)).sum()
+            else:
+                dense_s.append(diff[:, s])
+                dense_n.append(diff[:, ~s])
+        if dense_s:  # the seed: all dense units together; suspicious summed over the batch only in its CIFAR code
+            per_input = torch.cat(dense_s, dim=1).sum(1)
+            susp = susp + (per_input.sum() if has_conv else per_input.mean())
+            normal = normal + torch.cat(dense_n, dim=1).abs().sum(1).mean()
+        return susp, normal
 
 
 def train_generator(net: nn.Module, x: np.ndarray, loss: DGNLoss, epochs: int, batch_size: int, lr: float,
@@ -287,7 +354,8 @@ def fit_generators(target: nn.Module, x: np.ndarray, y: np.ndarray, n_classes: i
     for c in range(n_classes):
         net = build_generator(x.shape[1:], seed=seed + c)
         loss = DGNLoss(settings["loss"], target, c, settings["epsilon"], settings["custom_loss_constant"], layers,
-                       masks, settings["suspicious_weight"], settings["normal_weight"])
+                       masks, settings["suspicious_weight"], settings["normal_weight"],
+                       settings.get("coverage_weight", 0.0), settings.get("suspicious_reduction", "seed"))
         losses.append(train_generator(net, x[y == c], loss, settings["epochs"], settings["batch_size"], settings["lr"],
                                       settings["decay_step"], settings["decay_rate"], seed + 1000 + c, device, progress))
         nets.append(net.cpu().eval())

@@ -6,7 +6,9 @@ For each mini-batch (x_b, y_b), adversarial inputs are crafted on the fly from t
 with x_b_adv = FGSM(x_b; eps) (the paper) or L-inf PGD(x_b; eps, alpha, ``attack_steps``)
 (Madry et al.'s variant), or any attack of the grid passed as ``crafter`` (seed 003's robustness
 matrix trains on each DGN's data this way). Adversarial inputs are treated as constants (no gradient
-through the attack).
+through the attack). With ``x_adv`` the adversarial inputs are not crafted during training but
+taken from stored data aligned with ``x`` (seed 003's protocol: its FGSM-, PGD- and DGN-robust models
+train on adversarial data made once against the target model, ``x_train_adv.npy`` / ``gen_data.npy``).
 
 Crafting is done with the model in eval mode (dropout off: the attack sees the
 deterministic classifier it will be evaluated as) and the update in train mode; the
@@ -49,12 +51,14 @@ def adversarial_train(
     log: logging.Logger | None = None,
     label: str = "adversarial training",
     crafter: Attack | None = None,
+    x_adv: np.ndarray | None = None,
 ) -> list[float]:
     """Train ``model`` in place on clean and on-the-fly adversarial inputs; return each epoch's mean loss.
 
     ``attack``: "fgsm" (``eps``) or "pgd" (L-inf, ``eps``, seeded random start,
     ``attack_steps`` steps of ``attack_alpha``, by default Madry et al.'s 2.5 * eps / attack_steps);
-    ``crafter``: an attack object used instead (``attack``, ``eps`` and the step settings are then ignored).
+    ``crafter``: an attack object used instead (``attack``, ``eps`` and the step settings are then ignored);
+    ``x_adv``: stored adversarial inputs, ``x_adv[i]`` the counterpart of ``x[i]`` (no crafting at all).
     """
     if attack not in ATTACKS:
         raise ConfigError(f"adversarial training: attack must be one of {list(ATTACKS)}, got {attack!r}")
@@ -62,6 +66,8 @@ def adversarial_train(
         raise ConfigError(f"adversarial training: alpha_mix must be in [0, 1], got {alpha_mix!r}")
     if not eps > 0:
         raise ConfigError(f"adversarial training: eps must be > 0, got {eps!r}")
+    if x_adv is not None:
+        return _train_on_stored(model, x, y, x_adv, settings, seed, alpha_mix, device, log, label)
     if crafter is not None:
         pass
     elif attack == "fgsm":
@@ -82,3 +88,28 @@ def adversarial_train(
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.int64)
     return train(model, x, y, settings, seed, device, log, label, batch_loss=mixed_loss)
+
+
+def _train_on_stored(model: nn.Module, x: np.ndarray, y: np.ndarray, x_adv: np.ndarray, settings: TrainSettings,
+                     seed: int, alpha_mix: float, device: str, log, label: str) -> list[float]:
+    """Goodfellow's mix with stored adversarial inputs: the batches are drawn as :func:`train` draws them
+    (the same seed gives the same batches), each clean input paired with its stored counterpart."""
+    if x_adv.shape != x.shape:
+        raise ValueError(f"adversarial training: stored adversarial inputs of shape {x_adv.shape}, "
+                         f"expected the training inputs' {x.shape}")
+    if settings.augment != "none":
+        raise ConfigError("adversarial training on stored adversarial inputs: augment must be none "
+                          f"(a clean input and its stored counterpart would be augmented apart), got {settings.augment!r}")
+    xa_all = torch.from_numpy(np.ascontiguousarray(x_adv, dtype=np.float32))
+    y_all = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def stored_loss(m: nn.Module, xb: torch.Tensor, ib: torch.Tensor) -> torch.Tensor:
+        ib = ib.cpu()
+        yb, xa = y_all[ib].to(xb.device), xa_all[ib].to(xb.device)
+        logits = m(torch.cat([xb, xa]))
+        return alpha_mix * loss_fn(logits[:len(xb)], yb) + (1 - alpha_mix) * loss_fn(logits[len(xb):], yb)
+
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    # the labels' place carries each input's index, so the loss finds its stored counterpart and label
+    return train(model, x, np.arange(len(x), dtype=np.int64), settings, seed, device, log, label, batch_loss=stored_loss)
