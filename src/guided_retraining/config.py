@@ -85,8 +85,8 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
             raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
         split = ds.get("split", {})
         pooled_both = split.get("pool", ["train", "test"]) == ["train", "test"]
-        if split.get("mode") == "original" and ("sizes" in split or not pooled_both):
-            raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
+        if split.get("mode") == "original" and not pooled_both:
+            raise ConfigError(f"datasets.{name}.split.pool: applies to mode merged only (original keeps the"
                               " official test split)")
         _check_loader_options(name, ds)
         user_model = isinstance(ds["arch"], dict)
@@ -198,7 +198,10 @@ def _check_sizes(name: str, ds: dict) -> None:
     """``adv_train_size`` and the data-point steps against the Train size the split will give."""
     from .datasets import prepared_sizes
 
-    sizes = prepared_sizes(ds["loader"], ds.get("split"))
+    try:
+        sizes = prepared_sizes(ds["loader"], ds.get("split"))
+    except ConfigError as exc:
+        raise ConfigError(f"datasets.{name}.{exc}") from None
     if sizes is None:
         return
     if ds["adv_train_size"] > sizes["train"]:
