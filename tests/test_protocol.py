@@ -75,3 +75,91 @@ def test_original_split_sizes_are_checked_before_any_job():
     config["datasets"]["intel"]["split"]["sizes"] = [12000, 2804, 3000]
     with pytest.raises(ConfigError, match=r"^datasets.intel.split.sizes: mode original expects"):
         check_semantics(config, check_data=False)
+
+
+# --- 11. defended models stop early on the validation split; patience without one stops the run ------------
+
+import logging  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+from guided_retraining.io import load_json, save_npz  # noqa: E402
+from guided_retraining.runner import _load  # noqa: E402
+
+LOG = logging.getLogger("test_protocol")
+
+
+class Files(SimpleNamespace):
+    """Snakemake's named lists: attribute and item access."""
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+
+def script(name):
+    return _load(REPO / "scripts" / f"{name}.py")
+
+
+@pytest.fixture
+def digits_split(tmp_path, digits_data):
+    x, y, xr, yr = digits_data
+    save_npz(tmp_path / "data.npz", x_train=x[:600], y_train=y[:600], x_val=xr[:300], y_val=yr[:300],
+             x_test=xr[300:], y_test=yr[300:])
+    save_npz(tmp_path / "noval.npz", x_train=x[:600], y_train=y[:600], x_val=xr[:0], y_val=yr[:0],
+             x_test=xr[300:], y_test=yr[300:])
+    return tmp_path
+
+
+def run_defend(root, defence, train, data="data.npz"):
+    settings = {"adversarial_training": {"attack": "fgsm", "eps": 0.1, "alpha_mix": 0.5, "attack_steps": 10},
+                "feature_squeezing": {"size": 2}}[defence]
+    out = root / defence
+    job = SimpleNamespace(
+        input=Files(data=str(root / data)),
+        output=Files(model=str(out / "model.pt"), summary=str(out / "train.json")),
+        params=SimpleNamespace(arch="digits_cnn", train=train, settings=settings, device="cpu", seed=0),
+        wildcards=SimpleNamespace(dataset="digits", rep="1", defence=defence))
+    script("defend").main(job, LOG)
+    return load_json(out / "train.json")
+
+
+@pytest.mark.parametrize("defence", ["adversarial_training", "feature_squeezing"])
+def test_defended_models_stop_early_on_the_validation_split(digits_split, defence):
+    summary = run_defend(digits_split, defence, {"epochs": 40, "batch_size": 64, "lr": 0.01, "patience": 1})
+    assert summary["stopped_early"] and summary["epochs_run"] < 40  # run 004: early stopping, not all epochs
+    assert len(summary["val_acc"]) == len(summary["losses"]) == summary["epochs_run"]
+    assert summary["best_epoch"] == int(np.argmax(summary["val_acc"])) + 1
+    assert summary["epochs_run"] == summary["best_epoch"] + 1  # patience 1: one epoch without a better one
+
+
+def test_defended_models_record_validation_accuracy_without_early_stopping(digits_split):
+    summary = run_defend(digits_split, "feature_squeezing", {"epochs": 2, "batch_size": 64})
+    assert len(summary["val_acc"]) == summary["epochs_run"] == 2 and not summary["stopped_early"]
+
+
+def test_patience_without_validation_inputs_stops_with_one_line(digits_split, digits_data):
+    from guided_retraining.models import build_model
+    from guided_retraining.training import TrainSettings, fit
+
+    with pytest.raises(ConfigError, match=r"^train.patience: .*no validation inputs"):
+        run_defend(digits_split, "adversarial_training", {"epochs": 3, "batch_size": 64, "patience": 1},
+                   data="noval.npz")
+    assert not (digits_split / "adversarial_training/model.pt").exists()  # nothing written
+    x, y, _, _ = digits_data
+    with pytest.raises(ConfigError, match="train.patience"):
+        fit(build_model("digits_cnn", (1, 8, 8), 10, seed=0), x[:64], y[:64],
+            TrainSettings(epochs=1, batch_size=64, patience=2), seed=0)
+
+
+@pytest.mark.parametrize("key", ["datasets", "retrain", "deepcustom"])
+def test_patience_on_a_split_without_validation_is_a_config_error(key):
+    config = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    config["datasets"]["digits"]["split"] = {"mode": "merged", "fractions": [0.8, 0.0, 0.2]}
+    {"datasets": config["datasets"]["digits"]["train"], "retrain": config["retrain"]["train"],
+     "deepcustom": config.setdefault("deepcustom", {}).setdefault("train", {})}[key]["patience"] = 2
+    validate_schema(config, SCHEMA)
+    expected = {"datasets": "datasets.digits.train.patience", "retrain": "retrain.train.patience",
+                "deepcustom": "deepcustom.train.patience"}[key]
+    with pytest.raises(ConfigError, match=rf"^{expected}: early stopping .* dataset digits gives no validation"):
+        check_semantics(config, check_data=False)
+    config["datasets"]["digits"]["split"]["fractions"] = [0.7, 0.2, 0.1]
+    check_semantics(config, check_data=False)

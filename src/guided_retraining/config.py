@@ -108,6 +108,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                         f" choose {alias}one of {', '.join(layers)}"
                     )
         _check_sizes(name, ds)
+        _check_patience(name, ds, config)
         if check_data:
             from . import datasets
 
@@ -211,6 +212,32 @@ def _check_sizes(name: str, ds: dict) -> None:
     if sizes["test"] == 0:
         raise ConfigError(f"datasets.{name}.split: leaves no test inputs (train/val/test {sizes['train']}/"
                           f"{sizes['val']}/{sizes['test']}); give the test share a larger fraction")
+
+
+def _validation_size(ds: dict) -> int | None:
+    """Validation inputs the split gives (``None`` when only the data can tell)."""
+    from .datasets import prepared_sizes
+
+    split = ds.get("split") or {}
+    sizes = prepared_sizes(ds["loader"], split)
+    if sizes is not None:
+        return sizes["val"]
+    if split.get("sizes") is not None:
+        return int(split["sizes"][1])
+    return 0 if float(split.get("fractions", [0.7, 0.2, 0.1])[1]) == 0 else None
+
+
+def _check_patience(name: str, ds: dict, config: dict) -> None:
+    """Early stopping watches the validation split: ``patience`` wherever a model of this dataset is trained
+    (the original and defended models, retraining, seed 003's robust models) needs validation inputs."""
+    where = [(f"datasets.{name}.train.patience", ds.get("train", {})),
+             ("retrain.train.patience", (config.get("retrain") or {}).get("train") or {}),
+             ("deepcustom.train.patience", (config.get("deepcustom") or {}).get("train") or {})]
+    for key, settings in where:
+        if settings.get("patience") is not None and _validation_size(ds) == 0:
+            raise ConfigError(f"{key}: early stopping watches validation accuracy, but the split of dataset {name}"
+                              " gives no validation inputs; give split.fractions (or split.sizes) a validation"
+                              " share or leave patience out")
 
 
 def _check_attacks(config: dict) -> None:

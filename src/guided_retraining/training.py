@@ -118,7 +118,8 @@ def fit(
 
     With ``validation = (x_val, y_val)`` the accuracy on it is logged and recorded after each
     epoch; with ``settings.patience`` too, training stops after ``patience`` epochs without a
-    better validation accuracy and the best epoch's weights are restored.
+    better validation accuracy and the best epoch's weights are restored. ``patience`` without
+    validation inputs cannot apply: a one-line ConfigError before any step (never skipped silently).
 
     ``batch_loss(model, xb, yb)`` replaces the cross-entropy of each mini-batch (adversarial
     training mixes in adversarial inputs this way). It runs after the gradients are zeroed,
@@ -126,6 +127,12 @@ def fit(
     """
     if settings.augment not in AUGMENTATIONS:
         raise ValueError(f"augment: expected one of {list(AUGMENTATIONS)}, got {settings.augment!r}")
+    if settings.patience is not None and (validation is None or len(validation[1]) == 0):
+        from .errors import ConfigError
+
+        raise ConfigError(f"train.patience: {label}: early stopping ({settings.patience} epochs) watches validation"
+                          " accuracy, but no validation inputs were given; give the split a validation share or"
+                          " leave patience out")
     dev = resolve_device(device)
     gen = torch.Generator().manual_seed(int(seed))
     model.to(dev).train()

@@ -29,12 +29,18 @@ from ..attacks.base import Attack
 from ..attacks.fgsm import FGSM
 from ..attacks.pgd import PGD
 from ..errors import ConfigError
-from ..training import TrainSettings, train
+from ..training import History, TrainSettings, fit
 
 ATTACKS = ("fgsm", "pgd")
 
 
-def adversarial_train(
+def adversarial_train(*args, **kwargs) -> list[float]:
+    """Train ``model`` in place on clean and on-the-fly adversarial inputs; return each epoch's mean loss
+    (:func:`adversarial_fit`'s arguments)."""
+    return adversarial_fit(*args, **kwargs).losses
+
+
+def adversarial_fit(
     model: nn.Module,
     x: np.ndarray,
     y: np.ndarray,
@@ -49,8 +55,11 @@ def adversarial_train(
     log: logging.Logger | None = None,
     label: str = "adversarial training",
     crafter: Attack | None = None,
-) -> list[float]:
-    """Train ``model`` in place on clean and on-the-fly adversarial inputs; return each epoch's mean loss.
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+) -> History:
+    """Train ``model`` in place on clean and on-the-fly adversarial inputs; return its training
+    :class:`~guided_retraining.training.History` (mean loss per epoch; with ``validation``, the clean
+    validation accuracy per epoch, which ``settings.patience`` watches for early stopping).
 
     ``attack``: "fgsm" (``eps``) or "pgd" (L-inf, ``eps``, seeded random start,
     ``attack_steps`` steps of ``attack_alpha``, by default Madry et al.'s 2.5 * eps / attack_steps);
@@ -81,4 +90,4 @@ def adversarial_train(
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.int64)
-    return train(model, x, y, settings, seed, device, log, label, batch_loss=mixed_loss)
+    return fit(model, x, y, settings, seed, device, log, label, batch_loss=mixed_loss, validation=validation)
