@@ -163,3 +163,17 @@ def test_patience_on_a_split_without_validation_is_a_config_error(key):
         check_semantics(config, check_data=False)
     config["datasets"]["digits"]["split"]["fractions"] = [0.7, 0.2, 0.1]
     check_semantics(config, check_data=False)
+
+
+# --- 3. Table 5 charges each metric only the forward passes it reads -------------------------------------
+
+def test_each_metric_is_charged_only_what_it_reads():
+    from guided_retraining.metrics import charged_inputs
+
+    assert charged_inputs("random", {}, []) == []  # the study's Table 5: 00:00:00
+    assert charged_inputs("mc_dropout", {}, []) == []  # its own dropout passes are in its time
+    assert charged_inputs("nc", {}, ["dense1"]) == ["dense1"]  # no softmax pass
+    assert charged_inputs("dsa", {"reference": "train"}, ["dense1"]) == ["dense1"]
+    assert charged_inputs("lsa", {"reference": "validation"}, ["dense1"]) == ["dense1", "dense1:validation"]
+    assert charged_inputs("deepgini", {}, []) == ["softmax"]
+    assert charged_inputs("nns", {}, ["dense1"]) == ["dense1", "softmax"]
