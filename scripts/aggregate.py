@@ -1,4 +1,4 @@
-"""Rule aggregate: Tables 3, 4, 5, the statistics over repetitions, the adversarial share table, Figure 3,
+"""Rule aggregate: Tables 3, 4, 5, the retraining time, the statistics over repetitions, the adversarial share table, Figure 3,
 the A12 heat maps, the score distributions and the adversarial share figures from the per-job results."""
 
 from pathlib import Path
@@ -36,6 +36,9 @@ def main(job, log):
     write("table5", tables.table5(scores), "Table 5: metric time over the scored set Train*, charged only what it"
           " reads (seconds: the metric; traces_seconds / softmax_seconds: the forward passes it reads, over Train*;"
           " total_seconds: all)")
+
+    write("retraining_time", tables.retraining_time(records), "Retraining time: wall and CPU seconds of retraining"
+          " per configuration and metric, summed over the data points, mean over the repetitions")
 
     best = tables.best_points(points, p.select_on)
     reps = statistics.per_repetition(points, best)

@@ -177,3 +177,64 @@ def test_each_metric_is_charged_only_what_it_reads():
     assert charged_inputs("lsa", {"reference": "validation"}, ["dense1"]) == ["dense1", "dense1:validation"]
     assert charged_inputs("deepgini", {}, []) == ["softmax"]
     assert charged_inputs("nns", {}, ["dense1"]) == ["dense1", "softmax"]
+
+
+# --- 4. retraining time per configuration and metric (seed 001's third outcome) ------------------------------
+
+def test_retraining_time_sums_the_points_and_averages_the_repetitions():
+    from guided_retraining import tables
+
+    def rec(rep, metric, point, seconds, cpu):
+        return {"dataset": "d", "attack": "a", "rep": rep, "configuration": "C2", "metric": metric, "point": point,
+                "retrain_seconds": seconds, "retrain_cpu_seconds": cpu}
+
+    records = [rec(1, "dsa", "p1", 1.0, 0.5), rec(1, "dsa", "p2", 2.0, 1.5), rec(1, "dsa", "atc3", 50.0, 50.0),
+               rec(2, "dsa", "p1", 3.0, 2.5), rec(2, "dsa", "p2", 4.0, 3.5), rec(1, "random", "p1", 7200.0, 7000.0),
+               rec(1, "random", "p2", 3.0, 1.0)]
+    t = tables.retraining_time(records)
+    assert list(t.columns) == tables.RETRAINING_TIME_COLUMNS
+    dsa, rnd = t.set_index("metric").loc["dsa"], t.set_index("metric").loc["random"]
+    assert (dsa["points"], dsa["repetitions"]) == (2, 2)  # C2's extra point at C3's total is not summed
+    assert dsa["seconds"] == 5.0 and dsa["cpu_seconds"] == 4.0  # (1 + 2 + 3 + 4) / 2, (0.5 + 1.5 + 2.5 + 3.5) / 2
+    assert rnd["seconds"] == 7203.0 and rnd["hh:mm:ss"] == "02:00:03" and rnd["repetitions"] == 1
+
+
+@pytest.mark.workflow
+def test_retraining_time_table_in_the_tiny_run(tiny_run):
+    from guided_retraining import tables
+    from guided_retraining.tables import read_csv
+
+    record = load_json(tiny_run / "results/digits/r1/fgsm/retrain/C1/dsa/p1.json")
+    assert record["retrain_seconds"] > 0 and record["retrain_cpu_seconds"] > 0
+    t = read_csv(tiny_run / "results/tables/retraining_time.csv")
+    assert list(t.columns) == tables.RETRAINING_TIME_COLUMNS and len(t) == 3 * 6  # configurations x metrics
+    assert (t.points == 3).all() and (t.repetitions == 1).all() and (t.seconds > 0).all()
+    c1 = t[(t.configuration == "C1") & (t.metric == "dsa")].iloc[0]
+    sums = [load_json(tiny_run / f"results/digits/r1/fgsm/retrain/C1/dsa/p{k}.json") for k in (1, 2, 3)]
+    assert c1.seconds == pytest.approx(sum(r["retrain_seconds"] for r in sums))
+    assert (tiny_run / "results/tables/retraining_time.md").read_text().startswith("# Retraining time")
+
+
+# --- 12. training graphs of the original and defended models ---------------------------------------------
+
+def test_training_curves_are_byte_identical_and_undated(tmp_path):
+    from guided_retraining import plots
+
+    histories = {"original": {"losses": [1.2, 0.6, 0.5], "val_acc": [0.7, 0.8, 0.79], "val_loss": [0.9, 0.6, 0.62],
+                              "best_epoch": 2},
+                 "adversarial_training": {"losses": [1.5, 1.0], "val_acc": [0.6, 0.7], "val_loss": [1.1, 0.9],
+                                          "best_epoch": 2},
+                 "given": {}}
+    for run in ("a", "b"):
+        plots.training_curves(histories, "Training: d", [tmp_path / f"{run}.png", tmp_path / f"{run}.pdf"])
+    for ext in ("png", "pdf"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes(), ext
+    assert b"CreationDate" not in (tmp_path / "a.pdf").read_bytes()
+
+
+@pytest.mark.workflow
+def test_training_graph_of_the_original_model_in_the_tiny_run(tiny_run):
+    summary = load_json(tiny_run / "results/digits/r1/original/train.json")
+    assert len(summary["losses"]) == len(summary["val_acc"]) == len(summary["val_loss"]) == 8
+    for ext in ("png", "pdf"):
+        assert (tiny_run / f"results/figures/training_digits.{ext}").stat().st_size > 1000
