@@ -110,7 +110,7 @@ def digits_split(tmp_path, digits_data):
 
 
 def run_defend(root, defence, train, data="data.npz"):
-    settings = {"adversarial_training": {"attack": "fgsm", "eps": 0.1, "alpha_mix": 0.5, "attack_steps": 10},
+    settings = {"adversarial_training": {"attack": "fgsm", "eps": 0.1, "alpha_mix": 0.5},
                 "feature_squeezing": {"size": 2}}[defence]
     out = root / defence
     job = SimpleNamespace(
@@ -238,3 +238,13 @@ def test_training_graph_of_the_original_model_in_the_tiny_run(tiny_run):
     assert len(summary["losses"]) == len(summary["val_acc"]) == len(summary["val_loss"]) == 8
     for ext in ("png", "pdf"):
         assert (tiny_run / f"results/figures/training_digits.{ext}").stat().st_size > 1000
+
+
+def test_a_defence_setting_that_cannot_apply_stops_the_run():
+    config = yaml.safe_load((REPO / "tests/configs/defences.yaml").read_text())
+    config["defences"]["adversarial_training"]["attack_steps"] = 5  # FGSM takes no steps
+    validate_schema(config, SCHEMA)
+    with pytest.raises(ConfigError, match=r"^defences.adversarial_training.attack_steps: applies to attack pgd only"):
+        check_semantics(config, check_data=False)
+    config["defences"]["adversarial_training"]["attack"] = "pgd"
+    check_semantics(config, check_data=False)

@@ -128,6 +128,10 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         if defences["guided_attack"] not in config["attacks"]:
             raise ConfigError(f"defences.guided_attack: {defences['guided_attack']!r} is not an attack of the grid;"
                               f" choose one of {', '.join(config['attacks'])}")
+        training = defences.get("adversarial_training", {})
+        if training.get("attack_steps") is not None and training.get("attack", "fgsm") != "pgd":
+            raise ConfigError(f"defences.adversarial_training.attack_steps: applies to attack pgd only (attack is"
+                              f" {training.get('attack', 'fgsm')!r}); leave it out or set attack: pgd")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
 
