@@ -33,11 +33,13 @@ localrules:
     aggregate,
     defence_table,
     deepcustom_table,
+    training_curves,
 
 
 rule all:
     default_target: True
     input:
         aggregate_outputs(),
+        training_outputs(),
         defence_outputs(),
         deepcustom_outputs(),

@@ -3,9 +3,13 @@ probabilities) of the original model over Train* and the validation split.
 
 Train* = Train followed by Adv.Train; the first ``n_train`` rows are the reference set of
 the surprise-adequacy metrics (the study's setting); the ``*_val`` arrays hold the validation
-split's (the ``reference: validation`` option). ``idx_adv_train`` (each Adv.Train row's clean
-source in Train) and the forward pass's wall and CPU time (``seconds``, ``cpu_seconds``: Table 5's
-input cost) are stored beside them.
+split's (the ``reference: validation`` option). A layer's file also holds the predicted classes
+(``pred``, ``pred_val``) of the same forward pass, so a metric that reads traces and predicted
+classes (LSA, DSA) reads one pass. ``idx_adv_train`` (each Adv.Train row's clean source in Train)
+and the forward passes' wall and CPU times are stored beside them, Train*'s (``seconds``,
+``cpu_seconds``: Table 5 charges them to the metrics that read this file) apart from the validation
+split's (``val_seconds``, ``val_cpu_seconds``: charged only to a metric that reads the validation
+traces, ``reference: validation``).
 """
 
 import time
@@ -27,17 +31,20 @@ def main(job, log):
     layers = [] if w.layer == "softmax" else [w.layer]
     start, cpu = time.perf_counter(), time.thread_time()
     acts = extract(model, x, layers, p.batch_size_eval, p.device, log)
-    val = extract(model, data["x_val"], layers, p.batch_size_eval, p.device, log)
     seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu
+    start, cpu = time.perf_counter(), time.thread_time()
+    val = extract(model, data["x_val"], layers, p.batch_size_eval, p.device, log)
+    val_seconds, val_cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu
     meta = {"n_train": np.int64(len(data["x_train"])), "idx_adv_train": adv["idx_adv_train"].astype(np.int64),
-            "seconds": np.float64(seconds), "cpu_seconds": np.float64(cpu_seconds)}
+            "seconds": np.float64(seconds), "cpu_seconds": np.float64(cpu_seconds),
+            "val_seconds": np.float64(val_seconds), "val_cpu_seconds": np.float64(val_cpu_seconds),
+            "pred": acts["pred"], "pred_val": val["pred"]}
     if w.layer == "softmax":
-        save_npz(job.output.activations, logits=acts["logits"], probs=acts["probs"], pred=acts["pred"],
-                 probs_val=val["probs"], pred_val=val["pred"], **meta)
+        save_npz(job.output.activations, logits=acts["logits"], probs=acts["probs"], probs_val=val["probs"], **meta)
     else:
         save_npz(job.output.activations, acts=acts[f"layer:{w.layer}"], acts_val=val[f"layer:{w.layer}"], **meta)
-    log.info("%s activations of %d inputs and %d validation inputs in %.2f s (cpu %.2f s)", w.layer, len(x),
-             len(data["x_val"]), seconds, cpu_seconds)
+    log.info("%s activations of %d inputs of Train* in %.2f s (cpu %.2f s), of %d validation inputs in %.2f s"
+             " (cpu %.2f s)", w.layer, len(x), seconds, cpu_seconds, len(data["x_val"]), val_seconds, val_cpu_seconds)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ def main(job, log):
     model = build_model(p.arch, data.shape, data.n_classes, seed=seed)
     losses = adversarial_train(model, data["x_train"], data["y_train"], TrainSettings.from_config(p.train), seed,
                                alpha_mix=p.alpha_mix, device=p.device, log=log, label=f"adversarial training on {w.attack}",
-                               crafter=crafter, x_adv=x_adv)
+                               crafter=crafter, x_adv=x_adv,
+                               validation=(data["x_val"], data["y_val"]) if len(data["y_val"]) else None)
     save_state_dict(job.output.model, model.cpu())
     acc = accuracy(model, data["x_test"], data["y_test"])
     save_json(job.output.summary, {

@@ -1,7 +1,8 @@
-"""Rule defend: train a defended model (adversarial training or feature squeezing) on Train."""
+"""Rule defend: train a defended model (adversarial training or feature squeezing) on Train, watching the
+validation split as the original model does (early stopping with ``train.patience``, as run 004)."""
 
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.defences import adversarial_train, train_squeezed
+from guided_retraining.defences import adversarial_fit, train_squeezed
 from guided_retraining.io import provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
@@ -15,16 +16,19 @@ def main(job, log):
     settings = TrainSettings.from_config(p.train)
     model = build_model(p.arch, data.shape, data.n_classes, seed=seed, init=settings.init)
     x, y = data["x_train"], data["y_train"]
+    validation = (data["x_val"], data["y_val"]) if len(data["y_val"]) else None
     if w.defence == "adversarial_training":
-        losses = adversarial_train(model, x, y, settings, seed, device=p.device, log=log, **p.settings)
+        history = adversarial_fit(model, x, y, settings, seed, device=p.device, log=log, validation=validation,
+                                  **p.settings)
         classifier = model
     else:
-        classifier = train_squeezed(model, x, y, settings, seed, size=p.settings["size"], device=p.device, log=log)
-        losses = classifier.losses
+        classifier = train_squeezed(model, x, y, settings, seed, size=p.settings["size"], device=p.device, log=log,
+                                    validation=validation)
+        history = classifier.history
     save_state_dict(job.output.model, model.cpu())  # the bare network; the filter is re-applied at evaluation
     save_json(job.output.summary, {
         "dataset": w.dataset, "rep": int(w.rep), "defence": w.defence, "settings": p.settings, "train": p.train, "seed": p.seed,
-        "job_seed": seed, "losses": losses, "acc_test": accuracy(classifier, data["x_test"], data["y_test"]),
+        "job_seed": seed, **history.as_dict(), "acc_test": accuracy(classifier, data["x_test"], data["y_test"]),
         "versions": provenance(),
     })
 

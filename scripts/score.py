@@ -1,4 +1,5 @@
-"""Rule score: one score per input of Train* with one metric, and its wall and CPU time."""
+"""Rule score: one score per input of Train* with one metric, its wall and CPU time, and the times of the
+forward passes it reads (``charged``: Table 5 charges a metric only those, over Train*)."""
 
 import time
 
@@ -8,7 +9,8 @@ from guided_retraining import metrics
 from guided_retraining.io import load_npz, provenance, save_json, save_npz
 from guided_retraining.seeding import derive_seed
 
-TIMES = ("seconds", "cpu_seconds")  # the activation job's forward-pass time, stored in its file (Table 5)
+# the activation job's forward-pass times, stored in its file: Train*'s and the validation split's (Table 5)
+TIMES = ("seconds", "cpu_seconds", "val_seconds", "val_cpu_seconds")
 
 
 def main(job, log):
@@ -19,13 +21,18 @@ def main(job, log):
     n_train = int(soft["n_train"])
     target = {"probs": soft["probs"], "pred": soft["pred"]}
     validation = {"probs": soft["probs_val"], "pred": soft["pred_val"]}
-    input_seconds = {"softmax": _times(soft)}
-    for layer in p.layers:
-        acts = load_npz(job.input[f"layer_{layer}"], ["acts", "acts_val", *TIMES])
+    times = {"softmax": _times(soft)}
+    for i, layer in enumerate(p.layers):
+        acts = load_npz(job.input[f"layer_{layer}"], ["acts", "acts_val", "pred", "pred_val", *TIMES])
         if len(acts["acts"]) != len(target["probs"]):
             raise ValueError(f"{job.input[f'layer_{layer}']}: {len(acts['acts'])} rows, expected {len(target['probs'])}")
         target[f"layer:{layer}"], validation[f"layer:{layer}"] = acts["acts"], acts["acts_val"]
-        input_seconds[layer] = _times(acts)
+        if i == 0 and "probabilities" not in entry.reads:  # the predicted classes of the pass that gave the traces
+            target["pred"], validation["pred"] = acts["pred"], acts["pred_val"]
+        times[layer] = _times(acts)
+    charged = metrics.charged_inputs(p.kind, p.options, p.layers)
+    charged_times = {name: times[name.split(":")[0]][2:] if name.endswith(":validation") else times[name][:2]
+                     for name in charged}
     n = len(target["probs"])
     target, reference = metrics.train_star_inputs(target, n_train, soft["idx_adv_train"])
     if p.options.get("reference") == "validation":  # the validation split's traces: no overlap, nothing to exclude
@@ -57,17 +64,17 @@ def main(job, log):
         "options": p.options, "layers": list(p.layers), "seed": p.seed, "job_seed": seed, "n": n,
         "n_reference": len(reference["pred"]), "scores_are_ranks": result.order is not None,
         "seconds": seconds, "cpu_seconds": cpu_seconds, "kernel_seconds": kernel_seconds,
-        # the activation jobs this metric reads (forward pass: Table 5's input cost), wall and CPU seconds
-        "input_seconds": {k: v[0] for k, v in input_seconds.items()},
-        "input_cpu_seconds": {k: v[1] for k, v in input_seconds.items()}, "info": result.info,
+        # the forward passes this metric reads (metrics.charged_inputs: Table 5 charges only these), wall and CPU
+        "input_seconds": {k: v[0] for k, v in charged_times.items()},
+        "input_cpu_seconds": {k: v[1] for k, v in charged_times.items()}, "info": result.info,
         "versions": provenance(),
     })
     log.info("%s: %d scores in %.3f s (cpu %.3f s)", w.metric, n, seconds, cpu_seconds)
 
 
-def _times(arrays) -> tuple[float, float]:
-    """Wall and CPU seconds of the activation job that wrote ``arrays`` (read with its other arrays)."""
-    return float(arrays["seconds"]), float(arrays["cpu_seconds"])
+def _times(arrays) -> tuple[float, float, float, float]:
+    """Wall and CPU seconds of the activation job that wrote ``arrays``: over Train*, then over the validation split."""
+    return tuple(float(arrays[k]) for k in TIMES)
 
 
 def _read_data(job, p, entry, target, reference, n_train):

@@ -23,6 +23,12 @@ def test_defence_table_shape_and_guided_model(tmp_path):
     assert (rows["fgsm"] < rows["none"]).all()  # every attack hurts every defence here
     assert rows.loc["adversarial_training", "fgsm"] > rows.loc["none", "fgsm"]
     assert (tmp_path / "results/figures/defences_digits.png").stat().st_size > 1000
+    # the defended models watch the validation split (early stopping with patience); their training graphs
+    for defence in ("adversarial_training", "feature_squeezing"):
+        trained = json.loads((tmp_path / f"results/digits/r1/defences/{defence}/train.json").read_text())
+        assert len(trained["val_acc"]) == len(trained["losses"]) == trained["epochs_run"] == 6, defence
+    for ext in ("png", "pdf"):
+        assert (tmp_path / f"results/figures/training_digits.{ext}").stat().st_size > 1000
     guided = json.loads((tmp_path / "results/digits/r1/defences/guided/train.json").read_text())
     best = json.loads((tmp_path / f"results/digits/r1/fgsm/retrain/C2/{guided['metric']}/{guided['point']}.json").read_text())
     assert guided["inputs_used"] == best["inputs_used"] and guided["selected_on"] == "validation"

@@ -167,9 +167,9 @@ def score_job(root, options, kind):
     pred = np.array([0, 1, 0])
     val = np.array([[1.0, 0.0], [3.0, 3.0]])
     probs = np.eye(2)[pred].astype(np.float32)
-    meta = dict(n_train=np.int64(2), idx_adv_train=np.array([0]), seconds=np.float64(1.5), cpu_seconds=np.float64(1.0))
-    save_npz(root / "softmax.npz", probs=probs, pred=pred, probs_val=np.eye(2, dtype=np.float32), pred_val=np.arange(2),
-             **meta)
+    meta = dict(n_train=np.int64(2), idx_adv_train=np.array([0]), seconds=np.float64(1.5), cpu_seconds=np.float64(1.0),
+                val_seconds=np.float64(0.5), val_cpu_seconds=np.float64(0.25), pred=pred, pred_val=np.arange(2))
+    save_npz(root / "softmax.npz", probs=probs, probs_val=np.eye(2, dtype=np.float32), **meta)
     save_npz(root / "dense1.npz", acts=target, acts_val=val, **meta)
     out = root / f"{kind}_{len(list(root.iterdir()))}"
     job = SimpleNamespace(
@@ -184,7 +184,7 @@ def score_job(root, options, kind):
 def test_exclude_self_leaves_out_an_adversarial_inputs_clean_source(tmp_path):
     plain, summary = score_job(tmp_path, {"exclude_self": False}, "dsa")
     assert plain.tolist() == [0.0, 0.0, 0.0]  # every input finds itself or its source: DSA 0
-    assert summary["input_seconds"] == {"softmax": 1.5, "dense1": 1.5}
+    assert summary["input_seconds"] == {"dense1": 1.5}  # its traces over Train*: no softmax pass, no validation
     excluded, _ = score_job(tmp_path, {"exclude_self": True}, "dsa")
     # without itself (or its source) the class-0 input has no class-0 reference left: inf, as dsa defines it
     assert np.isinf(excluded[[0, 2]]).all()
@@ -198,6 +198,7 @@ def test_reference_validation_scores_against_the_validation_traces(tmp_path):
     # class 0's validation trace is (1, 0), class 1's (3, 3); dist((1,0),(3,3)) = sqrt(13)
     d_ab = math.sqrt(13)
     assert np.allclose(scores, [1.0 / d_ab, 1.0 / d_ab, 1.0 / d_ab]) and summary["n_reference"] == 2
+    assert summary["input_seconds"] == {"dense1": 1.5, "dense1:validation": 0.5}  # the reference traces are read
 
 
 def run_train_original(root, name, train, allow=False):

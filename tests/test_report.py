@@ -17,7 +17,7 @@ from conftest import dry_run_jobs, snakemake
 METRICS = ["deepgini", "dsa", "lsa", "nc", "random", "softmax_entropy"]
 N_POINTS = 3  # tests/configs/tiny.yaml: retrain.data_points
 FIGURES = ["figure3", "scores", "adversarial_share"]
-TABLES = ["table3", "table4", "table5", "adversarial_share"]
+TABLES = ["table3", "table4", "table5", "retraining_time", "adversarial_share"]
 
 
 def test_separation_auc():
@@ -89,7 +89,9 @@ def test_report_has_every_table_figure_and_caption(tiny_run, tmp_path):
         assert f"{name}_digits_fgsm.png" in html, name
     # a sentence of a caption, of the workflow description and of each figure's caption
     assert "What each metric really selects first" in html
-    assert "score every input of Train*" in html
+    assert "charged only what it reads" in html
+    assert "third outcome" in html  # the retraining time's caption
+    assert "training_digits.png" in html and "Training graphs" in html
     assert "The dashed line is" in html
     assert "metrics nc, lsa, dsa, deepgini, softmax_entropy, random" in html
     print(f"report: {report.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s")

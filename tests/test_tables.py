@@ -53,13 +53,28 @@ def test_table4_takes_c2_at_c3_total_and_c3_at_its_best_point():
 
 
 def test_table5_formats_wall_time_and_keeps_cpu_time():
-    t5 = tables.table5([{"dataset": "d", "attack": "a", "metric": "dsa", "n": 10, "seconds": 3725.4,
+    t5 = tables.table5([{"dataset": "d", "attack": "a", "metric": "nns", "n": 10, "seconds": 3725.4,
                          "cpu_seconds": 3601.5, "input_seconds": {"softmax": 2.0, "dense2": 3.0},
                          "input_cpu_seconds": {"softmax": 1.5, "dense2": 2.5}}])
     row = t5.iloc[0]
-    assert row["hh:mm:ss"] == "01:02:10"  # metric and activations: 3725.4 + 5.0
-    assert row["cpu_seconds"] == 3601.5 and row["activation_seconds"] == 5.0
-    assert row["activation_cpu_seconds"] == 4.0 and row["total_seconds"] == 3730.4
+    assert row["hh:mm:ss"] == "01:02:10"  # metric and what it reads: 3725.4 + 3.0 + 2.0
+    assert row["cpu_seconds"] == 3601.5 and row["traces_seconds"] == 3.0 and row["softmax_seconds"] == 2.0
+    assert row["traces_cpu_seconds"] == 2.5 and row["softmax_cpu_seconds"] == 1.5
+    assert row["total_seconds"] == 3730.4 and row["total_cpu_seconds"] == 3605.5
+    assert row["reads"] == "dense2 traces (Train*) + softmax (Train*)"
+
+
+def test_table5_charges_each_metric_only_what_it_reads():
+    def score(metric, wall, cpu=None):
+        return {"dataset": "d", "attack": "a", "metric": metric, "n": 10, "seconds": 1.0, "cpu_seconds": 0.5,
+                "input_seconds": wall, "input_cpu_seconds": cpu or wall}
+
+    t5 = tables.table5([score("random", {}), score("nc", {"dense2": 3.0}), score("deepgini", {"softmax": 2.0}),
+                        score("dsa", {"dense2": 3.0, "dense2:validation": 0.5})]).set_index("metric")
+    assert t5.loc["random", "reads"] == "nothing" and t5.loc["random", "total_seconds"] == 1.0
+    assert t5.loc["nc", "softmax_seconds"] == 0 and t5.loc["nc", "total_seconds"] == 4.0
+    assert t5.loc["deepgini", "traces_seconds"] == 0 and t5.loc["deepgini", "reads"] == "softmax (Train*)"
+    assert t5.loc["dsa", "reads"] == "dense2 traces (Train*, validation)" and t5.loc["dsa", "total_seconds"] == 4.5
 
 
 def test_written_tables_name_their_source(tmp_path):

@@ -85,8 +85,8 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
             raise ConfigError(f"datasets.{name}.split.fractions: {fractions} must sum to 1")
         split = ds.get("split", {})
         pooled_both = split.get("pool", ["train", "test"]) == ["train", "test"]
-        if split.get("mode") == "original" and ("sizes" in split or not pooled_both):
-            raise ConfigError(f"datasets.{name}.split: pool and sizes apply to mode merged only (original keeps the"
+        if split.get("mode") == "original" and not pooled_both:
+            raise ConfigError(f"datasets.{name}.split.pool: applies to mode merged only (original keeps the"
                               " official test split)")
         _check_loader_options(name, ds)
         user_model = isinstance(ds["arch"], dict)
@@ -108,6 +108,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                         f" choose {alias}one of {', '.join(layers)}"
                     )
         _check_sizes(name, ds)
+        _check_patience(name, ds, config)
         if check_data:
             from . import datasets
 
@@ -127,6 +128,10 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         if defences["guided_attack"] not in config["attacks"]:
             raise ConfigError(f"defences.guided_attack: {defences['guided_attack']!r} is not an attack of the grid;"
                               f" choose one of {', '.join(config['attacks'])}")
+        training = defences.get("adversarial_training", {})
+        if training.get("attack_steps") is not None and training.get("attack", "fgsm") != "pgd":
+            raise ConfigError(f"defences.adversarial_training.attack_steps: applies to attack pgd only (attack is"
+                              f" {training.get('attack', 'fgsm')!r}); leave it out or set attack: pgd")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
 
@@ -209,7 +214,10 @@ def _check_sizes(name: str, ds: dict) -> None:
     """``adv_train_size`` and the data-point steps against the Train size the split will give."""
     from .datasets import prepared_sizes
 
-    sizes = prepared_sizes(ds["loader"], ds.get("split"))
+    try:
+        sizes = prepared_sizes(ds["loader"], ds.get("split"))
+    except ConfigError as exc:
+        raise ConfigError(f"datasets.{name}.{exc}") from None
     if sizes is None:
         return
     if ds["adv_train_size"] > sizes["train"]:
@@ -219,6 +227,32 @@ def _check_sizes(name: str, ds: dict) -> None:
     if sizes["test"] == 0:
         raise ConfigError(f"datasets.{name}.split: leaves no test inputs (train/val/test {sizes['train']}/"
                           f"{sizes['val']}/{sizes['test']}); give the test share a larger fraction")
+
+
+def _validation_size(ds: dict) -> int | None:
+    """Validation inputs the split gives (``None`` when only the data can tell)."""
+    from .datasets import prepared_sizes
+
+    split = ds.get("split") or {}
+    sizes = prepared_sizes(ds["loader"], split)
+    if sizes is not None:
+        return sizes["val"]
+    if split.get("sizes") is not None:
+        return int(split["sizes"][1])
+    return 0 if float(split.get("fractions", [0.7, 0.2, 0.1])[1]) == 0 else None
+
+
+def _check_patience(name: str, ds: dict, config: dict) -> None:
+    """Early stopping watches the validation split: ``patience`` wherever a model of this dataset is trained
+    (the original and defended models, retraining, seed 003's robust models) needs validation inputs."""
+    where = [(f"datasets.{name}.train.patience", ds.get("train", {})),
+             ("retrain.train.patience", (config.get("retrain") or {}).get("train") or {}),
+             ("deepcustom.train.patience", (config.get("deepcustom") or {}).get("train") or {})]
+    for key, settings in where:
+        if settings.get("patience") is not None and _validation_size(ds) == 0:
+            raise ConfigError(f"{key}: early stopping watches validation accuracy, but the split of dataset {name}"
+                              " gives no validation inputs; give split.fractions (or split.sizes) a validation"
+                              " share or leave patience out")
 
 
 def _check_attacks(config: dict) -> None:

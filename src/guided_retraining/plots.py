@@ -10,6 +10,9 @@
 - :func:`adversarial_share_figure`: the share of adversarial inputs in the prefix of
   Train* each data point of C1/C2 uses, one line per metric (data from
   :func:`adversarial_share`).
+- :func:`training_curves`: loss and accuracy per epoch of the original and defended models.
+
+Files are byte-identical across runs of the same data: PDFs carry no creation date.
 """
 
 from __future__ import annotations
@@ -95,6 +98,11 @@ def a12_heatmap(pairs: pd.DataFrame, title: str, paths) -> None:
     _save(fig, paths, tight=False)
 
 
+#: Per format, metadata that keeps a figure's bytes the same across runs (Matplotlib stamps PDFs with the
+#: time of writing unless CreationDate is None; PNGs carry no date).
+METADATA = {"pdf": {"CreationDate": None}}
+
+
 def _save(fig, paths, tight: bool = True) -> None:
     """Lay out ``fig``, write it atomically to each of ``paths`` (format from the suffix) and close it."""
     if tight:
@@ -102,7 +110,7 @@ def _save(fig, paths, tight: bool = True) -> None:
     for path in paths:
         suffix = "." + str(path).rsplit(".", 1)[-1]
         with atomic_path(path, suffix=suffix) as tmp:
-            fig.savefig(tmp, dpi=150, format=suffix[1:])
+            fig.savefig(tmp, dpi=150, format=suffix[1:], metadata=METADATA.get(suffix[1:]))
     plt.close(fig)
 
 
@@ -270,4 +278,39 @@ def deepcustom_heatmap(frame: pd.DataFrame, title: str, paths) -> None:
     ax.set_ylabel("model (adversarially trained on)")
     fig.colorbar(im, ax=ax, label="accuracy")
     ax.set_title(title)
+    _save(fig, paths)
+
+
+def training_curves(histories: dict[str, dict], title: str, paths) -> None:
+    """Training graphs as run 004 shows them: per epoch, the mean training loss and the validation loss
+    (left) and the validation accuracy (right) of each model (``histories``: model name -> its training
+    JSON, with ``losses``, ``val_acc``, ``val_loss`` and ``best_epoch``); the epoch whose weights were
+    kept is marked. A model without epochs (given by its weights) is named in the legend as not trained."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    for i, (name, h) in enumerate(histories.items()):
+        color = f"C{i % 10}"
+        losses, val_acc, val_loss = h.get("losses") or [], h.get("val_acc") or [], h.get("val_loss") or []
+        if not losses:
+            loss_ax.plot([], [], color=color, label=f"{name} (not trained: given weights)")
+            continue
+        epochs = np.arange(1, len(losses) + 1)
+        loss_ax.plot(epochs, losses, marker="o", markersize=2.5, color=color, label=f"{name}: training")
+        if val_loss:
+            loss_ax.plot(epochs[:len(val_loss)], val_loss, linestyle="--", color=color, label=f"{name}: validation")
+        if val_acc:
+            acc_ax.plot(epochs[:len(val_acc)], val_acc, marker="o", markersize=2.5, color=color, label=name)
+            best = int(h.get("best_epoch") or len(val_acc))
+            if 1 <= best <= len(val_acc):
+                acc_ax.plot(best, val_acc[best - 1], marker="*", markersize=11, color=color, markeredgecolor="black",
+                            markeredgewidth=0.6, linestyle="none")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("loss (cross-entropy)")
+    loss_ax.legend(fontsize=7)
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("validation accuracy (star: weights kept)")
+    acc_ax.legend(fontsize=7, loc="lower right")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.suptitle(title)
     _save(fig, paths)

@@ -97,8 +97,8 @@ def retrain(data, adv: dict, order: np.ndarray, *, original_weights, arch, confi
     if CONFIGURATIONS[configuration]["from_original"]:
         load_state_dict(original_weights, model)
     chosen = np.sort(used)  # the batches depend on the set of inputs, not on the metric's order of it
-    # early stopping (patience) watches the validation split
-    validation = (data["x_val"], data["y_val"]) if settings.patience is not None and len(data["y_val"]) else None
+    # early stopping (patience) watches the validation split (fit stops the run when the split has none)
+    validation = (data["x_val"], data["y_val"]) if settings.patience is not None else None
     fit(model, x_star[chosen], y_star[chosen], settings, seeds["train"], device, log,
         f"retrain {configuration} {point}", validation=validation)
     return model, used, len(candidates), seeds

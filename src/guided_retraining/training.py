@@ -62,17 +62,19 @@ class TrainSettings:
 
 @dataclass
 class History:
-    """What :func:`fit` did: mean loss and validation accuracy per epoch, the epoch whose weights were
-    kept (1-based; the last one unless early stopping restored a better one)."""
+    """What :func:`fit` did: mean training loss, validation accuracy and validation loss (mean
+    cross-entropy) per epoch, the epoch whose weights were kept (1-based; the last one unless early
+    stopping restored a better one)."""
 
     losses: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stopped_early: bool = False
     steps: int = 0
 
     def as_dict(self) -> dict:
-        return {"losses": self.losses, "val_acc": self.val_acc, "best_epoch": self.best_epoch,
+        return {"losses": self.losses, "val_acc": self.val_acc, "val_loss": self.val_loss, "best_epoch": self.best_epoch,
                 "epochs_run": len(self.losses), "stopped_early": self.stopped_early, "steps": self.steps}
 
 
@@ -123,7 +125,8 @@ def fit(
 
     With ``validation = (x_val, y_val)`` the accuracy on it is logged and recorded after each
     epoch; with ``settings.patience`` too, training stops after ``patience`` epochs without a
-    better validation accuracy and the best epoch's weights are restored.
+    better validation accuracy and the best epoch's weights are restored. ``patience`` without
+    validation inputs cannot apply: a one-line ConfigError before any step (never skipped silently).
 
     ``batch_loss(model, xb, yb)`` replaces the cross-entropy of each mini-batch (adversarial
     training mixes in adversarial inputs this way). It runs after the gradients are zeroed,
@@ -131,6 +134,12 @@ def fit(
     """
     if settings.augment not in AUGMENTATIONS:
         raise ValueError(f"augment: expected one of {list(AUGMENTATIONS)}, got {settings.augment!r}")
+    if settings.patience is not None and (validation is None or len(validation[1]) == 0):
+        from .errors import ConfigError
+
+        raise ConfigError(f"train.patience: {label}: early stopping ({settings.patience} epochs) watches validation"
+                          " accuracy, but no validation inputs were given; give the split a validation share or"
+                          " leave patience out")
     dev = resolve_device(device)
     gen = torch.Generator().manual_seed(int(seed))
     model.to(dev).train()
@@ -170,12 +179,13 @@ def fit(
             history.losses.append(total / max(n, 1))
             if validation is None:
                 continue
-            acc = accuracy(model, validation[0], validation[1], batch_size_eval, device)
+            acc, val_loss = accuracy_and_loss(model, validation[0], validation[1], batch_size_eval, device)
             model.train()
             history.val_acc.append(acc)
+            history.val_loss.append(val_loss)
             if log is not None:
-                log.info("%s: epoch %d/%d, loss %.4f, validation accuracy %.4f", label, epoch, epochs,
-                         history.losses[-1], acc)
+                log.info("%s: epoch %d/%d, loss %.4f, validation accuracy %.4f (loss %.4f)", label, epoch, epochs,
+                         history.losses[-1], acc, val_loss)
             if settings.patience is None:
                 continue
             if acc > best_acc:

@@ -45,3 +45,38 @@ rule aggregate:
         results=lambda w, output: str(Path(output[0]).parents[1]),
     run:
         run(rule, input, output, params, wildcards, threads, log)
+
+
+rule training_curves:
+    """Training graphs (run 004): loss and validation accuracy per epoch of the original model and, with
+    defences, of the adversarially trained and squeezed models; one figure per dataset (repetition 1).
+    """
+    input:
+        [f for d in config["datasets"] for f in training_models(d).values()],
+    output:
+        [
+            (
+                report(
+                    p,
+                    caption="../report/training.rst",
+                    category="Training",
+                    labels={
+                        "figure": "Training graphs",
+                        "dataset": Path(p).stem.removeprefix("training_"),
+                    },
+                )
+                if p.endswith(".png")
+                else p
+            )
+            for p in training_outputs()
+        ],
+    log:
+        f"{R}/logs/training_curves.log",
+    resources:
+        **resources_of("aggregate"),
+    params:
+        code=code_of("training_curves"),
+        models={d: list(training_models(d)) for d in config["datasets"]},
+        results=lambda w, output: str(Path(output[0]).parents[1]),
+    run:
+        run(rule, input, output, params, wildcards, threads, log)

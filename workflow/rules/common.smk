@@ -167,7 +167,11 @@ def score_inputs(w):
 REPORT_TABLES = {
     "table3": ("table3", "Table 3: best accuracy on Test* and inputs used"),
     "table4": ("table4", "Table 4: C2 at C3's input count against C3"),
-    "table5": ("table5", "Table 5: metric wall time"),
+    "table5": ("table5", "Table 5: metric time, charged what it reads"),
+    "retraining_time": (
+        "retraining_time",
+        "Retraining time per configuration and metric (wall and CPU)",
+    ),
     "adversarial_share": (
         "adversarial_share_table",
         "Adversarial share of each data point's inputs",
@@ -241,6 +245,28 @@ def in_report(paths):
 
 
 DEFENCES = ["none", "adversarial_training", "feature_squeezing", "guided"]
+# the defended models trained from scratch by rule defend (their epochs are drawn by rule training_curves)
+TRAINED_DEFENCES = ["adversarial_training", "feature_squeezing"]
+
+
+def training_models(dataset):
+    """Model name -> training JSON (repetition 1) drawn in the training graphs: the original model and,
+    with a defences section, the adversarially trained and squeezed models."""
+    models = {"original": f"{R}/{dataset}/r1/original/train.json"}
+    if config.get("defences"):
+        models.update(
+            {d: f"{R}/{dataset}/r1/defences/{d}/train.json" for d in TRAINED_DEFENCES}
+        )
+    return models
+
+
+def training_outputs():
+    """The training graphs (PNG, PDF), one per dataset."""
+    return [
+        f"{R}/figures/training_{d}.{ext}"
+        for d in config["datasets"]
+        for ext in ("png", "pdf")
+    ]
 
 
 def defence_model(w):

@@ -65,7 +65,8 @@ def prepared_sizes(loader: str, split_config: dict) -> dict[str, int] | None:
     split_config = split_config or {}
     n_train, n_val, n_test = split_sizes(size.train, size.test, split_config.get("mode", "merged"),
                                          split_config.get("fractions", (0.7, 0.2, 0.1)), split_config.get("subset"),
-                                         split_config.get("pool", ("train", "test")), split_config.get("sizes"))
+                                         split_config.get("pool", ("train", "test")), split_config.get("sizes"),
+                                         name=loader)
     return {"train": n_train, "val": n_val, "test": n_test}
 
 

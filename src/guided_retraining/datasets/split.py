@@ -5,7 +5,9 @@
   the study's two calls of scikit-learn's ``train_test_split`` (see :func:`merged_sizes`):
   70,000 images give 48,999 / 14,000 / 7,001 and 60,000 give 41,999 / 12,000 / 6,001.
 - ``original``: keep the dataset's own test split; cut a validation share
-  ``fractions[1] / (fractions[0] + fractions[1])`` off its training split.
+  ``fractions[1] / (fractions[0] + fractions[1])`` off its training split, or (``sizes``) exactly
+  ``[train, val, test]`` images: train and val seeded out of the official training images (the rest
+  left out), test the whole official test split (its count must match).
 
 Two options of ``merged``:
 
@@ -16,6 +18,10 @@ Two options of ``merged``:
   their sum are left out, seeded). The study's GTSRB sizes 31,366 / 3,919 / 3,923
   (REPLICATION.md) sum to 39,208 and follow no two-step ``train_test_split`` of 39,209 (that
   gives 31,367 / 3,921 / 3,921), so config/paper.yaml gives them as ``sizes``.
+  In ``original`` mode, ``sizes`` cut train and val out of the official training images and keep
+  the official test split: the study's Intel counts 11,224 / 2,804 / 3,000 (REPLICATION.md; T =
+  11,224 + 3,000 Adv.Train = 14,224 in its Table 3) take 14,028 of the 14,034 official training
+  images (a 0.2 validation share would give 11,228 / 2,806), so the paper configs give them as ``sizes``.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ def merged_sizes(n: int, fractions=(0.7, 0.2, 0.1)) -> tuple[int, int, int]:
 
 
 def split_sizes(n_train: int, n_test: int, mode: str = "merged", fractions=(0.7, 0.2, 0.1),
-                subset: int | None = None, pool=POOLS, sizes=None) -> tuple[int, int, int]:
+                subset: int | None = None, pool=POOLS, sizes=None, name: str = "dataset") -> tuple[int, int, int]:
     """Sizes (train, val, test) that :func:`subsample` then :func:`split` give for a dataset of
     ``n_train`` training and ``n_test`` test images (0: none of its own), without loading it."""
     total = n_train + n_test
@@ -55,7 +61,9 @@ def split_sizes(n_train: int, n_test: int, mode: str = "merged", fractions=(0.7,
     fractions = tuple(float(f) for f in fractions)
     if mode == "merged":
         pooled = (n_train if "train" in pool else 0) + (n_test if "test" in pool else 0)
-        return tuple(int(v) for v in sizes) if sizes is not None else merged_sizes(pooled, fractions)
+        return _check_sizes(sizes, pooled, name) if sizes is not None else merged_sizes(pooled, fractions)
+    if sizes is not None:
+        return (*_check_original_sizes(sizes, n_train, n_test, name), n_test)
     share = fractions[1] / (fractions[0] + fractions[1]) if fractions[0] + fractions[1] > 0 else 0.0
     n_val = int(np.floor(share * n_train))
     return n_train - n_val, n_val, n_test
@@ -84,10 +92,14 @@ def split(raw: RawDataset, mode: str = "merged", fractions=(0.7, 0.2, 0.1), seed
     if mode == "original":
         if raw.x_test is None:
             raise ConfigError(f"split.mode: dataset {raw.name!r} has no test split of its own; use 'merged'")
-        share = fractions[1] / (fractions[0] + fractions[1]) if fractions[0] + fractions[1] > 0 else 0.0
         perm = rng.permutation(len(raw.x_train))
-        n_val = int(np.floor(share * len(perm)))
-        val, train = perm[:n_val], perm[n_val:]
+        if sizes is None:
+            share = fractions[1] / (fractions[0] + fractions[1]) if fractions[0] + fractions[1] > 0 else 0.0
+            n_val = int(np.floor(share * len(perm)))
+            val, train = perm[:n_val], perm[n_val:]
+        else:
+            n_train, n_val = _check_original_sizes(sizes, len(perm), len(raw.x_test), raw.name)
+            val, train = perm[:n_val], perm[n_val:n_val + n_train]
         return {
             "x_train": raw.x_train[train], "y_train": raw.y_train[train],
             "x_val": raw.x_train[val], "y_val": raw.y_train[val],
@@ -118,6 +130,17 @@ def _check_sizes(sizes, n: int, name: str) -> tuple[int, int, int]:
         raise ConfigError(f"split.sizes: expected three non-negative counts summing to at most the {n} pooled"
                           f" images of {name!r}, got {sizes}")
     return sizes[0], sizes[1], sizes[2]
+
+
+def _check_original_sizes(sizes, n_train: int, n_test: int, name: str) -> tuple[int, int]:
+    """``original`` mode's ``[train, val, test]``: train + val out of the official training images,
+    test the whole official test split."""
+    sizes = [int(v) for v in sizes]
+    if len(sizes) != 3 or any(v < 0 for v in sizes) or sizes[0] + sizes[1] > n_train or sizes[2] != n_test:
+        raise ConfigError(f"split.sizes: mode original expects [train, val, test] with train + val at most the"
+                          f" {n_train} official training images of {name!r} and test equal to its {n_test} official"
+                          f" test images, got {sizes}")
+    return sizes[0], sizes[1]
 
 
 def subsample(raw: RawDataset, subset: int | None, seed: int = 0) -> RawDataset:

@@ -31,12 +31,18 @@ from ..attacks.base import Attack
 from ..attacks.fgsm import FGSM
 from ..attacks.pgd import PGD
 from ..errors import ConfigError
-from ..training import TrainSettings, train
+from ..training import History, TrainSettings, fit
 
 ATTACKS = ("fgsm", "pgd")
 
 
-def adversarial_train(
+def adversarial_train(*args, **kwargs) -> list[float]:
+    """Train ``model`` in place on clean and on-the-fly adversarial inputs; return each epoch's mean loss
+    (:func:`adversarial_fit`'s arguments)."""
+    return adversarial_fit(*args, **kwargs).losses
+
+
+def adversarial_fit(
     model: nn.Module,
     x: np.ndarray,
     y: np.ndarray,
@@ -52,8 +58,11 @@ def adversarial_train(
     label: str = "adversarial training",
     crafter: Attack | None = None,
     x_adv: np.ndarray | None = None,
-) -> list[float]:
-    """Train ``model`` in place on clean and on-the-fly adversarial inputs; return each epoch's mean loss.
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+) -> History:
+    """Train ``model`` in place on clean and on-the-fly adversarial inputs; return its training
+    :class:`~guided_retraining.training.History` (mean loss per epoch; with ``validation``, the clean
+    validation accuracy per epoch, which ``settings.patience`` watches for early stopping).
 
     ``attack``: "fgsm" (``eps``) or "pgd" (L-inf, ``eps``, seeded random start,
     ``attack_steps`` steps of ``attack_alpha``, by default Madry et al.'s 2.5 * eps / attack_steps);
@@ -67,7 +76,7 @@ def adversarial_train(
     if not eps > 0:
         raise ConfigError(f"adversarial training: eps must be > 0, got {eps!r}")
     if x_adv is not None:
-        return _train_on_stored(model, x, y, x_adv, settings, seed, alpha_mix, device, log, label)
+        return _fit_on_stored(model, x, y, x_adv, settings, seed, alpha_mix, device, log, label, validation)
     if crafter is not None:
         pass
     elif attack == "fgsm":
@@ -87,13 +96,13 @@ def adversarial_train(
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.int64)
-    return train(model, x, y, settings, seed, device, log, label, batch_loss=mixed_loss)
+    return fit(model, x, y, settings, seed, device, log, label, batch_loss=mixed_loss, validation=validation)
 
 
-def _train_on_stored(model: nn.Module, x: np.ndarray, y: np.ndarray, x_adv: np.ndarray, settings: TrainSettings,
-                     seed: int, alpha_mix: float, device: str, log, label: str) -> list[float]:
+def _fit_on_stored(model: nn.Module, x: np.ndarray, y: np.ndarray, x_adv: np.ndarray, settings: TrainSettings,
+                   seed: int, alpha_mix: float, device: str, log, label: str, validation) -> History:
     """Goodfellow's mix with stored adversarial inputs: the batches are drawn as :func:`train` draws them
-    (the same seed gives the same batches), each clean input paired with its stored counterpart."""
+    (the same seed gives the same batches; ``validation`` as :func:`fit`'s), each clean input paired with its stored counterpart."""
     if x_adv.shape != x.shape:
         raise ValueError(f"adversarial training: stored adversarial inputs of shape {x_adv.shape}, "
                          f"expected the training inputs' {x.shape}")
@@ -112,4 +121,5 @@ def _train_on_stored(model: nn.Module, x: np.ndarray, y: np.ndarray, x_adv: np.n
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     # the labels' place carries each input's index, so the loss finds its stored counterpart and label
-    return train(model, x, np.arange(len(x), dtype=np.int64), settings, seed, device, log, label, batch_loss=stored_loss)
+    return fit(model, x, np.arange(len(x), dtype=np.int64), settings, seed, device, log, label, batch_loss=stored_loss,
+               validation=validation)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..training import TrainSettings, train
+from ..training import TrainSettings, fit
 
 
 def _symmetric_index(n: int, before: int, after: int, device) -> torch.Tensor:
@@ -90,14 +90,20 @@ def train_squeezed(
     device: str = "cpu",
     log: logging.Logger | None = None,
     label: str = "train on median-filtered inputs",
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> MedianFilterModel:
     """Train ``model`` in place on median-filtered ``x`` (as the defence study did) and return it wrapped.
 
-    Same seeding as :func:`guided_retraining.training.train`; the per-epoch losses are on
-    the returned wrapper as ``.losses``.
+    Same seeding as :func:`guided_retraining.training.train`. ``validation`` (clean images) is
+    filtered too, so early stopping (``settings.patience``) watches the accuracy of the defended
+    classifier, filter included. The training history is on the returned wrapper as ``.history``
+    (:class:`~guided_retraining.training.History`), its per-epoch losses as ``.losses``.
     """
-    losses = train(model, median_filter(x, size), y, settings, seed, device=device, log=log, label=label)
+    if validation is not None:
+        validation = (median_filter(validation[0], size), validation[1])
+    history = fit(model, median_filter(x, size), y, settings, seed, device=device, log=log, label=label,
+                  validation=validation)
     wrapped = MedianFilterModel(model, size)
-    wrapped.losses = losses
+    wrapped.history, wrapped.losses = history, history.losses
     wrapped.eval()
     return wrapped

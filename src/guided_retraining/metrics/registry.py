@@ -127,6 +127,28 @@ def train_star_inputs(target: dict, n_train: int, idx_adv_train) -> tuple[dict, 
     return target, reference
 
 
+def charged_inputs(kind: str, options: dict, layers) -> list[str]:
+    """The forward passes a metric reads, the ones Table 5 charges it (the study's Table 5 timed each
+    metric with what it computes from the model: the traces for NC, LSA, DSA, the softmax outputs for
+    DeepGini and entropy, nothing for random).
+
+    ``"<layer>"``: the layer's traces of Train* (with the predicted classes of the same pass);
+    ``"<layer>:validation"``: the validation split's traces (read only as the reference set,
+    ``reference: validation``); ``"softmax"``: the softmax outputs of Train* (``probabilities`` in
+    its reads). A metric reading neither (random; MC dropout, whose own passes are in its time) is
+    charged nothing.
+    """
+    reads = metric(kind).reads
+    charged = []
+    if "layers" in reads:
+        charged += list(layers)
+        if options.get("reference") == "validation":
+            charged += [f"{layer}:validation" for layer in layers]
+    if "probabilities" in reads:
+        charged.append("softmax")
+    return charged
+
+
 class Inputs:
     """The arrays a metric reads: ``target`` (scored inputs) and ``reference`` dicts with
     "probs", "pred", "layer:<name>", in ``target`` "ref_index" (own reference index or -1)
