@@ -5,6 +5,7 @@ import time
 import numpy as np
 
 from guided_retraining import metrics
+from guided_retraining.errors import DataError
 from guided_retraining.io import load_npz, provenance, save_json, save_npz
 from guided_retraining.seeding import derive_seed
 
@@ -23,7 +24,7 @@ def main(job, log):
     for layer in p.layers:
         acts = load_npz(job.input[f"layer_{layer}"], ["acts", "acts_val", *TIMES])
         if len(acts["acts"]) != len(target["probs"]):
-            raise ValueError(f"{job.input[f'layer_{layer}']}: {len(acts['acts'])} rows, expected {len(target['probs'])}")
+            raise DataError(f"{job.input[f'layer_{layer}']}: {len(acts['acts'])} rows, expected {len(target['probs'])}")
         target[f"layer:{layer}"], validation[f"layer:{layer}"] = acts["acts"], acts["acts_val"]
         input_seconds[layer] = _times(acts)
     n = len(target["probs"])
@@ -76,7 +77,7 @@ def _read_data(job, p, entry, target, reference, n_train):
 
     data = load_prepared(job.input.data)
     if len(data["y_train"]) != n_train:
-        raise ValueError(f"{job.input.data}: {len(data['y_train'])} training labels, {job.input.softmax} has {n_train}")
+        raise DataError(f"{job.input.data}: {len(data['y_train'])} training labels, {job.input.softmax} has {n_train}")
     reference["label"] = data["y_train"]
     if "model" in entry.reads:
         from guided_retraining.models import load_model
