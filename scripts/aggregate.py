@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from guided_retraining import plots, statistics, tables
+from guided_retraining.errors import DataError
 from guided_retraining.io import load_json, load_npz
 
 
@@ -90,7 +91,7 @@ def _same_n_train(arrays, orders, dataset, attack) -> int:
     counts = {int(a["n_train"]) for a in list(arrays.values()) + list(orders.values())}
     sizes = {len(a["scores"]) for a in arrays.values()} | {len(o["order"]) for o in orders.values()}
     if len(counts) != 1 or len(sizes) != 1:
-        raise ValueError(f"{dataset}/{attack}: score and order files disagree on Train* (n_train {sorted(counts)},"
+        raise DataError(f"{dataset}/{attack}: score and order files disagree on Train* (n_train {sorted(counts)},"
                          f" sizes {sorted(sizes)})")
     return counts.pop()
 

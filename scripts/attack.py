@@ -3,7 +3,7 @@
 import numpy as np
 
 from guided_retraining.attacks import SoftmaxAsLogits, attack_from_config, filter_successful
-from guided_retraining.errors import ConfigError
+from guided_retraining.errors import ConfigError, ModelError
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import provenance, save_json, save_npz
 from guided_retraining.models import load_model
@@ -45,7 +45,8 @@ def main(job, log):
         x_adv_train, y_adv_train, kept = filter_successful(adv_train, x_sub, y_sub, correct_before)
         idx, success = idx[kept], success[kept]
         if not len(idx):
-            raise ValueError(f"attack {w.attack}: keep_successful left no adversarial training input")
+            raise ModelError(f"attacks.{w.attack}: keep_successful (or mis_classification_check) left no Adv.Train input:"
+                             f" the attack fooled none of the {len(y_sub)}; raise eps or steps, or turn the option off")
         log.info("kept the %d of %d Adv.Train inputs the attack fooled (correct before, wrong after)",
                  len(idx), p.adv_train_size)
     save_npz(job.output.adversarial,

@@ -6,6 +6,7 @@ import time
 import numpy as np
 
 from guided_retraining import metrics
+from guided_retraining.errors import DataError
 from guided_retraining.io import load_npz, provenance, save_json, save_npz
 from guided_retraining.seeding import derive_seed
 
@@ -25,7 +26,7 @@ def main(job, log):
     for i, layer in enumerate(p.layers):
         acts = load_npz(job.input[f"layer_{layer}"], ["acts", "acts_val", "pred", "pred_val", *TIMES])
         if len(acts["acts"]) != len(target["probs"]):
-            raise ValueError(f"{job.input[f'layer_{layer}']}: {len(acts['acts'])} rows, expected {len(target['probs'])}")
+            raise DataError(f"{job.input[f'layer_{layer}']}: {len(acts['acts'])} rows, expected {len(target['probs'])}")
         target[f"layer:{layer}"], validation[f"layer:{layer}"] = acts["acts"], acts["acts_val"]
         if i == 0 and "probabilities" not in entry.reads:  # the predicted classes of the pass that gave the traces
             target["pred"], validation["pred"] = acts["pred"], acts["pred_val"]
@@ -83,7 +84,7 @@ def _read_data(job, p, entry, target, reference, n_train):
 
     data = load_prepared(job.input.data)
     if len(data["y_train"]) != n_train:
-        raise ValueError(f"{job.input.data}: {len(data['y_train'])} training labels, {job.input.softmax} has {n_train}")
+        raise DataError(f"{job.input.data}: {len(data['y_train'])} training labels, {job.input.softmax} has {n_train}")
     reference["label"] = data["y_train"]
     if "model" in entry.reads:
         from guided_retraining.models import load_model

@@ -1,11 +1,12 @@
 """Rule train_original: train the original model on Train, watching validation accuracy, or load the
 user's weights (``datasets.NAME.original.weights``) and evaluate them."""
 
+from guided_retraining.baseline import check_original_learned, linear_baseline
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import load_state_dict, provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
-from guided_retraining.training import TrainSettings, accuracy, check_better_than_chance, fit
+from guided_retraining.training import TrainSettings, accuracy, fit
 
 
 def main(job, log):
@@ -27,13 +28,17 @@ def main(job, log):
     acc = {f"acc_{part}": accuracy(model, data[f"x_{part}"], data[f"y_{part}"], p.batch_size_eval, p.device)
            for part in ("train", "val", "test")}
     log.info("original model: %s", acc)
-    chance = check_better_than_chance(acc["acc_val"], data["y_train"], data["y_val"], job.wildcards.dataset,
-                                      p.allow_chance, log)
+    baseline = linear_baseline(data["x_train"], data["y_train"], data["x_val"], data["y_val"],
+                               derive_seed(p.seed, job.wildcards.dataset, "linear_baseline"))
+    log.info("linear baseline (logistic regression on the pixels of %d training inputs): validation accuracy %.4f",
+             baseline["n_train"], baseline["acc_val"])
+    guard = check_original_learned(acc["acc_val"], data["y_train"], data["y_val"], baseline["acc_val"],
+                                   job.wildcards.dataset, p.allow_chance, log)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
         "dataset": job.wildcards.dataset, "rep": int(job.wildcards.rep), "arch": p.arch, "n_classes": n_classes,
         "train": p.train, "weights": weights, "seed": p.seed, "job_seed": seed, **history, **acc,
-        "majority_class_acc_val": chance, "versions": provenance(),
+        **guard, "linear_baseline": baseline, "versions": provenance(),
     })
 
 

@@ -211,3 +211,56 @@ def test_corrupt_intermediate_stops_its_job_and_leaves_no_output(tiny_run, tmp_p
     assert proc.returncode != 0
     assert "dsa.npz: order of 1372 inputs is not a permutation of the 1377 inputs of Train*" in proc.stderr
     assert not target.exists() and not list(target.parent.glob(".p2.json*"))
+
+
+def test_corrupt_data_is_one_line_in_the_job_log_and_the_output(tmp_path):
+    """A truncated MNIST .gz (issue 22, item 15): the prepare job stops with the loader's line; the job log that
+    the profile's show-failed-logs prints holds that line and no traceback, and nothing is written."""
+    from fixtures_datasets import write_idx_dataset
+
+    root = tmp_path / "mnist"
+    write_idx_dataset(root, n_train=60, n_test=20)
+    gz = root / "train-images-idx3-ubyte.gz"
+    gz.write_bytes(gz.read_bytes()[:200])
+
+    def change(c):
+        c["datasets"] = {"mnist": {"loader": "mnist", "root": str(root), "arch": "mnist_cnn",
+                                   "train": {"epochs": 1, "batch_size": 16}, "adv_train_size": 10}}
+
+    proc = snakemake(tmp_path, "--cores", "1", configfile=write_config(tmp_path / "c.yaml", change), check=False)
+    output = proc.stdout + proc.stderr
+    line = (f"DataError: mnist: {gz}: cannot read (EOFError: Compressed file ended before the end-of-stream marker"
+            f" was reached)")
+    assert proc.returncode == 1
+    assert "Error in rule prepare" in output and line in output
+    assert "Traceback" not in output
+    log = (tmp_path / "results/logs/mnist/prepare.log").read_text()
+    assert [entry.split(" ", 2)[2] for entry in log.splitlines()][1] == f"ERROR {line}"
+    assert "Traceback" not in log and len(log.splitlines()) == 3  # rule, the error, done in
+    assert not (tmp_path / "results/mnist/data.npz").exists()
+
+
+def test_an_unexpected_error_keeps_its_traceback_in_the_job_log(tmp_path):
+    from types import SimpleNamespace
+
+    from guided_retraining.runner import execute
+
+    def job(name):
+        return SimpleNamespace(rule=name, log=[str(tmp_path / f"{name}.log")], output=[], threads=1,
+                               wildcards=SimpleNamespace(items=lambda: []))
+
+    def bug(job, log):
+        return [][1]
+
+    def bad_data(job, log):
+        raise DataError("x.npz: corrupt or truncated")
+
+    with pytest.raises(IndexError):
+        execute(bug, job("bug"))
+    assert "Traceback (most recent call last)" in (tmp_path / "bug.log").read_text()
+    with pytest.raises(DataError) as info:
+        execute(bad_data, job("bad"))
+    assert "ERROR DataError: x.npz: corrupt or truncated\n" in (tmp_path / "bad.log").read_text()
+    assert "Traceback" not in (tmp_path / "bad.log").read_text()
+    assert info.value.__cause__ is None
+    assert info.traceback[-1].name == "execute"  # re-raised from execute without the frames below it

@@ -18,7 +18,8 @@ from guided_retraining.io import load_json, load_npz, save_npz, save_state_dict
 from guided_retraining.metrics import dsa
 from guided_retraining.models import build_model
 from guided_retraining.runner import _load
-from guided_retraining.training import (TrainSettings, check_better_than_chance, crop_flip, fit, majority_share)
+from guided_retraining.baseline import check_original_learned, linear_baseline, majority_share, required_accuracy
+from guided_retraining.training import TrainSettings, crop_flip, fit
 
 REPO = Path(__file__).resolve().parents[1]
 LOG = logging.getLogger("test_fidelity")
@@ -85,14 +86,34 @@ def test_fit_records_validation_accuracy_and_early_stopping_keeps_the_best_epoch
         assert len(history.losses) == history.best_epoch + 2
 
 
-def test_a_model_at_chance_stops_the_run_with_one_line():
+def test_a_model_that_learned_too_little_stops_the_run_with_one_line():
     y_train = np.array([0, 0, 0, 1, 2])
     y_val = np.array([0, 0, 1, 2])
     assert majority_share(y_train, y_val) == 0.5
-    with pytest.raises(ModelError, match=r"datasets.gtsrb: .*no better than predicting the most frequent class"):
-        check_better_than_chance(0.5, y_train, y_val, "gtsrb")
-    assert check_better_than_chance(0.5, y_train, y_val, "gtsrb", allow=True) == 0.5
-    assert check_better_than_chance(0.75, y_train, y_val, "gtsrb") == 0.5
+    assert required_accuracy(0.5, 0.9) == pytest.approx(0.7)  # half of the baseline's gain of 0.4
+    assert required_accuracy(0.5, 0.4) == 0.5 and required_accuracy(0.5, float("nan")) == 0.5
+    with pytest.raises(ModelError) as info:
+        check_original_learned(0.65, y_train, y_val, 0.9, "gtsrb")
+    assert str(info.value) == (
+        "datasets.gtsrb: the original model learned too little: validation accuracy 0.6500, a linear classifier on"
+        " the pixels 0.9000, the most frequent class 0.5000 (required: above 0.5000 and at least 0.7000, half the"
+        " linear classifier's gain); train longer (train.min_steps, or train.patience with more train.epochs) or set"
+        " allow_chance_original: true to go on anyway")
+    with pytest.raises(ModelError, match="validation accuracy 0.5000"):  # no better than the most frequent class
+        check_original_learned(0.5, y_train, y_val, 0.4, "gtsrb")
+    assert check_original_learned(0.65, y_train, y_val, 0.9, "gtsrb", allow=True)["required_acc_val"] == \
+        pytest.approx(0.7)
+    assert check_original_learned(0.7, y_train, y_val, 0.9, "gtsrb") == {
+        "majority_class_acc_val": 0.5, "linear_baseline_acc_val": 0.9, "required_acc_val": pytest.approx(0.7)}
+
+
+def test_linear_baseline_is_seeded_and_subsamples(digits_data):
+    x, y, xv, yv = digits_data
+    full = linear_baseline(x[:900], y[:900], xv, yv, seed=0)
+    assert full["n_train"] == 900 and full["acc_val"] > 0.9  # logistic regression on digits pixels: ~0.96
+    a, b, c = (linear_baseline(x[:900], y[:900], xv, yv, seed=s, max_train=300) for s in (1, 1, 2))
+    assert a == b and a["n_train"] == 300 and a["acc_val"] != c["acc_val"]
+    assert np.isnan(linear_baseline(x[:900], y[:900], xv[:0], yv[:0], seed=0)["acc_val"])
 
 
 def test_crop_flip_is_seeded_and_keeps_the_shape():
@@ -214,8 +235,18 @@ def run_train_original(root, name, train, allow=False):
 
 
 def test_train_original_records_validation_accuracy_and_stops_an_untrained_model(digits_study):
-    summary = run_train_original(digits_study, "trained", {"epochs": 2, "batch_size": 64})
-    assert len(summary["val_acc"]) == 2 and summary["acc_val"] == summary["val_acc"][-1] > 0.3
+    summary = run_train_original(digits_study, "trained", {"epochs": 6, "batch_size": 64})
+    assert len(summary["val_acc"]) == 6 and summary["acc_val"] == summary["val_acc"][-1] > 0.8
+    assert summary["linear_baseline_acc_val"] == summary["linear_baseline"]["acc_val"] > 0.9
+    assert summary["required_acc_val"] == pytest.approx(summary["majority_class_acc_val"]
+                                                        + 0.5 * (summary["linear_baseline_acc_val"]
+                                                                 - summary["majority_class_acc_val"]))
+    # real digits, one epoch (14 steps): above the most frequent class (0.097) but far below the linear
+    # classifier (0.967): the old guard let it through, this one stops it and writes nothing
+    with pytest.raises(ModelError, match=r"learned too little: validation accuracy 0\.2200, a linear classifier on"
+                                         r" the pixels 0\.9667, the most frequent class 0\.0967 .*\(train\.min_steps"):
+        run_train_original(digits_study, "one_epoch", {"epochs": 1, "batch_size": 64})
+    assert not (digits_study / "one_epoch" / "model.pt").exists()
     # blank images: any model predicts one class for all of them, no better than the most frequent class
     blank = digits_study / "blank"
     blank.mkdir()
@@ -223,7 +254,7 @@ def test_train_original_records_validation_accuracy_and_stops_an_untrained_model
     save_npz(blank / "data.npz", x_train=zeros, y_train=np.arange(100) % 10, x_val=zeros, y_val=np.arange(100) % 10,
              x_test=zeros[:20], y_test=np.arange(20) % 10)
     settings = {"epochs": 1, "batch_size": 64}
-    with pytest.raises(ModelError, match="no better than predicting the most frequent class"):
+    with pytest.raises(ModelError, match="learned too little: validation accuracy 0.1000"):
         run_train_original(blank, "untrained", settings)
     assert not (blank / "untrained" / "model.pt").exists()  # nothing written
     summary = run_train_original(blank, "untrained", settings, allow=True)

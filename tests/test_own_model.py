@@ -17,6 +17,7 @@ from guided_retraining import datasets
 from guided_retraining.activations import extract
 from guided_retraining.config import check_semantics, validate_schema
 from guided_retraining.errors import ConfigError, DataError
+from guided_retraining.io import save_npz
 from guided_retraining.models import build_model, load_model
 from guided_retraining.models.layers import SeededDropout
 from guided_retraining.models.user import layer_names
@@ -275,6 +276,25 @@ def test_image_folder_empty_or_class_without_images(tmp_path):
     assert "class folder(s) 'cats' hold no image" in config_error(config)
     config["datasets"]["mine"]["root"] = str(tmp_path / "nowhere")
     assert "nowhere: image folder not found" in config_error(config)
+
+
+def test_one_class_is_named_as_such_before_the_model_is_built(tmp_path):
+    """One class folder: the message says a classifier needs two classes and how many folders it found
+    (not that the model's output has the wrong shape); the same for arrays with one label value."""
+    config = own_config(tmp_path)
+    one = tmp_path / "one"
+    shutil.copytree(tmp_path / "images" / "d3", one / "d3")
+    config["datasets"]["mine"]["root"] = str(one)
+    assert config_error(config) == (f"datasets.mine.root: imagefolder: {one}: a classifier needs at least two classes,"
+                                    f" found 1 class folder ('d3'); put each class's images in a folder of its own"
+                                    f" (root/<class>/<images> or root/train/<class>/ and root/test/<class>/)")
+    x = np.zeros((4, 8, 8), np.uint8)
+    save_npz(tmp_path / "one.npz", x_train=x, y_train=np.full(4, 2), x_test=x[:2], y_test=np.full(2, 2))
+    config["datasets"]["mine"].update(loader="arrays", root=str(tmp_path / "one.npz"))
+    assert config_error(config).endswith("one.npz: a classifier needs at least two classes, found 1 label value (2)"
+                                         " in y_train and y_test")
+    save_npz(tmp_path / "two.npz", x_train=x, y_train=np.arange(4) % 2, x_test=x[:2], y_test=np.arange(2))
+    assert datasets.signature("arrays", tmp_path / "two.npz", {}) == ((1, 8, 8), 2, 6)  # N, H, W images
 
 
 def test_weights_that_do_not_fit(tmp_path):

@@ -50,3 +50,28 @@ def test_retrain_epochs_rerun_only_retraining(tiny_run):
 
     assert counts(dry_run_jobs(tiny_run, write_config(tiny_run / "epochs.yaml", change))) == {
         "retrain": 60, "aggregate": 1}
+
+
+def test_every_rule_that_builds_a_model_takes_the_model_files_digest():
+    """A user's model file is part of the model: every rule whose script builds the model (reads params.arch)
+    takes arch_param (the architecture with the model file's sha256), so editing the file re-runs it."""
+    import re
+    from pathlib import Path
+
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+
+    from conftest import CONFIGS, REPO
+
+    readers = {p.stem for p in (REPO / "scripts").glob("*.py") if re.search(r"\bp(arams)?\.arch\b", p.read_text())}
+    assert {"train_original", "attack", "retrain", "transfer_inputs", "evaluate_defence"} <= readers
+    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+        workflow = api.workflow(resource_settings=ResourceSettings(cores=1),
+                                config_settings=ConfigSettings(configfiles=[CONFIGS / "defences.yaml"]),
+                                snakefile=REPO / "Snakefile", workdir=Path.cwd())._workflow
+        arch_param = workflow.globals["arch_param"]
+        with_arch = {rule.name: dict(rule.params.items())["arch"] for rule in workflow.rules
+                     if "arch" in dict(rule.params.items())}
+    assert readers <= set(with_arch), readers - set(with_arch)
+    assert {"transfer_inputs", "evaluate_transfer"} <= set(with_arch)
+    assert {name for name, arch in with_arch.items() if arch is not arch_param} == set()

@@ -1,4 +1,4 @@
-"""The study's CNN architectures as plain data (REPLICATION.md, "Models"); no torch import.
+"""The study's CNN architectures as plain data (the Keras models of its replication notebooks); no torch import.
 
 Layer spec: ("conv", filters) | ("conv", filters, "valid") (no padding) | ("pool",) | ("drop", p) | ("flatten",) | ("dense", units).
 The network ends with a dense layer of one unit per class producing logits.

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -54,12 +55,24 @@ def _one_line(error) -> str:
 def _validator(schema: dict):
     from jsonschema import Draft202012Validator, validators
 
-    def set_defaults(validator, properties, instance, schema):
+    def default_of(sub):
+        """A property's default: its own, or that of the definition it refers to (``$ref: "#/$defs/x"``)."""
+        if not isinstance(sub, dict):
+            return None
+        if "default" in sub:
+            return sub
+        ref = sub.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return default_of(schema["$defs"][ref.removeprefix("#/$defs/")])
+        return None
+
+    def set_defaults(validator, properties, instance, subschema):
         if isinstance(instance, dict):
             for name, sub in properties.items():
-                if isinstance(sub, dict) and "default" in sub and name not in instance:
-                    instance[name] = sub["default"]
-        yield from Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, schema)
+                holder = default_of(sub)
+                if holder is not None and name not in instance:
+                    instance[name] = copy.deepcopy(holder["default"])
+        yield from Draft202012Validator.VALIDATORS["properties"](validator, properties, instance, subschema)
 
     cls = validators.extend(Draft202012Validator, {"properties": set_defaults})
     return cls(schema)

@@ -1,4 +1,5 @@
-"""The study's retraining configurations and data points (REPLICATION.md, "Study grid").
+"""The study's retraining configurations and data points (the study grid of Durán et al., "Guiding the retraining of
+convolutional neural networks against adversarial inputs").
 
 - C1: new random weights, trained on a prefix of Train* = Train + Adv.Train ordered by the metric.
 - C2: the original model's weights, trained on a prefix of Train* ordered by the metric.

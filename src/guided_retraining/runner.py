@@ -21,6 +21,8 @@ import traceback
 from pathlib import Path
 from types import SimpleNamespace
 
+from .errors import GuidedRetrainingError
+
 _modules: dict[str, object] = {}
 _lock = threading.Lock()
 
@@ -54,7 +56,12 @@ def job_logger(path: str | None, name: str) -> logging.Logger:
 
 
 def execute(main, job) -> None:
-    """Call ``main(job, log)`` with a job logger; log and re-raise any error."""
+    """Call ``main(job, log)`` with a job logger; log and re-raise any error.
+
+    An error the project raises on purpose (:class:`~guided_retraining.errors.GuidedRetrainingError`: bad
+    data, bad config, an unfit model) is logged as its one line and re-raised without the frames below
+    this one, so the job log (which the profile's ``show-failed-logs`` prints) and Snakemake's report hold
+    the line, not a traceback; any other exception is logged with its traceback."""
     log_path = job.log[0] if len(job.log) else None
     name = job.output[0] if len(job.output) else job.rule
     log = job_logger(log_path, str(name))
@@ -64,6 +71,9 @@ def execute(main, job) -> None:
     log.info("rule %s, wildcards %s", job.rule, dict(job.wildcards.items()))
     try:
         main(job, log)
+    except GuidedRetrainingError as exc:
+        log.error("%s: %s", type(exc).__name__, exc)
+        raise exc.with_traceback(None) from None
     except Exception as exc:
         log.error("%s: %s\n%s", type(exc).__name__, exc, traceback.format_exc())
         raise
@@ -124,4 +134,7 @@ def standalone(main) -> None:
     parser.add_argument("--configfile", action="append", default=[], help="config file(s), as for snakemake")
     args = parser.parse_args()
     job = mock_job(args.target, args.configfile)
-    execute(main, job)
+    try:
+        execute(main, job)
+    except GuidedRetrainingError as exc:
+        sys.exit(f"{type(exc).__name__}: {exc}")

@@ -247,33 +247,6 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 5
     return float((pred == y).mean())
 
 
-def majority_share(y_train: np.ndarray, y_eval: np.ndarray) -> float:
-    """Accuracy on ``y_eval`` of always predicting the most frequent class of ``y_train``."""
-    if len(y_eval) == 0 or len(y_train) == 0:
-        return float("nan")
-    return float(np.mean(y_eval == np.bincount(y_train).argmax()))
-
-
-def check_better_than_chance(acc_val: float, y_train: np.ndarray, y_val: np.ndarray, dataset: str,
-                             allow: bool = False, log: logging.Logger | None = None) -> float:
-    """Stop (a one-line :class:`ModelError`) when the model's validation accuracy is no better than
-    predicting Train's most frequent class: attacking, scoring and retraining such a model measures
-    nothing. ``allow`` (``datasets.<name>.allow_chance_original``) only logs a warning. Returns that
-    majority-class accuracy."""
-    from .errors import ModelError
-
-    share = majority_share(y_train, y_val)
-    if not np.isnan(share) and not acc_val > share:
-        message = (f"datasets.{dataset}: the original model is no better than predicting the most frequent class"
-                   f" (validation accuracy {acc_val:.4f} <= {share:.4f}); train longer (train.epochs, train.min_steps)"
-                   f" or set allow_chance_original: true to go on anyway")
-        if not allow:
-            raise ModelError(message)
-        if log is not None:
-            log.warning("%s", message)
-    return share
-
-
 def accuracy_and_loss(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 512,
                       device: str = "cpu") -> tuple[float, float]:
     """Share of ``x`` classified as ``y`` and the mean cross-entropy loss (nats) on it."""

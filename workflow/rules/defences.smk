@@ -124,7 +124,7 @@ rule transfer_inputs:
     params:
         code=code_of("transfer_inputs"),
         attack=lambda w: config["defences"]["attacks"][w.eval_attack],
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=rep_seed,
@@ -158,7 +158,7 @@ rule evaluate_transfer:
             if w.defence == "feature_squeezing"
             else None
         ),
-        arch=lambda w: dataset_config(w)["arch"],
+        arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=rep_seed,

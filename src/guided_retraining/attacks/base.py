@@ -96,7 +96,7 @@ def filter_successful(result: AttackResult, x: np.ndarray, y: np.ndarray,
 class SoftmaxAsLogits(nn.Module):
     """``model`` followed by a softmax, handed to an attack that treats its output as logits.
 
-    Replication switch (REPLICATION.md, "Known flaws"): the study's Keras models end in a softmax
+    Replication switch (a flaw of the study's replication package, kept selectable): the study's Keras models end in a softmax
     and its attacks expect logits, so their loss is the cross-entropy of softmax(softmax(z)); the
     gradients saturate and the attack is weaker. Off by default (the attacks get the logits).
     """

@@ -43,7 +43,9 @@ def _layout(shape: tuple[int, ...], what: str) -> str:
 
 
 def _chw(shape: tuple[int, ...], layout: str) -> tuple[int, int, int]:
-    return {"NHW": (1,) + shape[1:], "NCHW": shape[1:], "NHWC": (shape[3],) + shape[1:3]}[layout]
+    if layout == "NHW":
+        return (1,) + shape[1:]
+    return shape[1:] if layout == "NCHW" else (shape[3],) + shape[1:3]
 
 
 def _check(path: Path) -> tuple[tuple[int, int, int], int, int]:
@@ -69,6 +71,10 @@ def _check(path: Path) -> tuple[tuple[int, int, int], int, int]:
         total += xs[0]
     if headers["x_train"][0][0] == 0:
         raise DataError(f"{NAME}: {path}: x_train holds no image")
+    found = np.unique(np.concatenate([labels["y_train"], labels["y_test"]]))
+    if len(found) < 2:
+        raise DataError(f"{NAME}: {path}: a classifier needs at least two classes, found {len(found)} label value"
+                        f" ({', '.join(map(str, found))}) in y_train and y_test")
     return chw, n_classes, total
 
 

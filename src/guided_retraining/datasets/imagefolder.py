@@ -55,6 +55,9 @@ def _classes(directory: Path) -> dict[str, list[Path]]:
     if empty:
         raise DataError(f"{NAME}: {directory}: class folder(s) {', '.join(map(repr, empty))} hold no image"
                         f" (formats Pillow reads, e.g. .png, .jpg)")
+    if len(classes) < 2:
+        raise DataError(f"{NAME}: {directory}: a classifier needs at least two classes, found {len(classes)} class"
+                        f" folder ({classes[0]!r}); put each class's images in a folder of its own ({LAYOUT})")
     return out
 
 

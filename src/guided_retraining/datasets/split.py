@@ -16,7 +16,7 @@ Two options of ``merged``:
   ``pool: [train]`` leaves the 12,630 official test images out.
 - ``sizes``: explicit ``[train, val, test]`` counts instead of ``fractions`` (images beyond
   their sum are left out, seeded). The study's GTSRB sizes 31,366 / 3,919 / 3,923
-  (REPLICATION.md) sum to 39,208 and follow no two-step ``train_test_split`` of 39,209 (that
+  (its replication package) sum to 39,208 and follow no two-step ``train_test_split`` of 39,209 (that
   gives 31,367 / 3,921 / 3,921), so config/paper.yaml gives them as ``sizes``.
   In ``original`` mode, ``sizes`` cut train and val out of the official training images and keep
   the official test split: the study's Intel counts 11,224 / 2,804 / 3,000 (REPLICATION.md; T =

@@ -1,6 +1,6 @@
 """Guidance metrics: score each input so that descending scores give the retraining order.
 
-Public API (DESIGN.md), numpy in, float64 numpy out; torch is imported only inside the
+Public API (stable: tests and users call these), numpy in, float64 numpy out; torch is imported only inside the
 chunked metrics (DSA, LSA, DATIS, NNS) and MC dropout:
 
 * surprise adequacy: ``dsa``, ``lsa`` (Kim et al. 2019), ``mdsa``, ``mlsa`` (Kim et al. 2020);

@@ -1,4 +1,4 @@
-"""The study's CNNs (REPLICATION.md, "Models"), in PyTorch, with logits as output.
+"""The study's CNNs (the Keras models of its replication notebooks), in PyTorch, with logits as output.
 
 Each architecture is a list of named layers; ``Dense`` and ``Conv`` layers include
 their ReLU so their outputs are the activations the guidance metrics read (as in
