@@ -207,9 +207,9 @@ def _check_budgets(config: dict, name: str, ds: dict) -> None:
         try:
             point = budget_point(b)
         except ValueError as exc:
-            raise ConfigError(f"aggregate.budgets[{i}]: {exc}") from None
+            raise ConfigError(f"aggregate.budgets.{i}: {exc}") from None
         if point in seen:
-            raise ConfigError(f"aggregate.budgets[{i}]: {b!r} repeats aggregate.budgets[{seen[point]}]")
+            raise ConfigError(f"aggregate.budgets.{i}: {b!r} repeats aggregate.budgets.{seen[point]}")
         seen[point] = i
     sizes = prepared_sizes(ds["loader"], ds.get("split"))
     totals = {"C3": ds["adv_train_size"]}
@@ -220,7 +220,7 @@ def _check_budgets(config: dict, name: str, ds: dict) -> None:
             continue
         for configuration in config["configurations"]:
             if configuration in totals and b > totals[configuration]:
-                raise ConfigError(f"aggregate.budgets[{i}]: {b} inputs exceed the {totals[configuration]} that"
+                raise ConfigError(f"aggregate.budgets.{i}: {b} inputs exceed the {totals[configuration]} that"
                                   f" {configuration} has on dataset {name} (T); give at most that or a fraction")
 
 

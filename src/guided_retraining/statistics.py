@@ -328,6 +328,7 @@ def statistics_table(summary_frame: pd.DataFrame, pair_frame: pd.DataFrame, base
     against["significant"] = against["p_holm"] < ALPHA
     merged = summary_frame.merge(against, on=ENDPOINT_GROUP + ["metric"], how="left", suffixes=("_reps", ""))
     merged["n"] = merged["n"].fillna(merged["n_reps"]).astype(int)
+    merged["n_nonzero"] = merged["n_nonzero"].astype("Int64")  # empty on the baseline's rows
     merged["note"] = merged["note"].fillna("")
     return merged[ENDPOINT_GROUP + ["metric", "n"] + [c for c in SUMMARY_COLUMNS if c not in ENDPOINT_GROUP
                                                       + ["metric", "n"]] + TEST_COLUMNS[1:]]
