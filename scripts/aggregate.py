@@ -1,5 +1,6 @@
 """Rule aggregate: Tables 3, 4, 5, the statistics over repetitions, the adversarial share table, Figure 3,
-the paired differences at fixed budgets, the paired-share heat maps, the score distributions and the adversarial share figures from the per-job results."""
+the paired differences at fixed budgets, the paired-share heat maps, the score distributions and the
+adversarial share figures from the per-job results."""
 
 from pathlib import Path
 

@@ -86,10 +86,12 @@ def test_budget_rows_agree_with_a_recomputation_from_the_point_files(study):
             assert row["mean"] == pytest.approx(x.mean(), abs=1e-12)
             assert row.diff_mean == pytest.approx(d.mean(), abs=1e-12)
             if half > 0:
-                assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((d.mean() - half, d.mean() + half), abs=1e-12)
+                ci = (row.diff_ci_low, row.diff_ci_high)
+                assert ci == pytest.approx((d.mean() - half, d.mean() + half), abs=1e-12)
             assert row.paired_share == ((d > 0).sum() + 0.5 * (d == 0).sum()) / 4
             assert row.p == pytest.approx(_exact_signed_rank_p(d), abs=1e-12)
-            assert "cannot be reached" in row.note or "all 4 pairs equal" in row.note  # 4 pairs: the smallest p is 0.125
+            # 4 pairs: the smallest p is 0.125
+            assert "cannot be reached" in row.note or "all 4 pairs equal" in row.note
             ps[metric] = row.p
             checked += 1
         low, high = sorted(ps.values())  # Holm over the 2 comparisons with random
