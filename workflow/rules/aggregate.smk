@@ -5,7 +5,8 @@
 rule aggregate:
     """Tables 3, 4, 5, the statistics over repetitions and the adversarial share (CSV and Markdown);
     Figure 3, the paired differences at fixed budgets, the paired-share heat map, the score distributions
-    and the adversarial share per dataset and attack (PNG and PDF). Score distributions and adversarial share: repetition 1."""
+    and the adversarial share per dataset and attack (PNG and PDF). Score distributions and adversarial
+    share: repetition 1."""
     input:
         retrain=[
             f for d, a in grid() for rep in REPS for f in retrain_outputs(d, a, rep)
