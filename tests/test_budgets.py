@@ -109,6 +109,13 @@ def test_changing_the_budgets_runs_only_the_new_points(study):
     assert counts == {"retrain": 4 * 2 * 3, "aggregate": 1}, counts
     assert {wc["point"] for rule, wc in jobs if rule == "retrain"} == {"f0.25"}
 
+    def more_points(c):
+        four_reps(c)
+        c["retrain"]["data_points"] = 3
+
+    jobs = dry_run_jobs(study, write_config(study / "points.yaml", more_points))
+    assert {wc["point"] for rule, wc in jobs if rule == "retrain"} == {"p1", "p2", "p3", "atc3"}  # no budget point
+
 
 def test_identical_runs_give_byte_identical_tables_and_figures(study):
     outputs = sorted(p for d in ("tables", "figures") for p in (study / "results" / d).iterdir())

@@ -10,7 +10,7 @@ from guided_retraining.code_digest import code_digest
 from guided_retraining.config import check_or_exit
 from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
-from guided_retraining.retraining import budget_point
+from guided_retraining.retraining import budget_point, is_budget
 from guided_retraining.runner import run_script
 from guided_retraining.seeding import repetition_seed
 
