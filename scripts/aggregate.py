@@ -1,5 +1,6 @@
-"""Rule aggregate: Tables 3, 4, 5, the retraining time, the statistics over repetitions, the adversarial share table, Figure 3,
-the A12 heat maps, the score distributions and the adversarial share figures from the per-job results."""
+"""Rule aggregate: Tables 3, 4, 5, the retraining time, the statistics over repetitions, the adversarial share
+table, Figure 3, the paired differences at fixed budgets, the paired-share heat maps, the score distributions and
+the adversarial share figures from the per-job results."""
 
 from pathlib import Path
 
@@ -42,14 +43,23 @@ def main(job, log):
           " per configuration and metric, summed over the data points, mean over the repetitions")
 
     best = tables.best_points(points, p.select_on)
-    reps = statistics.per_repetition(points, best)
-    pairs = statistics.pairs(reps)
-    stats = statistics.statistics_table(statistics.summary(reps, p.seed), pairs)
-    write("statistics", stats, f"Statistics over repetitions: Test* accuracy at the best point ({chosen}),"
-          " inputs used there, normalised AUC; paired Wilcoxon (Holm) and A12 against random",
-          statistics.statistics_markdown(stats))
-    write("statistics_pairs", pairs, f"Every metric against every other: paired Wilcoxon p (Holm-corrected within"
-          f" dataset, attack and configuration) and A12 of Test* accuracy at the best point ({chosen})")
+    values = statistics.endpoint_values(points, best)
+    missing = sorted(set(f"budget_{b}" for b in p.budgets) - set(values["endpoint"]))
+    if missing:
+        raise ValueError(f"no retraining results for the budget endpoints {', '.join(missing)}")
+    summary = statistics.summary(values)
+    pairs = statistics.pairs(values)
+    stats = statistics.statistics_table(summary, pairs)
+    endpoints = (f"endpoints: best = Test* accuracy at the best point ({chosen}), auc = normalised AUC,"
+                 " budget_<f fraction of T | n count> = Test* accuracy at that fixed budget")
+    write("statistics", stats, f"Statistics over repetitions ({endpoints}): mean, sd, 95% t-interval; against random"
+          " (Holm over the comparisons with random per endpoint): n pairs, n_nonzero, mean paired difference with"
+          " its 95% t-interval, paired share (ties half), exact Wilcoxon signed-rank p (zeros dropped, average"
+          " ranks), p_holm, unpaired A12, repetitions for 80% power", statistics.statistics_markdown(stats))
+    write("statistics_pairs", pairs, f"Every metric against every other ({endpoints}): the paired comparison,"
+          " Holm-corrected over every pair within dataset, attack, configuration and endpoint")
+    against = pairs[(pairs["other"] == "random") & pairs["endpoint"].str.startswith("budget_")].merge(
+        summary[statistics.ENDPOINT_GROUP + ["metric", "inputs_used_mean"]], on=statistics.ENDPOINT_GROUP + ["metric"])
 
     # input lists run over grid() x metrics in this order (workflow/rules/aggregate.smk)
     keys = [(d, a, m) for d, a in p.grid for m in p.metrics]
@@ -62,9 +72,13 @@ def main(job, log):
                       f"Figure 3: {dataset}, {attack} (accuracy on Test*; stars: best points {chosen})",
                       figure_paths("figure3", dataset, attack),
                       best[(best["dataset"] == dataset) & (best["attack"] == attack)])
-        plots.a12_heatmap(pairs[(pairs["dataset"] == dataset) & (pairs["attack"] == attack)],
-                          f"A12 of Test* accuracy at the best point ({chosen}): {dataset}, {attack}",
-                          figure_paths("a12", dataset, attack))
+        plots.budget_differences(against[(against["dataset"] == dataset) & (against["attack"] == attack)],
+                                 f"Paired difference to random at fixed budgets (mean, 95% CI): {dataset}, {attack}",
+                                 figure_paths("budgets", dataset, attack))
+        plots.paired_share_heatmap(
+            pairs[(pairs["dataset"] == dataset) & (pairs["attack"] == attack) & (pairs["endpoint"] == "best")],
+            f"Paired share, Test* accuracy at the best point ({chosen}): {dataset}, {attack}",
+            figure_paths("paired_share", dataset, attack))
         arrays = {m: load_npz(score_files[dataset, attack, m], ["scores", "n_train"]) for m in p.metrics}
         orders = {m: load_npz(order_files[dataset, attack, m], ["order", "n_train"]) for m in p.metrics}
         n_train = _same_n_train(arrays, orders, dataset, attack)

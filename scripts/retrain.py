@@ -10,7 +10,7 @@ import time
 
 from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
 from guided_retraining.io import provenance, save_json
-from guided_retraining.retraining import retrain
+from guided_retraining.retraining import is_regular, retrain
 from guided_retraining.training import accuracy
 
 
@@ -43,7 +43,7 @@ def main(job, log):
         cross[attack] = acc(other["x_adv_test"], other["y_adv_test"])
     result = {
         "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "configuration": w.configuration, "metric": w.metric,
-        "point": w.point, "k": None if w.point == "atc3" else int(w.point[1:]), "data_points": p.data_points,
+        "point": w.point, "k": int(w.point[1:]) if is_regular(w.point) else None, "data_points": p.data_points,
         "inputs_used": int(len(used)), "inputs_total": int(total), "adversarial_used": int((used >= n_train).sum()),
         "acc_test_star": (acc_test * n_test + acc_adv * n_adv) / (n_test + n_adv),
         "acc_test": acc_test, "acc_adv_test": acc_adv, "acc_adv_test_by_attack": cross,

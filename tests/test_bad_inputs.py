@@ -27,6 +27,13 @@ def tiny():
 
 BAD_CONFIGS = [
     # (change, words the one-line message must contain)
+    (lambda c: c["aggregate"].update(budgets=[0.1, 1.5]), ["aggregate.budgets.1", "(0, 1]", "1.5"]),
+    (lambda c: c["aggregate"].update(budgets=[0]), ["aggregate.budgets.0", "at least 1"]),
+    (lambda c: c["aggregate"].update(budgets=[0.25, 0.25]), ["aggregate.budgets.1", "repeats aggregate.budgets.0"]),
+    (lambda c: c["aggregate"].update(budgets=[121]), ["aggregate.budgets.0", "121", "C3", "120"]),
+    (lambda c: (c.update(configurations=["C1"]), c["aggregate"].update(budgets=[0.5, 5000])),
+     ["aggregate.budgets.1", "5000", "C1", "digits"]),
+    (lambda c: c["aggregate"].update(budgets=["half"]), ["aggregate.budgets.0", "'half'"]),
     (lambda c: c["datasets"]["digits"].update(loader="svhn"), ["datasets.digits.loader", "'svhn'", "mnist"]),
     (lambda c: c["metrics"].update(foo={"kind": "bogus"}), ["metrics.foo.kind", "'bogus'", "deepgini"]),
     (lambda c: c.update(configurations=["C4"]), ["configurations.0", "'C4'", "C1"]),

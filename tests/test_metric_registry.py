@@ -52,7 +52,7 @@ def test_modern_metrics_config_checks_and_dry_run(tmp_path):
     shutil.copy(REPO / "config/modern-metrics.yaml", tmp_path / "modern.yaml")
     jobs = Counter(rule for rule, _ in dry_run_jobs(tmp_path, tmp_path / "modern.yaml"))
     assert jobs["score"] == 7 and jobs["order"] == 7
-    assert jobs["retrain"] == 7 * (3 * 10 + 1)  # 3 configurations x 10 points, C2 at C3's total
+    assert jobs["retrain"] == 7 * (3 * (10 + 4) + 1)  # 3 configurations x (10 points + 4 budgets), C2 at C3's total
 
 
 @pytest.fixture(scope="module")

@@ -342,6 +342,7 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
     config["datasets"]["mine"]["split"] = {"mode": "merged", "fractions": [0.6, 0.2, 0.2]}
     config["retrain"] = {"data_points": 2, "train": {"epochs": 1}}
     config["configurations"] = ["C1", "C2", "C3"]
+    config["aggregate"] = {"budgets": [0.5]}  # one fixed budget (the default four would add 60 retrain jobs)
     config["metrics"]["mc_dropout"] = {"n_samples": 10}  # reads the model itself: its nn.Dropout, now seeded
     config["defences"] = {"guided_attack": "fgsm", "attacks": {"none": {"kind": "none"},
                                                                "pgd": {"kind": "pgd", "eps": 0.1, "steps": 3}}}

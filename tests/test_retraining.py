@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from guided_retraining.retraining import order_by_scores, point_size, pool, selection
+from guided_retraining.retraining import (budget_point, budget_size, is_budget, is_regular, order_by_scores,
+                                          parse_budget, point_size, pool, selection)
 
 
 def test_point_sizes_grow_to_the_whole_set():
@@ -36,3 +37,18 @@ def test_configurations_draw_from_their_pools():
     assert selection(order, 4, "C2", 1, 3).tolist() == [5, 0]
     assert selection(order, 4, "C3", 1, 2).tolist() == [5]
     assert selection(order, 4, "C3", 2, 2).tolist() == [5, 4]
+
+
+def test_budget_points_name_and_size_a_budget():
+    assert [budget_point(b) for b in (0.05, 0.1, 0.25, 1.0, 500, np.int64(7))] == ["f0.05", "f0.1", "f0.25", "f1",
+                                                                                    "n500", "n7"]
+    assert parse_budget("f0.05") == ("fraction", 0.05) and parse_budget("n500") == ("count", 500)
+    assert [budget_size("f0.05", 1437), budget_size("f0.5", 180), budget_size("f0.001", 100)] == [72, 90, 1]
+    assert budget_size("n30", 180) == 30 and budget_size("f1", 180) == 180
+    with pytest.raises(ValueError, match="exceeds the 20 available"):
+        budget_size("n30", 20)
+    for bad in (0.0, 1.5, -3, True, "half"):
+        with pytest.raises(ValueError):
+            budget_point(bad)
+    assert [is_budget(p) for p in ("f0.05", "n500", "p3", "atc3")] == [True, True, False, False]
+    assert [is_regular(p) for p in ("f0.05", "n500", "p3", "atc3")] == [False, False, True, False]

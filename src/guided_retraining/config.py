@@ -122,6 +122,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                     )
         _check_sizes(name, ds)
         _check_patience(name, ds, config)
+        _check_budgets(config, name, ds)
         if check_data:
             from . import datasets
 
@@ -221,6 +222,35 @@ def _check_deepcustom(config: dict) -> None:
                 raise ConfigError(f"deepcustom.train.augment: {augment!r} cannot apply to adversarial training on "
                                   f"stored data (dataset {ds_name}: an input and its stored counterpart would be "
                                   "augmented apart); set augment: none or deepcustom.adversarial_data: on_the_fly")
+
+
+def _check_budgets(config: dict, name: str, ds: dict) -> None:
+    """``aggregate.budgets``: fractions in (0, 1] or whole counts, no two alike, no count above a
+    configuration's T (C1/C2: Train + Adv.Train, when the split's sizes are known; C3: Adv.Train)."""
+    from .datasets import prepared_sizes
+    from .retraining import budget_point
+
+    budgets = config.get("aggregate", {}).get("budgets", [])
+    seen = {}
+    for i, b in enumerate(budgets):
+        try:
+            point = budget_point(b)
+        except ValueError as exc:
+            raise ConfigError(f"aggregate.budgets.{i}: {exc}") from None
+        if point in seen:
+            raise ConfigError(f"aggregate.budgets.{i}: {b!r} repeats aggregate.budgets.{seen[point]}")
+        seen[point] = i
+    sizes = prepared_sizes(ds["loader"], ds.get("split"))
+    totals = {"C3": ds["adv_train_size"]}
+    if sizes is not None:
+        totals["C1"] = totals["C2"] = sizes["train"] + ds["adv_train_size"]
+    for i, b in enumerate(budgets):
+        if isinstance(b, bool) or not isinstance(b, int):
+            continue
+        for configuration in config["configurations"]:
+            if configuration in totals and b > totals[configuration]:
+                raise ConfigError(f"aggregate.budgets.{i}: {b} inputs exceed the {totals[configuration]} that"
+                                  f" {configuration} has on dataset {name} (T); give at most that or a fraction")
 
 
 def _check_sizes(name: str, ds: dict) -> None:

@@ -3,8 +3,10 @@
 - :func:`figure3`: the study's Figure 3, accuracy on Test* against inputs used, one
   line per metric (mean over repetitions, 95% band), one panel per configuration, the
   selected points marked.
-- :func:`a12_heatmap`: Vargha-Delaney A12 of every metric against every other, one panel
+- :func:`paired_share_heatmap`: the paired share of every metric against every other, one panel
   per configuration, significant cells marked.
+- :func:`budget_differences`: beside Figure 3, the mean paired difference to random (95% CI) at
+  each fixed budget, one panel per configuration.
 - :func:`score_distributions`: per metric, the scores of the clean training inputs
   against those of the adversarial inputs of Train* (one panel per metric).
 - :func:`adversarial_share_figure`: the share of adversarial inputs in the prefix of
@@ -40,7 +42,9 @@ def figure3(points: pd.DataFrame, original: float, title: str, paths, best: pd.D
 
     configurations = sorted(points["configuration"].unique())
     fig, axes = plt.subplots(1, len(configurations), figsize=(4.2 * len(configurations), 3.6), squeeze=False)
-    regular = points[points["point"] != "atc3"]
+    from .retraining import is_regular
+
+    regular = points[points["point"].map(is_regular)]  # the study's curve: no atc3 and no budget points
     for ax, configuration in zip(axes[0], configurations):
         sub = regular[regular["configuration"] == configuration]
         for i, (metric, group) in enumerate(sub.groupby("metric", sort=True)):
@@ -67,10 +71,12 @@ def figure3(points: pd.DataFrame, original: float, title: str, paths, best: pd.D
     _save(fig, paths)
 
 
-def a12_heatmap(pairs: pd.DataFrame, title: str, paths) -> None:
-    """One panel per configuration: Vargha-Delaney A12 of the row metric against the column metric
-    (from :func:`guided_retraining.statistics.pairs`), value in each cell, ``*`` where the
-    Holm-corrected Wilcoxon p-value is below 0.05."""
+def paired_share_heatmap(pairs: pd.DataFrame, title: str, paths) -> None:
+    """One panel per configuration: the paired share of the row metric against the column metric (the
+    share of repetitions where the row metric is better, ties half; from
+    :func:`guided_retraining.statistics.pairs` of one endpoint), value in each cell, ``*`` where the
+    signed-rank p-value Holm-corrected over the panel's pairs (the family of ``statistics_pairs``) is
+    below 0.05."""
     configurations = sorted(pairs["configuration"].unique()) or ["(none)"]
     fig, axes = plt.subplots(1, len(configurations), figsize=(4.0 * len(configurations), 3.8), squeeze=False,
                              layout="constrained")
@@ -82,7 +88,7 @@ def a12_heatmap(pairs: pd.DataFrame, title: str, paths) -> None:
         marks = np.zeros_like(grid, dtype=bool)
         for r in sub.itertuples():
             i, j = metrics.index(r.metric), metrics.index(r.other)
-            grid[i, j], marks[i, j] = r.a12, bool(r.significant)
+            grid[i, j], marks[i, j] = r.paired_share, bool(r.significant)
         image = ax.imshow(grid, cmap="RdBu", vmin=0, vmax=1)
         for i in range(len(metrics)):
             for j in range(len(metrics)):
@@ -93,24 +99,53 @@ def a12_heatmap(pairs: pd.DataFrame, title: str, paths) -> None:
         ax.set_yticks(range(len(metrics)), metrics, fontsize=7)
         ax.set_title(configuration)
     if image is not None:
-        fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="A12 (row against column)")
+        fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="paired share (row beats column; ties half)")
     fig.suptitle(title)
     _save(fig, paths, tight=False)
 
 
-#: Per format, metadata that keeps a figure's bytes the same across runs (Matplotlib stamps PDFs with the
-#: time of writing unless CreationDate is None; PNGs carry no date).
-METADATA = {"pdf": {"CreationDate": None}}
+def budget_differences(against: pd.DataFrame, title: str, paths, baseline: str = "random") -> None:
+    """Beside Figure 3: one panel per configuration, the mean paired difference of Test* accuracy to
+    ``baseline`` (metric minus baseline, over the repetitions) against the budget's inputs used, with its
+    95% t-interval as error bars, one line per metric. ``against``: the budget endpoints' rows of
+    :func:`guided_retraining.statistics.pairs` with ``other == baseline``, plus ``inputs_used_mean``."""
+    configurations = sorted(against["configuration"].unique()) or ["(none)"]
+    fig, axes = plt.subplots(1, len(configurations), figsize=(4.2 * len(configurations), 3.6), squeeze=False)
+    for ax, configuration in zip(axes[0], configurations):
+        sub = against[against["configuration"] == configuration]
+        for i, (metric, group) in enumerate(sub.groupby("metric", sort=True)):
+            group = group.sort_values("inputs_used_mean", kind="stable")
+            low = (group["diff_mean"] - group["diff_ci_low"]).fillna(0).to_numpy()
+            high = (group["diff_ci_high"] - group["diff_mean"]).fillna(0).to_numpy()
+            ax.errorbar(group["inputs_used_mean"], group["diff_mean"], yerr=[low, high], marker="o", markersize=3,
+                        linewidth=1.2, capsize=2.5, label=metric, color=f"C{i % 10}")
+        ax.axhline(0, color="grey", linestyle="--", linewidth=1)
+        ax.set_title(configuration)
+        ax.set_xlabel("budget (inputs used)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"Test* accuracy minus {baseline}'s")
+    if len(against):
+        axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle(title)
+    _save(fig, paths)
+
+
+# No date or random id in the files, so identical runs give byte-identical figures: PDF and PS creation
+# dates left out (Matplotlib's ``metadata``), SVG ids from a fixed salt.
+_METADATA = {"pdf": {"CreationDate": None, "ModDate": None}, "ps": {"CreationDate": None},
+             "svg": {"Date": None}, "png": {}}
 
 
 def _save(fig, paths, tight: bool = True) -> None:
-    """Lay out ``fig``, write it atomically to each of ``paths`` (format from the suffix) and close it."""
+    """Lay out ``fig``, write it atomically to each of ``paths`` (format from the suffix) and close it.
+    The same figure gives byte-identical files (no creation dates; fixed SVG hash salt)."""
     if tight:
         fig.tight_layout()
     for path in paths:
         suffix = "." + str(path).rsplit(".", 1)[-1]
-        with atomic_path(path, suffix=suffix) as tmp:
-            fig.savefig(tmp, dpi=150, format=suffix[1:], metadata=METADATA.get(suffix[1:]))
+        fmt = suffix[1:].lower()
+        with atomic_path(path, suffix=suffix) as tmp, matplotlib.rc_context({"svg.hashsalt": "guided-retraining"}):
+            fig.savefig(tmp, dpi=150, format=fmt, metadata=_METADATA.get(fmt))
     plt.close(fig)
 
 

@@ -9,6 +9,10 @@ Data point k of n uses the first ``round(k * T / n)`` inputs of the ordered set 
 or ``min(k * step, T)`` with a fixed ``step`` as the study's per-dataset steps (MNIST: 2,800
 for C1/C2, 340 for C3); the last point is always the whole set. Every point starts from its
 own initial weights.
+
+Budget points (``aggregate.budgets``, the project's fixed-budget endpoints): ``f<x>`` uses the
+first ``max(1, round(x * T))`` inputs (x a fraction of T in (0, 1]; C3's T is Adv.Train), ``n<c>``
+the first ``c`` (c <= T), so every metric of a configuration trains on the same number of inputs.
 """
 
 from __future__ import annotations
@@ -31,6 +35,52 @@ def point_size(k: int, n_points: int, total: int, step: int | None = None) -> in
     if step:
         return int(min(k * step, total))
     return int(np.floor(k * total / n_points + 0.5))
+
+
+def is_regular(point) -> bool:
+    """A data point of the study's curve (``p<k>``), not C2's point at C3's count nor a budget point."""
+    point = str(point)
+    return point.startswith("p") and point[1:].isdigit()
+
+
+def is_budget(point) -> bool:
+    """A fixed-budget point (``aggregate.budgets``: ``f<fraction>`` or ``n<count>``)."""
+    point = str(point)
+    return len(point) > 1 and point[0] in "fn" and point[1:].replace(".", "", 1).isdigit()
+
+
+def budget_point(budget) -> str:
+    """The point wildcard of one ``aggregate.budgets`` entry: ``f<x>`` for a fraction ``x`` of T (a float
+    in (0, 1]), ``n<c>`` for a count ``c`` of inputs (an integer >= 1)."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.integer, np.floating)):
+        raise ValueError(f"a budget is a fraction in (0, 1] or a whole number of inputs, got {budget!r}")
+    if isinstance(budget, (int, np.integer)):
+        if budget < 1:
+            raise ValueError(f"a budget count must be at least 1, got {budget}")
+        return f"n{int(budget)}"
+    if not 0 < budget <= 1:
+        raise ValueError(f"a budget fraction must be in (0, 1] (counts are whole numbers), got {budget!r}")
+    return "f" + np.format_float_positional(float(budget), trim="-")
+
+
+def parse_budget(point: str) -> tuple[str, float | int]:
+    """``("fraction", x)`` for ``f<x>``, ``("count", c)`` for ``n<c>`` (see :func:`budget_point`)."""
+    if point.startswith("f"):
+        return "fraction", float(point[1:])
+    if point.startswith("n") and point[1:].isdigit():
+        return "count", int(point[1:])
+    raise ValueError(f"not a budget point: {point!r}")
+
+
+def budget_size(point: str, total: int) -> int:
+    """Inputs used at budget point ``point`` over ``total`` available: ``max(1, floor(x * T + 1/2))`` for a
+    fraction, the count itself for a count (a count above ``total`` is an error)."""
+    kind, value = parse_budget(point)
+    if kind == "fraction":
+        return int(max(1, np.floor(value * total + 0.5)))
+    if value > total:
+        raise ValueError(f"budget of {value} inputs exceeds the {total} available")
+    return int(value)
 
 
 def pool(order: np.ndarray, n_train: int, configuration: str) -> np.ndarray:
@@ -74,7 +124,8 @@ def retrain(data, adv: dict, order: np.ndarray, *, original_weights, arch, confi
     ``data`` is the prepared data (:func:`guided_retraining.datasets.prepared.load_prepared`), ``adv``
     the attack's arrays, ``order`` the metric's permutation of Train* = Train + Adv.Train
     (checked by :func:`guided_retraining.datasets.prepared.load_order`). ``point``
-    is ``p<k>`` or ``atc3`` (C2 at C3's total input count, for Table 4).
+    is ``p<k>``, ``atc3`` (C2 at C3's total input count, for Table 4) or a budget point
+    (:func:`budget_point`).
 
     A paired design: initial weights (C1) and batch order derive from ``seed`` and the job's
     identity, not from the metric, and the selected inputs are sorted by index before the seeded
@@ -90,7 +141,12 @@ def retrain(data, adv: dict, order: np.ndarray, *, original_weights, arch, confi
 
     x_star, y_star = train_star(data, adv)
     candidates = pool(order, len(data["x_train"]), configuration)
-    size = len(adv["x_adv_train"]) if point == "atc3" else point_size(int(point[1:]), n_points, len(candidates), step)
+    if point == "atc3":
+        size = len(adv["x_adv_train"])
+    elif point.startswith("p"):
+        size = point_size(int(point[1:]), n_points, len(candidates), step)
+    else:
+        size = budget_size(point, len(candidates))
     used = candidates[:size]
     seeds = {name: derive_seed(seed, dataset, attack, configuration, point, name) for name in ("init", "train")}
     settings = TrainSettings.from_config(train_settings)

@@ -1,25 +1,39 @@
-"""Comparisons between metrics over repetitions: summaries, paired tests and effect sizes.
+"""Comparisons between metrics over repetitions: paired differences, exact signed-rank tests, power.
 
 A study's differences between metrics are often smaller than the spread between identical
 training runs of one CNN (Pham et al., "Problems and opportunities in training deep learning
 software systems: an analysis of variance", ASE 2020), so a claim that a metric beats another
-needs repetitions (config ``repetitions``) and the statistics here, computed per dataset,
-attack and configuration over the repetitions' selected points (:func:`tables.best_points`):
+needs repetitions (config ``repetitions``) and paired statistics. Repetitions are the pairs: within
+one repetition every metric shares split, original model, initial weights and batches.
 
-- mean, standard deviation and a 95% bootstrap confidence interval (``scipy.stats.bootstrap``,
-  percentile method, seeded) of the selected point's Test* accuracy, of the inputs used there and
-  of the normalised area under the accuracy-vs-inputs curve (:func:`normalised_auc`);
-- for every pair of metrics, the paired Wilcoxon signed-rank test (``scipy.stats.wilcoxon``,
-  two-sided; pairs = repetitions, which share split, original model and seeds) with the p-values
-  Holm-corrected within a dataset, attack and configuration (:func:`holm`; family: every pair in
-  :func:`pairs`, the comparisons against random in :func:`statistics_table`), and the
-  Vargha-Delaney A12 effect size (:func:`a12`) with its magnitude (:func:`a12_magnitude`).
+Endpoints (:func:`endpoint_values`), per dataset, attack, configuration and repetition:
 
-With n repetitions and no ties the smallest two-sided Wilcoxon p-value is 2 / 2**n
-(:func:`min_wilcoxon_p`): 0.125 for n = 4, 0.0625 for n = 5, so with 5 or fewer repetitions no
-difference can reach p < 0.05, and the tables say so instead of printing p-values. Holm over m
-tests multiplies the smallest p by m: m * 2 / 2**n < 0.05 needs n >= 8 for the 5 comparisons of 6
-metrics against random and n >= 10 for their 15 pairs.
+- ``best``: Test* accuracy at the best data point (chosen on Val*, :func:`tables.best_points`);
+- ``auc``: the normalised area under the accuracy-vs-inputs curve (:func:`normalised_auc`);
+- ``budget_<point>``: Test* accuracy at a fixed budget (``aggregate.budgets``: each budget is a
+  retraining point of its own, so every metric trains on exactly the same number of inputs).
+
+Per endpoint and metric (:func:`summary`): mean, sd and the 95% Student t-interval of the mean
+(:func:`t_interval`). Per endpoint and pair of metrics (:func:`pairs`), on the paired differences
+d_r = x_r - y_r over the repetitions r both have:
+
+- the mean paired difference with its 95% t-interval (nominal coverage at any n for normal
+  differences; a percentile bootstrap covers far less at small n: 68% at n = 3 on normal data);
+- the **paired share** (:func:`paired_share`): the share of repetitions where the metric beats the
+  other, ties counting half;
+- ``n`` (pairs) and ``n_nonzero`` (pairs with d_r != 0), the exact two-sided Wilcoxon signed-rank
+  p-value (:func:`signed_rank_test`: zeros dropped, ties at average ranks, exact sign-flip
+  distribution up to 50 non-zero pairs) and Holm's correction (:func:`holm`) within a dataset,
+  attack, configuration and endpoint (family: every pair in :func:`pairs`; the comparisons against
+  random in :func:`statistics_table`);
+- the unpaired Vargha-Delaney A12 (:func:`a12`, every value of one against every value of the
+  other, labelled ``a12_unpaired``);
+- the repetitions a paired t-test needs for 80% power at two-sided 0.05 to detect the observed
+  mean difference given the observed sd (:func:`repetitions_for_power`).
+
+With m non-zero pairs the smallest two-sided signed-rank p is 2 / 2**m (:func:`min_wilcoxon_p`):
+p < 0.05 needs m >= 6; Holm over k tests multiplies the smallest p by k: 5 comparisons with random
+need m >= 8, 15 pairs m >= 10.
 """
 
 from __future__ import annotations
@@ -30,13 +44,16 @@ import numpy as np
 import pandas as pd
 
 GROUP = ["dataset", "attack", "configuration"]
+ENDPOINT_GROUP = GROUP + ["endpoint"]
 ALPHA = 0.05
+EXACT_MAX = 50  # non-zero pairs up to which the signed-rank distribution is enumerated exactly
 
 
 def a12(x, y) -> float:
-    """Vargha-Delaney A12 = P(X > Y) + 0.5 P(X = Y) over all pairs of a value of ``x`` and one of ``y``
-    (Vargha & Delaney 2000, "A critique and improvement of the CL common language effect size
-    statistics of McGraw and Wong"). 0.5: no difference; 1: every x above every y."""
+    """Unpaired Vargha-Delaney A12 = P(X > Y) + 0.5 P(X = Y) over all pairs of a value of ``x`` and one of
+    ``y`` (Vargha & Delaney 2000, "A critique and improvement of the CL common language effect size
+    statistics of McGraw and Wong"). 0.5: no difference; 1: every x above every y. It ignores the pairing
+    of repetitions (see :func:`paired_share` for the paired measure)."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if not len(x) or not len(y):
         return float("nan")
@@ -53,41 +70,110 @@ def a12_magnitude(a: float) -> str:
     return "negligible" if d < 0.06 else "small" if d < 0.14 else "medium" if d < 0.21 else "large"
 
 
-def bootstrap_ci(values, seed: int, confidence: float = 0.95, n_resamples: int = 9999) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the mean (``scipy.stats.bootstrap``, seeded).
+def paired_share(x, y) -> float:
+    """Share of the pairs (x_r, y_r) with x_r > y_r, ties counting half: the paired counterpart of A12.
+    NaN without pairs."""
+    d = np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    if not len(d):
+        return float("nan")
+    return float(((d > 0).sum() + 0.5 * (d == 0).sum()) / len(d))
 
-    NaN with fewer than 2 values; ``(v, v)`` when every value is ``v``.
-    """
-    from scipy.stats import bootstrap
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float]:
+    """Student t confidence interval of the mean: mean ± t_{(1+c)/2, n-1} · sd / sqrt(n)
+    (``scipy.stats.t``). Exact coverage for normal data at every n >= 2; NaN below 2 values,
+    ``(v, v)`` when every value is ``v``."""
+    from scipy.stats import t as student
 
     v = np.asarray(values, dtype=np.float64)
     if len(v) < 2:
         return float("nan"), float("nan")
-    if np.all(v == v[0]):
-        return float(v[0]), float(v[0])
-    res = bootstrap((v,), np.mean, confidence_level=confidence, n_resamples=n_resamples, method="percentile",
-                    random_state=np.random.default_rng(int(seed)))
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    mean, sd = float(v.mean()), float(v.std(ddof=1))
+    if sd == 0:
+        return mean, mean
+    half = float(student.ppf((1 + confidence) / 2, len(v) - 1)) * sd / np.sqrt(len(v))
+    return float(mean - half), float(mean + half)
 
 
-def min_wilcoxon_p(n: int) -> float:
-    """The smallest two-sided p-value of the exact Wilcoxon signed-rank test with ``n`` pairs: 2 / 2**n."""
-    return min(1.0, 2.0 / 2.0 ** n) if n > 0 else 1.0
+def min_wilcoxon_p(n_nonzero: int) -> float:
+    """The smallest two-sided exact signed-rank p with ``n_nonzero`` non-zero pairs: 2 / 2**n_nonzero
+    (every difference of one sign; the largest rank sum is unique, ties or not)."""
+    return min(1.0, 2.0 / 2.0 ** n_nonzero) if n_nonzero > 0 else 1.0
 
 
-def wilcoxon_p(x, y) -> float:
-    """Two-sided paired Wilcoxon signed-rank p-value of ``x`` against ``y`` (``scipy.stats.wilcoxon``);
-    1.0 when every pair is equal (no evidence of a difference), NaN with fewer than 2 pairs."""
-    from scipy.stats import wilcoxon
+def signed_rank_test(differences) -> dict:
+    """Two-sided Wilcoxon signed-rank test of paired differences against 0, computed here so that every
+    SciPy version gives the same p.
 
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if len(x) != len(y):
-        raise ValueError(f"paired samples of different sizes: {len(x)} and {len(y)}")
-    if len(x) < 2:
+    Zeros are dropped before ranking (Wilcoxon's own way, SciPy's ``zero_method='wilcox'``); tied |d|
+    get average ranks (``scipy.stats.rankdata``). T+ is the sum of the ranks of the positive
+    differences. Under H0 every sign is + or - with probability 1/2 independently, so with m non-zero
+    pairs p = P(|T+ - E| >= |t+ - E|), E = sum(ranks) / 2, over the 2**m sign flips, counted exactly
+    by dynamic programming over the doubled (integer) ranks for m <= 50 (``method='exact'``). Beyond,
+    the normal approximation z = (t+ - E) / sqrt(sum(ranks²) / 4) (variance with ties, no continuity
+    correction; ``method='normal'``). All pairs equal (m = 0): p = 1.
+
+    Returns ``n``, ``n_nonzero``, ``statistic`` (t+), ``p`` and ``method``.
+    """
+    from scipy.stats import norm, rankdata
+
+    d = np.asarray(differences, dtype=np.float64)
+    nonzero = d[d != 0]
+    m = len(nonzero)
+    out = {"n": len(d), "n_nonzero": m, "statistic": 0.0, "p": 1.0, "method": "exact"}
+    if m == 0:
+        return out
+    ranks2 = np.rint(2 * rankdata(np.abs(nonzero))).astype(np.int64)  # average ranks are multiples of 1/2
+    t2, total2 = int(ranks2[nonzero > 0].sum()), int(ranks2.sum())
+    out["statistic"] = t2 / 2
+    if m <= EXACT_MAX:
+        counts = np.zeros(total2 + 1, dtype=np.float64)  # ways to reach each doubled T+; exact below 2**53
+        counts[0] = 1
+        for r in ranks2:
+            shifted = np.zeros_like(counts)
+            shifted[r:] = counts[:-r]
+            counts = counts + shifted
+        sums = np.arange(total2 + 1)
+        extreme = np.abs(2 * sums - total2) >= abs(2 * t2 - total2)
+        out["p"] = float(min(1.0, counts[extreme].sum() / 2.0 ** m))
+    else:
+        z = (t2 - total2 / 2) / 2 / np.sqrt((ranks2.astype(np.float64) ** 2).sum() / 16)
+        out.update(p=float(min(1.0, 2 * norm.sf(abs(z)))), method="normal")
+    return out
+
+
+def repetitions_for_power(differences, power: float = 0.8, alpha: float = ALPHA, max_n: int = 100_000) -> float:
+    """Repetitions a two-sided paired t-test at level ``alpha`` needs to detect the observed mean paired
+    difference with ``power``, taking the observed sd as the truth: the smallest n >= 2 with
+    P(|T| > t_{1-alpha/2, n-1}) >= power, T noncentral t with n - 1 degrees of freedom and noncentrality
+    mean / sd · sqrt(n) (``scipy.stats.nct``). NaN with fewer than 2 differences or a zero mean
+    (no difference observed); 2 when every difference is the same non-zero value; inf beyond ``max_n``."""
+    from scipy.stats import nct
+    from scipy.stats import t as student
+
+    d = np.asarray(differences, dtype=np.float64)
+    if len(d) < 2 or d.mean() == 0:
         return float("nan")
-    if np.all(x == y):
-        return 1.0
-    return float(wilcoxon(x, y).pvalue)
+    sd = d.std(ddof=1)
+    if sd == 0:
+        return 2.0
+    effect = abs(d.mean()) / sd
+
+    def achieved(n):
+        df, crit = n - 1, student.ppf(1 - alpha / 2, n - 1)
+        nc = effect * np.sqrt(n)
+        with np.errstate(divide="ignore", invalid="ignore"):  # SciPy 1.11's boost nct warns far in the tails
+            return nct.sf(crit, df, nc) + nct.cdf(-crit, df, nc)
+
+    if achieved(max_n) < power:
+        return float("inf")
+    low, high = 1, 2  # achieved(low) < power <= achieved(high); power grows with n
+    while achieved(high) < power:
+        low, high = high, min(2 * high, max_n)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if achieved(mid) < power else (low, mid)
+    return float(high)
 
 
 def holm(pvalues) -> np.ndarray:
@@ -105,116 +191,174 @@ def holm(pvalues) -> np.ndarray:
 
 
 def normalised_auc(inputs_used, accuracy, inputs_total: int) -> float:
-    """Area under the piecewise-linear curve of accuracy against the share of inputs used (u / T),
-    divided by the share it spans: the curve's mean accuracy, in [0, 1], threshold-free."""
+    """Area under the piecewise-linear curve of accuracy against the share of inputs used (u / T)
+    (trapezoidal rule), divided by the share it spans: the curve's mean accuracy, in [0, 1]."""
     x = np.asarray(inputs_used, dtype=np.float64) / float(inputs_total)
     y = np.asarray(accuracy, dtype=np.float64)
     order = np.argsort(x, kind="stable")
     x, y = x[order], y[order]
     if len(x) == 1 or x[-1] == x[0]:
         return float(y.mean())
-    return float(np.trapezoid(y, x) / (x[-1] - x[0]))
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
 
 
-def per_repetition(points: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, attack, rep, configuration, metric): the selected point's Test* accuracy
-    (``acc``), inputs used there (``inputs_used``) and the normalised AUC of the curve (``auc``)."""
+def endpoint_order(endpoints) -> list[str]:
+    """``best``, ``auc``, then the budget endpoints by kind (fractions, counts) and size."""
+    from .retraining import parse_budget
+
+    def key(e):
+        if e in ("best", "auc"):
+            return (0, ("best", "auc").index(e), 0.0)
+        kind, value = parse_budget(e.removeprefix("budget_"))
+        return (1 if kind == "fraction" else 2, 0, float(value))
+
+    return sorted(set(endpoints), key=key)
+
+
+def endpoint_values(points: pd.DataFrame, best: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, attack, rep, configuration, metric, endpoint): ``value`` and ``inputs_used``.
+
+    Endpoints: ``best`` (Test* accuracy at the selected point ``best``), ``auc`` (normalised AUC of the
+    regular points' curve; inputs_used: the largest point's) and ``budget_<point>`` (Test* accuracy at
+    each budget point)."""
     from .tables import KEYS as keys
+    from .retraining import is_budget, is_regular
 
-    regular = points[points["point"] != "atc3"]
-    auc = {key: normalised_auc(g["inputs_used"], g["acc_test_star"], int(g["inputs_total"].max()))
-           for key, g in regular.groupby(keys, sort=True)}
-    rows = [{**{k: b[k] for k in keys}, "acc": float(b["acc_test_star"]), "inputs_used": int(b["inputs_used"]),
-             "auc": auc[tuple(b[k] for k in keys)]} for b in best.to_dict("records")]
-    return pd.DataFrame(rows, columns=keys + ["acc", "inputs_used", "auc"])
+    cols = keys + ["endpoint", "value", "inputs_used"]
+    rows = [{**{k: b[k] for k in keys}, "endpoint": "best", "value": float(b["acc_test_star"]),
+             "inputs_used": int(b["inputs_used"])} for b in best.to_dict("records")]
+    regular = points[points["point"].map(is_regular)]
+    for key, g in regular.groupby(keys, sort=True):
+        rows.append({**dict(zip(keys, key)), "endpoint": "auc", "inputs_used": int(g["inputs_used"].max()),
+                     "value": normalised_auc(g["inputs_used"], g["acc_test_star"], int(g["inputs_total"].max()))})
+    for r in points[points["point"].map(is_budget)].to_dict("records"):
+        rows.append({**{k: r[k] for k in keys}, "endpoint": f"budget_{r['point']}", "value": float(r["acc_test_star"]),
+                     "inputs_used": int(r["inputs_used"])})
+    frame = pd.DataFrame(rows, columns=cols)
+    if frame.empty:
+        return frame
+    frame["endpoint"] = pd.Categorical(frame["endpoint"], endpoint_order(frame["endpoint"]), ordered=True)
+    frame = frame.sort_values(GROUP + ["endpoint", "metric", "rep"], kind="stable").reset_index(drop=True)
+    frame["endpoint"] = frame["endpoint"].astype(str)
+    return frame
 
 
-def summary(reps: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Per dataset, attack, configuration and metric: n, and mean, sd, 95% CI (bootstrap) of ``acc``,
-    ``inputs_used`` and ``auc`` over the repetitions."""
-    from .seeding import derive_seed
+def _groups(frame: pd.DataFrame, by):
+    """``groupby`` in the endpoint order of :func:`endpoint_order`, not alphabetically."""
+    order = {e: i for i, e in enumerate(endpoint_order(frame["endpoint"]))} if len(frame) else {}
+    groups = list(frame.groupby(by, sort=True))
+    return sorted(groups, key=lambda kg: tuple(order[v] if k == "endpoint" else v for k, v in zip(by, kg[0])))
 
+
+def summary(values: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset, attack, configuration, endpoint and metric: ``n`` repetitions, the endpoint's
+    ``mean``, ``sd`` and 95% t-interval (``ci_low``, ``ci_high``), and the mean inputs used there."""
     rows = []
-    for key, g in reps.groupby(GROUP + ["metric"], sort=True):
-        row = dict(zip(GROUP + ["metric"], key), n=len(g))
-        for col in ("acc", "inputs_used", "auc"):
-            v = g[col].to_numpy(dtype=np.float64)
-            low, high = bootstrap_ci(v, derive_seed(seed, *key, col, "bootstrap"))
-            row.update({f"{col}_mean": v.mean(), f"{col}_sd": v.std(ddof=1) if len(v) > 1 else float("nan"),
-                        f"{col}_ci_low": low, f"{col}_ci_high": high})
-        rows.append(row)
-    cols = GROUP + ["metric", "n"] + [f"{c}_{s}" for c in ("acc", "inputs_used", "auc")
-                                      for s in ("mean", "sd", "ci_low", "ci_high")]
-    return pd.DataFrame(rows, columns=cols)
+    for key, g in _groups(values, ENDPOINT_GROUP + ["metric"]):
+        v = g["value"].to_numpy(dtype=np.float64)
+        low, high = t_interval(v)
+        rows.append({**dict(zip(ENDPOINT_GROUP + ["metric"], key)), "n": len(v), "mean": float(v.mean()),
+                     "sd": float(v.std(ddof=1)) if len(v) > 1 else float("nan"), "ci_low": low, "ci_high": high,
+                     "inputs_used_mean": float(g["inputs_used"].mean())})
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def pairs(reps: pd.DataFrame, value: str = "acc") -> pd.DataFrame:
-    """Every ordered pair (metric, other) of metrics within a dataset, attack and configuration: the
-    paired Wilcoxon p-value of ``value`` over the repetitions both have, Holm-corrected over the
-    group's unordered pairs (``p_holm``), ``significant`` (p_holm < 0.05), A12 of metric against other
-    with its magnitude, and ``note`` when the repetitions are too few for p < 0.05."""
+SUMMARY_COLUMNS = ENDPOINT_GROUP + ["metric", "n", "mean", "sd", "ci_low", "ci_high", "inputs_used_mean"]
+TEST_COLUMNS = ["n", "n_nonzero", "diff_mean", "diff_sd", "diff_ci_low", "diff_ci_high", "paired_share", "p",
+                "p_holm", "significant", "a12_unpaired", "reps_for_80_power", "note"]
+
+
+def compare(x, y) -> dict:
+    """The paired comparison of ``x`` against ``y`` (same repetitions, same order): every column of
+    ``TEST_COLUMNS`` but ``p_holm`` and ``significant``."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(x) != len(y):
+        raise ValueError(f"paired samples of different sizes: {len(x)} and {len(y)}")
+    d = x - y
+    test = signed_rank_test(d)
+    low, high = t_interval(d)
+    n, m = test["n"], test["n_nonzero"]
+    if n and m == 0:
+        note = f"all {n} pairs equal: no difference to test"
+    elif min_wilcoxon_p(m) >= ALPHA:
+        note = (f"n_nonzero={m} of n={n}: the smallest reachable p is {min_wilcoxon_p(m):.3g}, so p < 0.05"
+                " cannot be reached; run more repetitions")
+    else:
+        note = ""
+    return {"n": n, "n_nonzero": m, "diff_mean": float(d.mean()) if n else float("nan"),
+            "diff_sd": float(d.std(ddof=1)) if n > 1 else float("nan"), "diff_ci_low": low, "diff_ci_high": high,
+            "paired_share": paired_share(x, y), "p": test["p"] if n else float("nan"), "a12_unpaired": a12(x, y),
+            "reps_for_80_power": repetitions_for_power(d), "note": note}
+
+
+def pairs(values: pd.DataFrame) -> pd.DataFrame:
+    """Every ordered pair (metric, other) within a dataset, attack, configuration and endpoint: the paired
+    comparison of :func:`compare` over the repetitions both have, the p-value Holm-corrected over the
+    group's unordered pairs (``p_holm``) and ``significant`` (p_holm < 0.05)."""
     rows = []
-    for key, g in reps.groupby(GROUP, sort=True):
-        wide = g.pivot_table(index="rep", columns="metric", values=value, aggfunc="first")
+    for key, g in _groups(values, ENDPOINT_GROUP):
+        wide = g.pivot_table(index="rep", columns="metric", values="value", aggfunc="first")
         metrics = list(wide.columns)
         tests = {}
         for a, b in itertools.combinations(metrics, 2):
             both = wide[[a, b]].dropna()
-            tests[a, b] = (len(both), wilcoxon_p(both[a], both[b]))
+            tests[a, b] = compare(both[a], both[b])
         unordered = list(tests)
-        corrected = dict(zip(unordered, holm([tests[k][1] for k in unordered])))
+        corrected = dict(zip(unordered, holm([tests[k]["p"] for k in unordered])))
         for a, b in itertools.permutations(metrics, 2):
-            k = (a, b) if (a, b) in tests else (b, a)
-            n, p = tests[k]
-            both = wide[[a, b]].dropna()
-            effect = a12(both[a], both[b])
-            too_few = min_wilcoxon_p(n) >= ALPHA
-            rows.append({**dict(zip(GROUP, key)), "metric": a, "other": b, "n": n,
-                         "p": float("nan") if too_few else p, "p_holm": float("nan") if too_few else corrected[k],
-                         "significant": bool(not too_few and corrected[k] < ALPHA), "a12": effect,
-                         "magnitude": a12_magnitude(effect),
-                         "note": (f"n={n}: the smallest possible p is {min_wilcoxon_p(n):.3g}, so p < 0.05 cannot be"
-                                  f" reached; run more repetitions") if too_few else ""})
-    return pd.DataFrame(rows, columns=GROUP + ["metric", "other", "n", "p", "p_holm", "significant", "a12",
-                                               "magnitude", "note"])
+            if (a, b) in tests:
+                test, k = tests[a, b], (a, b)
+            else:  # the mirror image: the same pairs and test, differences negated
+                both = wide[[a, b]].dropna()
+                test, k = compare(both[a], both[b]), (b, a)
+            rows.append({**dict(zip(ENDPOINT_GROUP, key)), "metric": a, "other": b, **test,
+                         "p_holm": corrected[k], "significant": bool(corrected[k] < ALPHA)})
+    return pd.DataFrame(rows, columns=ENDPOINT_GROUP + ["metric", "other"] + TEST_COLUMNS)
 
 
 def statistics_table(summary_frame: pd.DataFrame, pair_frame: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
-    """The summary with each metric's comparison against ``baseline`` (columns ``*_vs_random``).
+    """The summary with each metric's paired comparison against ``baseline`` (the test columns; empty on the
+    baseline's own rows; ``n``: pairs, the metric's repetitions on the baseline's rows).
 
-    Here the Holm family is the comparisons against the baseline within a dataset, attack and
-    configuration (k - 1 tests for k metrics: "is a metric better than random?"), not every pair as
-    in :func:`pairs`, so that the question the table answers is not diluted by the others.
+    Here the Holm family is the comparisons against the baseline within a dataset, attack,
+    configuration and endpoint (k - 1 tests for k metrics: "is a metric better than random?"), not
+    every pair as in :func:`pairs`, so that the question the table answers is not diluted by the others.
     """
-    against = pair_frame[pair_frame["other"] == baseline][GROUP + ["metric", "p", "p_holm", "significant", "a12",
-                                                                   "magnitude", "note"]].copy()
-    against["p_holm"] = against.groupby(GROUP, sort=False)["p"].transform(lambda p: holm(p.to_numpy()))
+    against = pair_frame[pair_frame["other"] == baseline][ENDPOINT_GROUP + ["metric"] + TEST_COLUMNS].copy()
+    against["p_holm"] = against.groupby(ENDPOINT_GROUP, sort=False)["p"].transform(lambda p: holm(p.to_numpy()))
     against["significant"] = against["p_holm"] < ALPHA
-    against = against.rename(columns={c: f"{c}_vs_{baseline}" for c in ("p", "p_holm", "significant", "a12",
-                                                                       "magnitude", "note")})
-    return summary_frame.merge(against, on=GROUP + ["metric"], how="left")
+    merged = summary_frame.merge(against, on=ENDPOINT_GROUP + ["metric"], how="left", suffixes=("_reps", ""))
+    merged["n"] = merged["n"].fillna(merged["n_reps"]).astype(int)
+    merged["n_nonzero"] = merged["n_nonzero"].astype("Int64")  # empty on the baseline's rows
+    merged["note"] = merged["note"].fillna("")
+    return merged[ENDPOINT_GROUP + ["metric", "n"] + [c for c in SUMMARY_COLUMNS if c not in ENDPOINT_GROUP
+                                                      + ["metric", "n"]] + TEST_COLUMNS[1:]]
 
 
 def statistics_markdown(stats: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
-    """The statistics table in a readable layout: cells ``mean ± sd [CI low, high]``, and against
-    ``baseline`` ``A12 (magnitude), p_holm`` or why no p-value is given."""
+    """The statistics table in a readable layout: ``mean ± sd [95% CI]`` of the endpoint and, against
+    ``baseline``, the mean paired difference [95% CI], the paired share, n_nonzero/n, p_holm (or why no
+    p below 0.05 is reachable) and the repetitions needed for 80% power."""
     if stats.empty:
         return pd.DataFrame()
 
-    def cell(r, col, fmt):
-        return (f"{r[f'{col}_mean']:{fmt}} ± {r[f'{col}_sd']:{fmt}} "
-                f"[{r[f'{col}_ci_low']:{fmt}}, {r[f'{col}_ci_high']:{fmt}}]")
-
     def versus(r):
-        if r["metric"] == baseline or pd.isna(r.get(f"a12_vs_{baseline}")):
-            return ""
-        effect = f"A12 {r[f'a12_vs_{baseline}']:.2f} ({r[f'magnitude_vs_{baseline}']})"
-        if r[f"note_vs_{baseline}"]:
-            return f"{effect}; p < 0.05 unreachable with n={r['n']}"
-        star = " *" if r[f"significant_vs_{baseline}"] else ""
-        return f"{effect}; p_holm {r[f'p_holm_vs_{baseline}']:.3g}{star}"
+        if r["metric"] == baseline or pd.isna(r.get("diff_mean")):
+            return "(baseline)" if r["metric"] == baseline else ""
+        text = (f"{r['diff_mean']:+.4f} [{r['diff_ci_low']:+.4f}, {r['diff_ci_high']:+.4f}]; paired share"
+                f" {r['paired_share']:.2f}; {int(r['n_nonzero'])}/{int(r['n'])} non-zero; ")
+        if int(r["n_nonzero"]) == 0:
+            return text + "all pairs equal"
+        if min_wilcoxon_p(int(r["n_nonzero"])) >= ALPHA:
+            text += f"p < 0.05 unreachable (p_holm {r['p_holm']:.3g})"
+        else:
+            text += f"p_holm {r['p_holm']:.3g}{' *' if r['significant'] else ''}"
+        power = r["reps_for_80_power"]
+        return text + ("" if pd.isna(power) else f"; 80% power: {power:.0f} reps")
 
-    rows = [{**{k: r[k] for k in GROUP + ["metric", "n"]}, "Test* acc at best point": cell(r, "acc", ".4f"),
-             "inputs used": cell(r, "inputs_used", ".0f"), "normalised AUC": cell(r, "auc", ".4f"),
-             f"vs {baseline}": versus(r)} for r in stats.to_dict("records")]
+    rows = [{**{k: r[k] for k in ENDPOINT_GROUP + ["metric", "n"]},
+             "value: mean ± sd [95% CI]": f"{r['mean']:.4f} ± {r['sd']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]",
+             "inputs used": f"{r['inputs_used_mean']:.0f}",
+             f"vs {baseline}: mean paired difference [95% CI]; paired share; non-zero pairs; Holm p": versus(r)}
+            for r in stats.to_dict("records")]
     return pd.DataFrame(rows)

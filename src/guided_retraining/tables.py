@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .io import atomic_path
+from .retraining import is_budget, is_regular  # noqa: F401  (the point kinds, re-exported)
 
 KEYS = ["dataset", "attack", "rep", "configuration", "metric"]
 
@@ -46,7 +47,8 @@ def selection_column(select_on: str) -> str:
 
 def best_points(points: pd.DataFrame, select_on: str = "validation") -> pd.DataFrame:
     """The best data point of each (dataset, attack, rep, configuration, metric): the regular points'
-    row with the highest accuracy on Val* (``validation``) or Test* (``test``); ties go to fewer inputs.
+    (:func:`is_regular`: the study's curve, budget points left out) row with the highest accuracy on Val*
+    (``validation``) or Test* (``test``); ties go to fewer inputs.
 
     With ``validation`` the choice reads only Val* = Val + Adv.Val, so the Test* accuracy reported
     at the chosen point is an unbiased estimate (the study chose and reported on Test*).
@@ -54,7 +56,7 @@ def best_points(points: pd.DataFrame, select_on: str = "validation") -> pd.DataF
     ``acc_test_star`` (at the chosen point) and ``selected_on``.
     """
     column = selection_column(select_on)
-    regular = points[points["point"] != "atc3"]
+    regular = points[points["point"].map(is_regular)]
     cols = KEYS + ["point", "inputs_used", "inputs_total", "acc_val_star", "acc_test_star"]
     if regular.empty:
         return pd.DataFrame(columns=cols + ["selected_on"])
@@ -129,7 +131,7 @@ def cross_attack(records: list[dict], attacks: list[dict], t3: pd.DataFrame) -> 
         rows.append({"dataset": dataset, "rep": rep, "model": "original", "trained_on": "", "configuration": "",
                      "metric": "", "inputs_used": 0, **{f"adv_{n}": orig.get(n, float("nan")) for n in names}})
     by_key = {(r["dataset"], r["attack"], r.get("rep", 1), r["configuration"], r["metric"], int(r["inputs_used"])): r
-              for r in records if r["point"] != "atc3"}
+              for r in records if is_regular(r["point"])}
     for best in t3.itertuples():
         rec = by_key.get((best.dataset, best.attack, best.rep, best.configuration, best.metric, int(best.inputs_used)))
         if rec is None:  # the original competed and won (include_original_in_best)

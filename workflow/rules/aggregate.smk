@@ -4,8 +4,9 @@
 
 rule aggregate:
     """Tables 3, 4, 5, the statistics over repetitions and the adversarial share (CSV and Markdown);
-    Figure 3, the A12 heat map, the score distributions and the adversarial share per dataset and
-    attack (PNG and PDF). Score distributions and adversarial share: repetition 1."""
+    Figure 3, the paired differences at fixed budgets, the paired-share heat map, the score distributions
+    and the adversarial share per dataset and attack (PNG and PDF). Score distributions and adversarial
+    share: repetition 1."""
     input:
         retrain=[
             f for d, a in grid() for rep in REPS for f in retrain_outputs(d, a, rep)
@@ -42,6 +43,7 @@ rule aggregate:
         grid=grid(),
         metrics=list(config["metrics"]),
         data_points=N_POINTS,
+        budgets=BUDGETS,
         results=lambda w, output: str(Path(output[0]).parents[1]),
     run:
         run(rule, input, output, params, wildcards, threads, log)

@@ -10,6 +10,7 @@ from guided_retraining.code_digest import code_digest
 from guided_retraining.config import check_or_exit
 from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
+from guided_retraining.retraining import budget_point, is_budget
 from guided_retraining.runner import run_script
 from guided_retraining.seeding import repetition_seed
 
@@ -36,6 +37,8 @@ R = config["results"]
 CONFIGURATIONS = config["configurations"]
 N_POINTS = config["retrain"]["data_points"]
 POINTS = [f"p{k:0{len(str(N_POINTS))}d}" for k in range(1, N_POINTS + 1)]
+# Fixed-budget endpoints (aggregate.budgets): a retraining point of their own, f<fraction> or n<count>
+BUDGETS = [budget_point(b) for b in config["aggregate"]["budgets"]]
 # Repetitions 1..N of everything from the original model on: the `rep` wildcard, results/{dataset}/r{rep}/...
 REPS = list(range(1, config["repetitions"] + 1))
 
@@ -46,7 +49,7 @@ wildcard_constraints:
     metric=r"[A-Za-z0-9_]+",
     layer=r"[A-Za-z0-9_.]+",
     configuration=r"C[123]",
-    point=r"p\d+|atc3",
+    point=r"p\d+|atc3|f[0-9.]+|n\d+",
     rep=r"\d+",
 
 
@@ -108,9 +111,10 @@ def metric_layers(metric, dataset):
 
 
 def retrain_points(configuration):
-    """Data-point wildcards of a configuration; C2 also runs at C3's total (Table 4)."""
+    """Data-point wildcards of a configuration; C2 also runs at C3's total (Table 4); every configuration
+    at each budget (aggregate.budgets)."""
     extra = ["atc3"] if configuration == "C2" and "C3" in CONFIGURATIONS else []
-    return POINTS + extra
+    return POINTS + extra + BUDGETS
 
 
 def retrain_outputs(dataset, attack, rep):
@@ -182,11 +186,11 @@ REPORT_TABLES = {
     ),
     "statistics": (
         "statistics",
-        "Statistics over repetitions: mean, CI, Wilcoxon and A12 against random",
+        "Statistics over repetitions: paired differences to random per endpoint",
     ),
     "statistics_pairs": (
         "statistics_pairs",
-        "Every metric against every other: Wilcoxon (Holm) and A12",
+        "Every metric against every other: paired differences, Wilcoxon (Holm)",
     ),
 }
 REPORT_FIGURES = {
@@ -196,9 +200,13 @@ REPORT_FIGURES = {
         "adversarial_share_figure",
         "Adversarial share of each data point's inputs",
     ),
-    "a12": (
-        "a12",
-        "A12 of every metric against every other (significant cells marked)",
+    "budgets": (
+        "budgets",
+        "Paired difference to random at fixed budgets (beside Figure 3)",
+    ),
+    "paired_share": (
+        "paired_share",
+        "Paired share of every metric against every other (significant cells marked)",
     ),
 }
 

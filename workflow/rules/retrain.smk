@@ -21,9 +21,14 @@ rule retrain:
         code=code_of("retrain"),
         arch=arch_param,
         train=retrain_settings,
-        data_points=N_POINTS,
+        # a budget point's size depends on its own name only: data_points and steps leave it alone
+        data_points=lambda w: None if is_budget(w.point) else N_POINTS,
         attacks=list(config["attacks"]),
-        step=lambda w: dataset_config(w).get("steps", {}).get(w.configuration),
+        step=lambda w: (
+            None
+            if is_budget(w.point)
+            else dataset_config(w).get("steps", {}).get(w.configuration)
+        ),
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
         seed=rep_seed,

@@ -19,7 +19,7 @@ Two options of ``merged``:
   (its replication package) sum to 39,208 and follow no two-step ``train_test_split`` of 39,209 (that
   gives 31,367 / 3,921 / 3,921), so config/paper.yaml gives them as ``sizes``.
   In ``original`` mode, ``sizes`` cut train and val out of the official training images and keep
-  the official test split: the study's Intel counts 11,224 / 2,804 / 3,000 (REPLICATION.md; T =
+  the official test split: the study's Intel counts 11,224 / 2,804 / 3,000 (the study's Table 3: T =
   11,224 + 3,000 Adv.Train = 14,224 in its Table 3) take 14,028 of the 14,034 official training
   images (a 0.2 validation share would give 11,228 / 2,806), so the paper configs give them as ``sizes``.
 """
