@@ -4,7 +4,7 @@ import time
 
 from guided_retraining.attacks import attack_from_config
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.io import provenance, save_json
+from guided_retraining.io import result_provenance, save_json
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy
@@ -23,7 +23,7 @@ def main(job, log):
     acc = accuracy(model, result.x_adv, data["y_test"], p.batch_size_eval, p.device)
     save_json(job.output.result, {
         "dataset": w.dataset, "rep": int(w.rep), "model": w.robust, "attack": w.eval_attack, "settings": p.attack, "accuracy": acc,
-        "attack_seconds": seconds, "attack_summary": result.summary(), "seed": p.seed, "versions": provenance(),
+        "attack_seconds": seconds, "attack_summary": result.summary(), "seed": p.seed, **result_provenance(p.device),
     })
     log.info("%s under %s: accuracy %.4f (attack %.1f s)", w.robust, w.eval_attack, acc, seconds)
 

@@ -1,7 +1,7 @@
 """Rule retrain: retrain at one data point of one configuration and metric, then evaluate."""
 
 from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
-from guided_retraining.io import provenance, save_json
+from guided_retraining.io import result_provenance, save_json
 from guided_retraining.retraining import retrain
 from guided_retraining.training import accuracy
 
@@ -40,7 +40,7 @@ def main(job, log):
         "acc_val_star": (acc_val * n_val + acc_adv_val * n_adv_val) / (n_val + n_adv_val),
         "acc_val": acc_val, "acc_adv_val": acc_adv_val,
         "train": p.train, "seed": p.seed, "init_seed": seeds["init"], "train_seed": seeds["train"],
-        "versions": provenance(),
+        **result_provenance(p.device),
     }
     save_json(job.output.result, result)
     log.info("%s %s %s: %d/%d inputs, Test* %.4f", w.configuration, w.metric, w.point, len(used), total,

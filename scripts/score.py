@@ -5,7 +5,7 @@ import time
 import numpy as np
 
 from guided_retraining import metrics
-from guided_retraining.io import load_npz, provenance, save_json, save_npz
+from guided_retraining.io import load_npz, result_provenance, save_json, save_npz
 from guided_retraining.seeding import derive_seed
 
 TIMES = ("seconds", "cpu_seconds")  # the activation job's forward-pass time, stored in its file (Table 5)
@@ -38,7 +38,7 @@ def main(job, log):
     if "device" in entry.options:
         from guided_retraining.training import resolve_device
 
-        options["device"] = resolve_device(options.get("device", p.device)).type
+        options["device"] = str(resolve_device(options.get("device", p.device)))  # cuda:N kept
     seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
     kernel_seconds = metrics.prepare(p.kind, options.get("device", "cpu"))  # compiling is not the metric's time
     if kernel_seconds > 0.5:
@@ -60,7 +60,7 @@ def main(job, log):
         # the activation jobs this metric reads (forward pass: Table 5's input cost), wall and CPU seconds
         "input_seconds": {k: v[0] for k, v in input_seconds.items()},
         "input_cpu_seconds": {k: v[1] for k, v in input_seconds.items()}, "info": result.info,
-        "versions": provenance(),
+        **result_provenance(options.get("device", "cpu")),
     })
     log.info("%s: %d scores in %.3f s (cpu %.3f s)", w.metric, n, seconds, cpu_seconds)
 

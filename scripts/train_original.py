@@ -2,7 +2,7 @@
 user's weights (``datasets.NAME.original.weights``) and evaluate them."""
 
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.io import load_state_dict, provenance, save_json, save_state_dict
+from guided_retraining.io import load_state_dict, result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import TrainSettings, accuracy, check_better_than_chance, fit
@@ -33,7 +33,7 @@ def main(job, log):
     save_json(job.output.summary, {
         "dataset": job.wildcards.dataset, "rep": int(job.wildcards.rep), "arch": p.arch, "n_classes": n_classes,
         "train": p.train, "weights": weights, "seed": p.seed, "job_seed": seed, **history, **acc,
-        "majority_class_acc_val": chance, "versions": provenance(),
+        "majority_class_acc_val": chance, **result_provenance(p.device),
     })
 
 

@@ -28,6 +28,7 @@ rule suspiciousness:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -57,6 +58,7 @@ rule train_dgn:
         attack=lambda w: config["attacks"][w.attack],
         arch=arch_param,
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -84,6 +86,7 @@ rule deepcustom_robust:
         train=lambda w: {**dataset_config(w)["train"], **config["deepcustom"]["train"]},
         alpha_mix=lambda w: config["deepcustom"]["alpha_mix"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -113,6 +116,7 @@ rule deepcustom_eval:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)

@@ -26,6 +26,7 @@ rule retrain:
         step=lambda w: dataset_config(w).get("steps", {}).get(w.configuration),
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
