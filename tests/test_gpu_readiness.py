@@ -229,3 +229,34 @@ def test_gzip_idx_holding_more_than_its_header_stops_after_the_announced_bytes(t
         read_idx("mnist", path, 1)
     path.write_bytes(gzip.compress(idx_bytes(np.arange(10, dtype=np.uint8))))
     assert read_idx("mnist", path, 1).tolist() == list(range(10))
+
+
+# ---- report text escaped -----------------------------------------------------------------------------
+
+HOSTILE = ["x``\n\n.. include:: {secret}\n\n``", "x\r.. include:: {secret}\r", "x\u2028.. raw:: html\u2028\u2028   <b>hi</b>",
+           "`click <javascript:alert(1)>`_", "<script>alert(1)</script>"]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_report_captions_escape_config_values(tmp_path, value):
+    """Every caption rendered as Snakemake renders it (Jinja, then docutils with its defaults: raw and
+    include enabled), with a hostile value in every string the captions show (the config checks reject
+    such values first; this is the second line)."""
+    from types import SimpleNamespace
+
+    from docutils.core import publish_parts
+    from jinja2 import Environment
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-CONTENT")
+    value = value.format(secret=secret)
+    config = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    validate_schema(config, SCHEMA)
+    config.update(results=value, configurations=[value])
+    config["datasets"] = {value: config["datasets"]["digits"]}
+    config["attacks"], config["metrics"] = {value: {}}, {value: {}}
+    for caption in sorted((REPO / "workflow/report").glob("*.rst")):
+        text = Environment().from_string(caption.read_text()).render(snakemake=SimpleNamespace(config=config))
+        html = publish_parts(text, writer_name="html", settings_overrides={"report_level": 5})["body"]
+        assert "SECRET-CONTENT" not in html and "<b>hi" not in html and "<script" not in html, caption.name
+        assert "javascript:" not in html.replace("&lt;javascript:", ""), caption.name
