@@ -260,3 +260,32 @@ def test_report_captions_escape_config_values(tmp_path, value):
         html = publish_parts(text, writer_name="html", settings_overrides={"report_level": 5})["body"]
         assert "SECRET-CONTENT" not in html and "<b>hi" not in html and "<script" not in html, caption.name
         assert "javascript:" not in html.replace("&lt;javascript:", ""), caption.name
+
+
+# ---- device memory bounded ---------------------------------------------------------------------------
+
+def test_batched_deepfool_in_memory_bounded_chunks_equals_one_batch(digits_data):
+    """memory_mb small enough that the Jacobian (batch x 10 classes x 64 pixels) runs in chunks of 3 rows:
+    the same adversarial inputs as one batch (inputs are independent in eval mode)."""
+    from guided_retraining.attacks import make_attack
+    from guided_retraining.models import build_model
+
+    x = torch.from_numpy(digits_data[0][:12])
+    model = build_model("digits_cnn", (1, 8, 8), 10, seed=0).eval()
+    with torch.no_grad():
+        y = model(x).argmax(1)  # every input classified "correctly": every one is attacked
+    small = make_attack("deepfool", steps=3, memory_mb=3 * 4 * 10 * 64 * 4 / 2**20)
+    assert small.chunk_rows(model, x) == 3
+    big = make_attack("deepfool", steps=3)
+    assert big.chunk_rows(model, x) == 12
+    chunked, whole = small.perturb(model, x, y), big.perturb(model, x, y)
+    assert (whole != x).flatten(1).any(1).sum() >= 6  # it did perturb
+    torch.testing.assert_close(chunked, whole, rtol=0, atol=1e-6)
+
+
+def test_memory_budget_is_the_option_on_the_cpu():
+    from guided_retraining.hardware import memory_budget_mb
+
+    assert memory_budget_mb("cpu") == 1024.0 and memory_budget_mb("cpu", 12.5) == 12.5
+    with pytest.raises(ConfigError, match="memory_mb: must be a positive number, got 0"):
+        memory_budget_mb("cpu", 0)

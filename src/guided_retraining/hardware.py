@@ -123,3 +123,23 @@ def device_note(device) -> str | None:
         why = (f"no GPU is visible, or the NVIDIA driver is too old for this torch (built for CUDA "
                f"{torch.version.cuda}; CUDA 13 needs driver >= 580)")
     return f"device: auto runs on the CPU: torch.cuda.is_available() is False ({why})"
+
+
+def memory_budget_mb(device, memory_mb: float | None = None, default_mb: float = 1024.0,
+                     share: float = 0.5) -> float:
+    """MiB one chunk of a batched computation may use on ``device``: ``memory_mb`` when given, else
+    ``default_mb``; on a CUDA device never more than ``share`` of its free memory now
+    (``torch.cuda.mem_get_info``), so a wide layer or a large batch is cut into chunks rather than
+    running the GPU out of memory."""
+    budget = float(default_mb if memory_mb is None else memory_mb)
+    if budget <= 0:
+        from .errors import ConfigError
+
+        raise ConfigError(f"memory_mb: must be a positive number, got {memory_mb!r}")
+    import torch
+
+    dev = torch.device(device) if not isinstance(device, torch.device) else device
+    if dev.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(dev)
+        budget = min(budget, share * free / 2**20)
+    return budget

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..hardware import memory_budget_mb
 
 LOG = logging.getLogger("guided_retraining.metrics")
 
@@ -195,6 +196,7 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
     if engine not in ENGINES:
         raise ConfigError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     dev = torch_device(device)
+    memory_mb = memory_budget_mb(dev, memory_mb)  # on a GPU, at most half its free memory
     nq, d = queries.shape
     nr = refs.shape[0]
     k = int(k)
@@ -344,6 +346,7 @@ def nearest_other_class(refs: np.ndarray, pred: np.ndarray, *, memory_mb: float 
     import torch
 
     dev = torch_device(device)
+    memory_mb = memory_budget_mb(dev, memory_mb)  # on a GPU, at most half its free memory
     m, d = refs.shape
     center = refs.mean(axis=0)
     x64 = refs - center
