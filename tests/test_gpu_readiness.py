@@ -289,3 +289,17 @@ def test_memory_budget_is_the_option_on_the_cpu():
     assert memory_budget_mb("cpu") == 1024.0 and memory_budget_mb("cpu", 12.5) == 12.5
     with pytest.raises(ConfigError, match="memory_mb: must be a positive number, got 0"):
         memory_budget_mb("cpu", 0)
+
+
+def test_tables_say_when_they_pool_jobs_from_different_devices():
+    from guided_retraining.tables import devices_note
+
+    cpu = {"hardware": {"device": "cpu", "gpu": None, "deterministic": FLAGS_ON}}
+    gpu = {"hardware": {"device": "cuda:1", "gpu": "NVIDIA H100", "deterministic": FLAGS_ON}}
+    loose = {"hardware": {"device": "cuda:0", "gpu": "NVIDIA H100", "deterministic": {}}}
+    assert devices_note([cpu, cpu]) == ""
+    assert devices_note([gpu, gpu]) == "devices: cuda NVIDIA H100 (2 jobs)"
+    assert devices_note([cpu, gpu, gpu, {}]) == ("devices: cpu (1 jobs), cuda NVIDIA H100 (2 jobs), device not recorded"
+                                                 " (1 jobs): pooled from different devices")
+    assert devices_note([gpu, loose]).endswith("cuda NVIDIA H100 (deterministic off) (1 jobs): pooled from different"
+                                               " devices")
