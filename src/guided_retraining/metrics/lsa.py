@@ -282,7 +282,7 @@ def _neg_logpdf(kde, x, exclude, memory_mb, dev, progress):
     return out
 
 
-def _member_kernel_sums(kde, chunk_mb, dev) -> np.ndarray:
+def _member_kernel_sums(kde, memory_mb, dev) -> np.ndarray:
     """``sum_{i != j} exp(-||z_i - z_j||^2 / 2)`` for every member j of the KDE (float64).
 
     Blocks of the symmetric member-member kernel matrix are computed once, for i <= j,
