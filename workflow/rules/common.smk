@@ -32,9 +32,11 @@ check_or_exit(
     check_data=not is_dry_run(),
 )
 
+
 # The device is a property of the machine that runs the jobs: checked before the first job of a local
 # run (onstart: after planning, before any job; not in dry runs). On a cluster the submit host is not
-# where the jobs run (its GPUs, or none, say nothing of the nodes'); a job's own process checks there.
+# where the jobs run (its GPUs, or none, say nothing of the nodes'): there a job on a node without a GPU
+# stops with the same one-line error when it resolves the device (guided_retraining.training.resolve_device).
 onstart:
     if workflow.local_exec and not workflow.remote_exec:
         check_device_or_exit(config)
