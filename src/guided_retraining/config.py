@@ -6,6 +6,11 @@
    that exist in the dataset's architecture, each metric's own options, data present on
    disk; for a user's model (``arch: {factory: ...}``): the factory imports and returns a
    module, it maps the data's images to one logit per class, and the original weights fit.
+   The factory is imported and called in dry runs too (its layer names decide which jobs exist):
+   a config with a factory runs code like a Python script, so configs must come from trusted sources.
+3. ``results`` stays inside the working directory (:func:`check_results_path`).
+4. Before the first job of a local run (Snakemake's ``onstart``, not in dry runs): the device exists
+   (:func:`check_device`).
 """
 
 from __future__ import annotations
