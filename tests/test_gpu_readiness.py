@@ -257,7 +257,7 @@ def test_report_captions_escape_config_values(tmp_path, value):
     config["attacks"], config["metrics"] = {value: {}}, {value: {}}
     for caption in sorted((REPO / "workflow/report").glob("*.rst")):
         text = Environment().from_string(caption.read_text()).render(snakemake=SimpleNamespace(config=config))
-        html = publish_parts(text, writer_name="html", settings_overrides={"report_level": 5})["body"]
+        html = publish_parts(text, writer="html", settings_overrides={"report_level": 5})["body"]
         assert "SECRET-CONTENT" not in html and "<b>hi" not in html and "<script" not in html, caption.name
         assert "javascript:" not in html.replace("&lt;javascript:", ""), caption.name
 
