@@ -36,9 +36,13 @@ def main(job, log):
     if p.layers:
         options["layers"] = list(p.layers)
     if "device" in entry.options:
+        from guided_retraining.hardware import device_note
         from guided_retraining.training import resolve_device
 
-        options["device"] = str(resolve_device(options.get("device", p.device)))  # cuda:N kept
+        requested = options.get("device", p.device)
+        options["device"] = str(resolve_device(requested))  # cuda:N kept
+        if device_note(requested) and requested != p.device:  # the job's own device: logged by the runner
+            log.warning("metrics.%s.%s", w.metric, device_note(requested))
     seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
     kernel_seconds = metrics.prepare(p.kind, options.get("device", "cpu"))  # compiling is not the metric's time
     if kernel_seconds > 0.5:

@@ -44,11 +44,16 @@ def _median_torch(x: torch.Tensor, size: int) -> torch.Tensor:
     xp = x[:, :, _symmetric_index(h, before, after, x.device)][:, :, :, _symmetric_index(w, before, after, x.device)]
     windows = xp.unfold(2, size, 1).unfold(3, size, 1)  # (N, C, H, W, size, size)
     windows = windows.reshape(*windows.shape[:4], size * size)
-    rank = size * size // 2  # 0-based: the upper middle value
-    if x.device.type == "cpu":
+    return _upper_median(windows, by_sort=x.device.type != "cpu")
+
+
+def _upper_median(windows: torch.Tensor, by_sort: bool) -> torch.Tensor:
+    """The upper middle value of the last axis: ``kthvalue`` on the CPU; on CUDA (``by_sort``), where
+    kthvalue has no deterministic kernel (it raises under torch.use_deterministic_algorithms), a stable sort,
+    same values (ties: the gradient goes to the first of the tied window positions)."""
+    rank = windows.shape[-1] // 2  # 0-based
+    if not by_sort:
         return windows.kthvalue(rank + 1, dim=-1).values
-    # kthvalue has no deterministic CUDA kernel (it raises under torch.use_deterministic_algorithms): a stable
-    # sort gives the same values (ties: the gradient goes to the first of the tied window positions)
     return windows.sort(dim=-1, stable=True).values[..., rank]
 
 
