@@ -18,7 +18,9 @@ def main(job, log):
                                                        "acc_val_star": a["original_acc_val_star"]} for a in attacks}
     points = tables.points_frame(records)
     out = Path(p.results)
-    devices = tables.devices_note(records + attacks + scores)  # empty when every job ran on the CPU
+    # the model jobs the tables read (retraining, attacks): empty when all ran on the CPU (score jobs of
+    # NumPy metrics run on the CPU on any machine, so they are left out)
+    devices = tables.devices_note(records + attacks)
     source = f"{p.source}; {devices}" if devices else p.source
     if devices:
         log.warning("the tables pool jobs run on: %s", devices)
