@@ -143,3 +143,19 @@ def memory_budget_mb(device, memory_mb: float | None = None, default_mb: float =
         free, _total = torch.cuda.mem_get_info(dev)
         budget = min(budget, share * free / 2**20)
     return budget
+
+
+def check_fits(device, nbytes: float, what: str) -> None:
+    """On a CUDA device, a one-line DataError when ``nbytes`` held whole (e.g. a metric's reference traces)
+    exceed 90 % of its free memory, instead of an out-of-memory traceback mid-job; nothing on the CPU."""
+    import torch
+
+    dev = torch.device(device) if not isinstance(device, torch.device) else device
+    if dev.type != "cuda":
+        return
+    free, _total = torch.cuda.mem_get_info(dev)
+    if nbytes > 0.9 * free:
+        from .errors import DataError
+
+        raise DataError(f"{what}: {nbytes / 2**20:,.0f} MiB must stay on {dev}, which has {free / 2**20:,.0f} MiB"
+                        " free; run it with device: cpu, or read a narrower layer")
