@@ -20,9 +20,15 @@ def main(job, log):
                                                        "acc_val_star": a["original_acc_val_star"]} for a in attacks}
     points = tables.points_frame(records)
     out = Path(p.results)
+    # the model jobs the tables read (retraining, attacks): empty when all ran on the CPU (score jobs of
+    # NumPy metrics run on the CPU on any machine, so they are left out)
+    devices = tables.devices_note(records + attacks)
+    source = f"{p.source}; {devices}" if devices else p.source
+    if devices:
+        log.warning("the tables pool jobs run on: %s", devices)
 
     def write(name, frame, title, markdown=None):
-        tables.write(frame, out / f"tables/{name}.csv", out / f"tables/{name}.md", title, p.source, markdown)
+        tables.write(frame, out / f"tables/{name}.csv", out / f"tables/{name}.md", title, source, markdown)
 
     def figure_paths(name, dataset, attack):
         return [out / f"figures/{name}_{dataset}_{attack}.{ext}" for ext in ("png", "pdf")]

@@ -5,7 +5,7 @@ import numpy as np
 from guided_retraining.attacks import SoftmaxAsLogits, attack_from_config, filter_successful
 from guided_retraining.errors import ConfigError, ModelError
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.io import provenance, save_json, save_npz
+from guided_retraining.io import result_provenance, save_json, save_npz
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy, predict_logits
@@ -69,7 +69,7 @@ def main(job, log):
         "original_acc_test_star": (acc_test * n_test + acc_adv * n_test) / (2 * n_test),
         "adv_val": adv_val.summary(), "original_acc_val": acc_val, "original_acc_adv_val": acc_adv_val,
         "original_acc_val_star": (acc_val + acc_adv_val) / 2,
-        "versions": provenance(),
+        **result_provenance(p.device),
     }
     save_json(job.output.summary, summary)
     log.info("original accuracy: Test %.4f, Adv.Test %.4f; attack success on Train subset %.3f (fooled %d of %d"

@@ -9,7 +9,7 @@ import time
 from guided_retraining.attacks import attack_from_config
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.errors import DataError
-from guided_retraining.io import load_npz, provenance, save_json
+from guided_retraining.io import load_npz, result_provenance, save_json
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy
@@ -38,7 +38,7 @@ def main(job, log):
         "dataset": w.dataset, "rep": int(w.rep), "model": w.robust, "attack": w.eval_attack, "protocol": w.protocol,
         "settings": p.attack, "accuracy": acc, "attack_seconds": seconds, "attack_summary": summary,
         "adversarial": job.input.adversarial[0] if w.protocol == "transfer" else None,
-        "seed": p.seed, "versions": provenance(),
+        "seed": p.seed, **result_provenance(p.device),
     })
     log.info("%s under %s (%s): accuracy %.4f (%.1f s)", w.robust, w.eval_attack, w.protocol, acc, seconds)
 

@@ -4,7 +4,7 @@ from guided_retraining.attacks import attack_from_config
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.defences import adversarial_train
 from guided_retraining.errors import DataError
-from guided_retraining.io import load_npz, provenance, save_json, save_state_dict
+from guided_retraining.io import load_npz, result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import TrainSettings, accuracy
@@ -32,7 +32,7 @@ def main(job, log):
     save_json(job.output.summary, {
         "dataset": w.dataset, "attack": w.attack, "settings": p.attack, "train": p.train, "alpha_mix": p.alpha_mix,
         "adversarial_data": p.adversarial_data,
-        "seed": p.seed, "job_seed": seed, "losses": losses, "acc_test": acc, "versions": provenance(),
+        "seed": p.seed, "job_seed": seed, "losses": losses, "acc_test": acc, **result_provenance(p.device),
     })
     log.info("robust to %s: clean accuracy on Test %.4f", w.attack, acc)
 

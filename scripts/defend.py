@@ -3,7 +3,7 @@ validation split as the original model does (early stopping with ``train.patienc
 
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.defences import adversarial_fit, train_squeezed
-from guided_retraining.io import provenance, save_json, save_state_dict
+from guided_retraining.io import result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import TrainSettings, accuracy
@@ -29,7 +29,7 @@ def main(job, log):
     save_json(job.output.summary, {
         "dataset": w.dataset, "rep": int(w.rep), "defence": w.defence, "settings": p.settings, "train": p.train, "seed": p.seed,
         "job_seed": seed, **history.as_dict(), "acc_test": accuracy(classifier, data["x_test"], data["y_test"]),
-        "versions": provenance(),
+        **result_provenance(p.device),
     })
 
 

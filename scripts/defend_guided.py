@@ -6,7 +6,7 @@ whose accuracy Table 3 reports.
 """
 
 from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
-from guided_retraining.io import load_json, provenance, save_json, save_state_dict
+from guided_retraining.io import load_json, result_provenance, save_json, save_state_dict
 from guided_retraining.retraining import retrain
 from guided_retraining.tables import selection_column
 
@@ -30,7 +30,7 @@ def main(job, log):
         "dataset": w.dataset, "rep": int(w.rep), "defence": "guided", "attack": p.attack, "metric": best["metric"],
         "point": best["point"], "inputs_used": int(len(used)), "acc_test_star": best["acc_test_star"],
         "selected_on": p.select_on,
-        "seeds": seeds, "seed": p.seed, "versions": provenance(),
+        "seeds": seeds, "seed": p.seed, **result_provenance(p.device),
     })
 
 

@@ -4,7 +4,7 @@
 from guided_retraining.attacks import make_attack
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.defences import MedianFilterModel
-from guided_retraining.io import load_npz, provenance, save_json
+from guided_retraining.io import load_npz, result_provenance, save_json
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import accuracy_and_loss
@@ -32,7 +32,7 @@ def main(job, log):
     save_json(job.output.result, {
         "dataset": w.dataset, "rep": int(w.rep), "defence": w.defence, "attack": w.eval_attack,
         "protocol": protocol, "settings": p.attack, "accuracy": acc, "loss": loss, "attack_summary": summary,
-        "seed": p.seed, "versions": provenance(),
+        "seed": p.seed, **result_provenance(p.device),
     })
 
 

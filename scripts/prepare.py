@@ -4,7 +4,7 @@ import numpy as np
 
 from guided_retraining import datasets
 from guided_retraining.datasets.split import subsample
-from guided_retraining.io import provenance, save_json, save_npz
+from guided_retraining.io import result_provenance, save_json, save_npz
 
 
 def main(job, log):
@@ -24,7 +24,7 @@ def main(job, log):
         "counts": {name: int(len(parts[f"y_{name}"])) for name in ("train", "val", "test")},
         "class_counts": {name: np.bincount(parts[f"y_{name}"], minlength=raw.n_classes).tolist()
                          for name in ("train", "val", "test")},
-        "versions": provenance(),
+        **result_provenance("cpu"),
     }
     save_json(job.output.summary, summary)
     log.info("split: %s", summary["counts"])

@@ -9,7 +9,7 @@ with the rule's one thread: PyTorch then computes in the calling thread).
 import time
 
 from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
-from guided_retraining.io import provenance, save_json
+from guided_retraining.io import result_provenance, save_json
 from guided_retraining.retraining import is_regular, retrain
 from guided_retraining.training import accuracy
 
@@ -51,7 +51,7 @@ def main(job, log):
         "acc_val": acc_val, "acc_adv_val": acc_adv_val,
         "retrain_seconds": seconds, "retrain_cpu_seconds": cpu_seconds,
         "train": p.train, "seed": p.seed, "init_seed": seeds["init"], "train_seed": seeds["train"],
-        "versions": provenance(),
+        **result_provenance(p.device),
     }
     save_json(job.output.result, result)
     log.info("%s %s %s: %d/%d inputs, Test* %.4f, retrained in %.2f s (cpu %.2f s)", w.configuration, w.metric,

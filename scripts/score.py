@@ -7,7 +7,7 @@ import numpy as np
 
 from guided_retraining import metrics
 from guided_retraining.errors import DataError
-from guided_retraining.io import load_npz, provenance, save_json, save_npz
+from guided_retraining.io import load_npz, result_provenance, save_json, save_npz
 from guided_retraining.seeding import derive_seed
 
 # the activation job's forward-pass times, stored in its file: Train*'s and the validation split's (Table 5)
@@ -44,9 +44,13 @@ def main(job, log):
     if p.layers:
         options["layers"] = list(p.layers)
     if "device" in entry.options:
+        from guided_retraining.hardware import device_note
         from guided_retraining.training import resolve_device
 
-        options["device"] = resolve_device(options.get("device", p.device)).type
+        requested = options.get("device", p.device)
+        options["device"] = str(resolve_device(requested))  # cuda:N kept
+        if device_note(requested) and requested != p.device:  # the job's own device: logged by the runner
+            log.warning("metrics.%s.%s", w.metric, device_note(requested))
     seed = derive_seed(p.seed, w.dataset, w.attack, "score", w.metric)
     kernel_seconds = metrics.prepare(p.kind, options.get("device", "cpu"))  # compiling is not the metric's time
     if kernel_seconds > 0.5:
@@ -68,7 +72,7 @@ def main(job, log):
         # the forward passes this metric reads (metrics.charged_inputs: Table 5 charges only these), wall and CPU
         "input_seconds": {k: v[0] for k, v in charged_times.items()},
         "input_cpu_seconds": {k: v[1] for k, v in charged_times.items()}, "info": result.info,
-        "versions": provenance(),
+        **result_provenance(options.get("device", "cpu")),
     })
     log.info("%s: %d scores in %.3f s (cpu %.3f s)", w.metric, n, seconds, cpu_seconds)
 

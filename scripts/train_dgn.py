@@ -7,7 +7,7 @@ import numpy as np
 from guided_retraining.attacks import attack_settings, make_attack
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.deepcustom.generators import save_generators
-from guided_retraining.io import load_npz, provenance, save_json
+from guided_retraining.io import load_npz, result_provenance, save_json
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
 
@@ -29,7 +29,7 @@ def main(job, log):
     save_json(job.output.summary, {
         "dataset": w.dataset, "attack": w.attack, "settings": p.attack, "seed": p.seed, "job_seed": seed,
         "train_seconds": seconds, "inputs_per_class": np.bincount(data["y_train"], minlength=data.n_classes).tolist(),
-        "losses": losses, "versions": provenance(),
+        "losses": losses, **result_provenance(p.device),
     })
     log.info("trained %d generators in %.1f s", data.n_classes, seconds)
 

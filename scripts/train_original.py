@@ -3,7 +3,7 @@ user's weights (``datasets.NAME.original.weights``) and evaluate them."""
 
 from guided_retraining.baseline import check_original_learned, linear_baseline
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.io import load_state_dict, provenance, save_json, save_state_dict
+from guided_retraining.io import load_state_dict, result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import TrainSettings, accuracy, fit
@@ -38,7 +38,7 @@ def main(job, log):
     save_json(job.output.summary, {
         "dataset": job.wildcards.dataset, "rep": int(job.wildcards.rep), "arch": p.arch, "n_classes": n_classes,
         "train": p.train, "weights": weights, "seed": p.seed, "job_seed": seed, **history, **acc,
-        **guard, "linear_baseline": baseline, "versions": provenance(),
+        **guard, "linear_baseline": baseline, **result_provenance(p.device),
     })
 
 

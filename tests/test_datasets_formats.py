@@ -227,7 +227,7 @@ def test_gtsrb_missing_test_image(tmp_path):
     info["test"][1][0].unlink()
     with pytest.raises(DataError) as e:
         load("gtsrb", tmp_path, workers=1)
-    one_line_error(e, "gtsrb: test image 1: cannot read")
+    one_line_error(e, "gtsrb: test image 1 (", "00001.ppm): cannot read")
 
 
 # ---- Intel natural scenes -------------------------------------------------------------------------

@@ -6,11 +6,17 @@
    that exist in the dataset's architecture, each metric's own options, data present on
    disk; for a user's model (``arch: {factory: ...}``): the factory imports and returns a
    module, it maps the data's images to one logit per class, and the original weights fit.
+   The factory is imported and called in dry runs too (its layer names decide which jobs exist):
+   a config with a factory runs code like a Python script, so configs must come from trusted sources.
+3. ``results`` stays inside the working directory (:func:`check_results_path`).
+4. Before the first job of a local run (Snakemake's ``onstart``, not in dry runs): the device exists
+   (:func:`check_device`).
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from pathlib import Path
 
@@ -88,10 +94,58 @@ def validate_schema(config: dict, schema_path) -> None:
         raise ConfigError(_one_line(best_match(errors)))
 
 
+# Characters a results path may hold: letters, digits and ``_ . - + /`` (no spaces, quotes, markup,
+# wildcards' braces, shell or reStructuredText syntax, newlines or other control characters).
+_RESULTS_CHARS = re.compile(r"[A-Za-z0-9_.+/-]+")
+
+
+def check_results_path(results: str, allow_absolute: bool = False) -> None:
+    """``results`` must name a directory inside the working directory: relative, without ``..``, made of
+    ``A-Z a-z 0-9 _ . - + /`` only. An absolute path is accepted only when ``results_absolute: true`` says it
+    is meant, and never the root of a file system (``/``, ``//``)."""
+    if not isinstance(results, str) or not _RESULTS_CHARS.fullmatch(results):
+        bad = sorted({c for c in str(results) if not _RESULTS_CHARS.fullmatch(c)})
+        raise ConfigError(f"results: {results!r} is not allowed; use letters, digits and _ . - + / only"
+                          f" (found {', '.join(map(repr, bad)) or 'nothing'})")
+    parts = [p for p in results.split("/") if p]
+    if ".." in parts:
+        raise ConfigError(f"results: {results!r} is not allowed; '..' would leave the working directory")
+    if not parts or all(p == "." for p in parts):
+        where = "the root of the file system" if results.startswith("/") else "the working directory itself"
+        raise ConfigError(f"results: {results!r} is not allowed; it is {where}, give a directory such as 'results'")
+    if results.startswith("/") and not allow_absolute:
+        raise ConfigError(f"results: {results!r} is an absolute path; give a path inside the working directory,"
+                          " or set results_absolute: true to write there on purpose")
+
+
+def check_device(config: dict) -> None:
+    """``device`` (and each metric's ``device``) names a device this machine has: ``cuda`` or ``cuda:N``
+    without a CUDA device (or N beyond the count) stops here, with the key. ``cpu`` and ``auto`` always pass.
+
+    Called before any job of a local run (not a dry run, and not on a cluster's submit host, whose jobs
+    land on other machines)."""
+    wanted = [("device", config.get("device", "cpu"))]
+    wanted += [(f"metrics.{m}.device", o["device"]) for m, o in config.get("metrics", {}).items() if "device" in o]
+    for key, device in wanted:
+        if not str(device).startswith("cuda"):
+            continue
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"{key}: {device!r} requested but this machine has no usable CUDA device"
+                              f" (torch {torch.__version__}, built for CUDA {torch.version.cuda});"
+                              " use 'auto' or 'cpu'")
+        index = torch.device(device).index
+        if index is not None and index >= torch.cuda.device_count():
+            raise ConfigError(f"{key}: {device!r} requested but this machine has {torch.cuda.device_count()}"
+                              f" CUDA device(s) (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+
+
 def check_semantics(config: dict, check_data: bool = True) -> None:
     """Checks beyond the schema (see module docstring)."""
     from .architectures import layer_names
 
+    check_results_path(config["results"], config.get("results_absolute", False))
     for name, ds in config["datasets"].items():
         fractions = ds.get("split", {}).get("fractions", [0.7, 0.2, 0.1])
         if abs(sum(fractions) - 1.0) > 1e-6:
@@ -325,9 +379,17 @@ def _check_metric_options(config: dict) -> None:
 
 def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:
     """Run every check; on failure print one line to stderr and exit with status 1 (no traceback)."""
+    _or_exit(lambda: (validate_schema(config, schema_path), check_semantics(config, check_data)))
+
+
+def check_device_or_exit(config: dict) -> None:
+    """:func:`check_device` with :func:`check_or_exit`'s one line and exit status."""
+    _or_exit(lambda: check_device(config))
+
+
+def _or_exit(check) -> None:
     try:
-        validate_schema(config, schema_path)
-        check_semantics(config, check_data)
+        check()
     except GuidedRetrainingError as exc:
         print(f"guided-retraining: config error: {exc}", file=sys.stderr)
         sys.exit(1)

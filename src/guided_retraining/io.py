@@ -165,6 +165,15 @@ def provenance() -> dict[str, Any]:
     return dict(_versions())
 
 
+def result_provenance(device="cpu") -> dict[str, Any]:
+    """The provenance every result JSON carries: ``versions`` (:func:`provenance`) and ``hardware``
+    (:func:`guided_retraining.hardware.hardware`: device, GPU model, CUDA/cuDNN/driver versions, torch
+    and the determinism flags of the job's process)."""
+    from .hardware import hardware
+
+    return {"versions": provenance(), "hardware": hardware(device)}
+
+
 @functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, Any]:
     # once per process: every job of a local run (threads of one process) shares it

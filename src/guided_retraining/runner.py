@@ -25,6 +25,13 @@ from .errors import GuidedRetrainingError
 
 _modules: dict[str, object] = {}
 _lock = threading.Lock()
+_settings = {"deterministic": True}
+
+
+def configure(deterministic: bool = True) -> None:
+    """Process-wide settings of the jobs this process runs, from the config (called by the Snakefile,
+    which every job's process parses): ``deterministic`` (see :mod:`guided_retraining.hardware`)."""
+    _settings["deterministic"] = bool(deterministic)
 
 
 def _load(script: Path):
@@ -65,10 +72,17 @@ def execute(main, job) -> None:
     log_path = job.log[0] if len(job.log) else None
     name = job.output[0] if len(job.output) else job.rule
     log = job_logger(log_path, str(name))
+    from .hardware import device_note, set_deterministic
+
+    # once per process (a no-op for later jobs): before the job's code touches CUDA or cuBLAS
+    set_deterministic(getattr(job.params, "deterministic", _settings["deterministic"]))
     if "torch" in sys.modules:  # the job's own thread count (OpenMP's is per calling thread)
         sys.modules["torch"].set_num_threads(max(int(getattr(job, "threads", 1) or 1), 1))
     start, cpu = time.perf_counter(), time.thread_time()
     log.info("rule %s, wildcards %s", job.rule, dict(job.wildcards.items()))
+    note = device_note(getattr(job.params, "device", None))
+    if note:
+        log.warning(note)
     try:
         main(job, log)
     except GuidedRetrainingError as exc:

@@ -273,6 +273,28 @@ def _hms(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def devices_note(records) -> str:
+    """What the tables pool, by device, from the ``hardware`` field of the result JSONs they read: empty
+    when every job ran on the CPU; else e.g. ``"devices: cpu (120 jobs), cuda NVIDIA A100-SXM4-80GB
+    (40 jobs): pooled from different devices"`` (a GPU's results differ slightly from the CPU's; see the
+    README, "GPUs"). Jobs without the field (written before it existed) count as "device not recorded"."""
+    counts: dict[str, int] = {}
+    for record in records:
+        hw = record.get("hardware")
+        if hw is None:
+            name = "device not recorded"
+        elif str(hw.get("device", "cpu")).startswith("cuda"):
+            name = f"cuda {hw.get('gpu')}" + ("" if (hw.get("deterministic") or {}).get("use_deterministic_algorithms")
+                                              else " (deterministic off)")
+        else:
+            name = "cpu"
+        counts[name] = counts.get(name, 0) + 1
+    if set(counts) <= {"cpu"}:
+        return ""
+    text = "devices: " + ", ".join(f"{name} ({n} jobs)" for name, n in sorted(counts.items()))
+    return text + (": pooled from different devices" if len(counts) > 1 else "")
+
+
 def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markdown: pd.DataFrame | None = None) -> None:
     """Write ``frame`` as CSV and (``markdown`` or ``frame``) as a Markdown table, both atomically.
 

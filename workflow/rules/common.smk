@@ -7,11 +7,11 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from guided_retraining.architectures import last_hidden
 from guided_retraining.code_digest import code_digest
-from guided_retraining.config import check_or_exit
+from guided_retraining.config import check_device_or_exit, check_or_exit
 from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
 from guided_retraining.retraining import budget_point, is_budget
-from guided_retraining.runner import run_script
+from guided_retraining.runner import configure, run_script
 from guided_retraining.seeding import repetition_seed
 
 
@@ -32,6 +32,19 @@ check_or_exit(
     Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
     check_data=not is_dry_run(),
 )
+
+
+# The device is a property of the machine that runs the jobs: checked before the first job of a local
+# run (onstart: after planning, before any job; not in dry runs). On a cluster the submit host is not
+# where the jobs run (its GPUs, or none, say nothing of the nodes'): there a job on a node without a GPU
+# stops with the same one-line error when it resolves the device (guided_retraining.training.resolve_device).
+onstart:
+    if workflow.local_exec and not workflow.remote_exec:
+        check_device_or_exit(config)
+
+
+# Process-wide settings of the jobs (guided_retraining.hardware): every job's process parses this file.
+configure(deterministic=config["deterministic"])
 
 R = config["results"]
 CONFIGURATIONS = config["configurations"]

@@ -29,6 +29,7 @@ rule suspiciousness:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -58,6 +59,7 @@ rule train_dgn:
         attack=lambda w: config["attacks"][w.attack],
         arch=arch_param,
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -123,6 +125,7 @@ rule deepcustom_robust:
             "adversarial_data", "stored"
         ),
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -161,6 +164,7 @@ rule deepcustom_eval:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)

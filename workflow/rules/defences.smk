@@ -27,6 +27,7 @@ rule defend:
         train=lambda w: dataset_config(w)["train"],
         settings=lambda w: config["defences"][w.defence],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -67,6 +68,7 @@ rule defend_guided:
         data_points=N_POINTS,
         step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -100,6 +102,7 @@ rule evaluate_defence:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -127,6 +130,7 @@ rule transfer_inputs:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -161,6 +165,7 @@ rule evaluate_transfer:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run("evaluate_defence", input, output, params, wildcards, threads, log)

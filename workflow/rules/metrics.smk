@@ -18,6 +18,7 @@ rule score:
         layers=lambda w: metric_layers(w.metric, w.dataset),
         arch=arch_param,
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)

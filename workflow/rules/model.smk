@@ -21,6 +21,7 @@ rule train_original:
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         allow_chance=lambda w: dataset_config(w)["allow_chance_original"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -49,6 +50,7 @@ rule attack:
         adv_train_size=lambda w: dataset_config(w)["adv_train_size"],
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -74,5 +76,6 @@ rule activations:
         arch=arch_param,
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
     run:
         run(rule, input, output, params, wildcards, threads, log)

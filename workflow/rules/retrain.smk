@@ -31,6 +31,7 @@ rule retrain:
         ),
         batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
         device=config["device"],
+        deterministic=config["deterministic"],
         seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)

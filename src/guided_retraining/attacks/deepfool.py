@@ -16,6 +16,10 @@ perturbation as in the paper; inputs already misclassified come back unchanged; 
 ``forward`` returns only the adversarial images (targets come from
 ``forward_return_target_labels``). A zero gradient difference (dead ReLUs) gives no
 step (torchattacks would produce NaN there).
+
+The batched Jacobian holds batch x classes x pixels values: ``memory_mb`` (default 1024 MiB, and on a
+GPU at most half its free memory, :func:`guided_retraining.hardware.memory_budget_mb`) bounds it, the
+batch running in chunks of rows that fit (inputs are independent: the same result as one batch).
 """
 
 from __future__ import annotations
@@ -28,12 +32,14 @@ from .base import Attack, check_positive
 class DeepFool(Attack):
     name = "deepfool"
 
-    def __init__(self, steps: int = 50, overshoot: float = 0.02, batched: bool = True):
-        check_positive(steps=steps)
+    def __init__(self, steps: int = 50, overshoot: float = 0.02, batched: bool = True, memory_mb: float = 1024.0):
+        check_positive(steps=steps, memory_mb=memory_mb)
         if overshoot < 0:
             raise ValueError(f"overshoot must be >= 0, got {overshoot!r}")
-        super().__init__(steps=int(steps), overshoot=float(overshoot), batched=bool(batched))
+        super().__init__(steps=int(steps), overshoot=float(overshoot), batched=bool(batched),
+                         memory_mb=float(memory_mb))
         self.steps, self.overshoot, self.batched = int(steps), float(overshoot), bool(batched)
+        self.memory_mb = float(memory_mb)
 
     def perturb(self, model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if not self.batched:
@@ -45,7 +51,27 @@ class DeepFool(Attack):
             return out.detach()
         return self._batched(model, x, y)
 
+    def chunk_rows(self, model, x: torch.Tensor) -> int:
+        """Inputs per chunk: the Jacobian and its three same-sized temporaries (per-class gradients,
+        differences to the true class) within the memory budget."""
+        from ..hardware import memory_budget_mb
+        from ..metrics._common import chunk_rows
+
+        model.eval()
+        with torch.no_grad():
+            n_classes = model(x[:1]).shape[1]
+        per_row = 4 * n_classes * x[0].numel() * x.element_size()
+        return chunk_rows(memory_budget_mb(x.device, self.memory_mb), per_row, len(x))
+
     def _batched(self, model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if len(x) == 0:
+            return x.clone().detach()
+        rows = self.chunk_rows(model, x)
+        if rows >= len(x):
+            return self._batched_rows(model, x, y)
+        return torch.cat([self._batched_rows(model, x[s:s + rows], y[s:s + rows]) for s in range(0, len(x), rows)])
+
+    def _batched_rows(self, model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         model.eval()
         adv = x.clone().detach()
         active = torch.ones(len(x), dtype=torch.bool, device=x.device)

@@ -71,8 +71,28 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return ((rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16).astype(np.uint8)
 
 
+# Pillow's own decompression-bomb bound (89,478,485 pixels): above it Pillow only warns and decodes the
+# whole image, above twice it raises DecompressionBombError (neither OSError nor ValueError). Images with
+# more pixels stop here, from their header, before anything is decoded.
+MAX_PIXELS = 89_478_485
+
+
+class ImageTooLarge(ValueError):
+    """An image with more than :data:`MAX_PIXELS` pixels (an oversized image or a decompression bomb)."""
+
+
+def check_pixels(img: Image.Image) -> None:
+    """Raise :class:`ImageTooLarge` when ``img``'s header announces more than :data:`MAX_PIXELS` pixels."""
+    w, h = img.size
+    if w * h > MAX_PIXELS:
+        raise ImageTooLarge(f"{w}x{h} = {w * h:,} pixels, more than the {MAX_PIXELS:,} an image may have"
+                            " (Pillow's decompression-bomb limit)")
+
+
 def to_pil(img: Image.Image, size: tuple[int, int] | None, grayscale: bool, resample: int) -> np.ndarray:
-    """One PIL image -> uint8 array (H, W) in grayscale, else (H, W, 3), resized to ``size``."""
+    """One PIL image -> uint8 array (H, W) in grayscale, else (H, W, 3), resized to ``size``; images over
+    :data:`MAX_PIXELS` pixels raise :class:`ImageTooLarge` before they are decoded."""
+    check_pixels(img)
     img = img.convert("L" if grayscale else "RGB")
     if size is not None and img.size != (size[1], size[0]):
         img = img.resize((size[1], size[0]), resample)
@@ -121,7 +141,7 @@ def stack_images(name: str, ds: Sequence, where: Callable[[int], str], workers: 
     def one(i: int) -> None:
         try:
             arr, label = ds[i]
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, Image.DecompressionBombError) as e:
             raise DataError(f"{name}: {where(i)}: cannot read ({e.__class__.__name__}: {e})") from e
         if arr.shape != shape:
             raise DataError(f"{name}: image {i} has shape {arr.shape} after preprocessing, expected {shape}")

@@ -85,7 +85,7 @@ def load_gtsrb(root, download: bool = False, size=48, grayscale: bool = True, re
         except (OSError, RuntimeError, KeyError, ValueError) as e:
             raise DataError(f"{NAME}: {tv_root}: cannot list the {split} images ({e.__class__.__name__}: {e})"
                             ) from e
-        x, y = stack_images(NAME, ds, lambda i: f"{split} image {i}", workers, item)
+        x, y = stack_images(NAME, ds, lambda i, ds=ds, split=split: f"{split} image {i} ({ds._samples[i][0]})", workers, item)
         if len(x) == 0:
             raise missing(NAME, tv_root, f"{split} images (*.ppm) in the folders", HINT)
         if y.min() < 0 or y.max() >= N_CLASSES:

@@ -13,6 +13,7 @@ On-disk layouts accepted, tried in this order under the configured ``root``:
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -56,26 +57,43 @@ def check(name: str, root, tv_folder: str) -> None:
     locate(name, root, tv_folder)
 
 
+# Deflate's largest compression ratio is about 1032:1 (258-byte matches coded in 2 bits): a gzip file of
+# n bytes cannot hold more than ~1032 n bytes, so a header announcing more is rejected before decompressing.
+_DEFLATE_MAX_RATIO = 1032
+
+
 def read_idx(name: str, path: Path, ndim: int) -> np.ndarray:
-    """Read one idx file (gzip detected by its magic bytes) into a uint8 array, checking its size."""
+    """Read one idx file (gzip detected by its magic bytes) into a uint8 array, checking its size.
+
+    The header (magic and dimensions) is read first; then at most the announced number of bytes plus one
+    are read (decompressed), so a gzip'd file that holds more than its header says, or a header that
+    announces more than the file could hold, stops with a DataError before a large decompression."""
+    path = Path(path)
     try:
+        on_disk = path.stat().st_size
         with open(path, "rb") as f:
-            data = f.read()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-    except (OSError, EOFError) as e:
+            compressed = f.read(2) == b"\x1f\x8b"
+        with (gzip.open(path, "rb") if compressed else open(path, "rb")) as f:
+            head = f.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _DTYPES or head[3] != ndim:
+                raise DataError(f"{name}: {path}: not an idx file of {ndim}-D unsigned bytes (bad header)")
+            raw_dims = f.read(4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                raise DataError(f"{name}: {path}: truncated idx header")
+            dims = tuple(int(v) for v in np.frombuffer(raw_dims, dtype=">u4", count=ndim))
+            need = int(np.prod(dims, dtype=np.int64))
+            most = on_disk * _DEFLATE_MAX_RATIO if compressed else on_disk - 4 - 4 * ndim
+            if need > most:
+                raise DataError(f"{name}: {path}: header announces {dims} bytes = {need}, more than its {on_disk}"
+                                f" bytes{' (gzip)' if compressed else ''} can hold (truncated or corrupt download)")
+            data = f.read(need + 1)
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
         raise DataError(f"{name}: {path}: cannot read ({e.__class__.__name__}: {e})") from e
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES or data[3] != ndim:
-        raise DataError(f"{name}: {path}: not an idx file of {ndim}-D unsigned bytes (bad header)")
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{name}: {path}: truncated idx header")
-    dims = tuple(int(v) for v in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    need = int(np.prod(dims))
-    if len(data) - header != need:
-        raise DataError(f"{name}: {path}: header announces {dims} bytes = {need}, file holds {len(data) - header}"
+    if len(data) != need:
+        held = f"{len(data)}" if len(data) <= need else "more"
+        raise DataError(f"{name}: {path}: header announces {dims} bytes = {need}, file holds {held}"
                         " (truncated or corrupt download)")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def load_idx_dataset(name: str, root, tv_class: str, n_classes: int, download: bool = False, size=28,

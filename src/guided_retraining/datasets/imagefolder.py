@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import DataError
-from ._common import parse_resample, parse_size, stack_images, to_float_nchw, to_pil
+from ._common import check_pixels, parse_resample, parse_size, stack_images, to_float_nchw, to_pil
 from .base import RawDataset
 
 NAME = "imagefolder"
@@ -110,9 +110,10 @@ class _Files:
 
 def _size(path: Path) -> tuple[int, int]:
     try:
-        with Image.open(path) as img:
+        with Image.open(path) as img:  # the header only
+            check_pixels(img)
             return img.size
-    except OSError as exc:  # Pillow's UnidentifiedImageError included
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError, ImageTooLarge
         raise DataError(f"{NAME}: {path}: cannot read ({exc.__class__.__name__}: {exc})") from None
 
 

@@ -11,7 +11,7 @@ setting):
 - with an even number of values the median is the *upper* middle value (scipy's
   rank filter at rank size*size // 2), not their mean nor torch.median's lower one.
 
-It is written in torch (index padding, ``unfold`` and ``kthvalue``), so gradients flow
+It is written in torch (index padding, ``unfold`` and ``kthvalue`` on the CPU, a stable sort on CUDA), so gradients flow
 through it (to the selected pixel), and attacks such as torchattacks' can run against
 a :class:`MedianFilterModel`. NumPy inputs give NumPy outputs.
 """
@@ -44,7 +44,17 @@ def _median_torch(x: torch.Tensor, size: int) -> torch.Tensor:
     xp = x[:, :, _symmetric_index(h, before, after, x.device)][:, :, :, _symmetric_index(w, before, after, x.device)]
     windows = xp.unfold(2, size, 1).unfold(3, size, 1)  # (N, C, H, W, size, size)
     windows = windows.reshape(*windows.shape[:4], size * size)
-    return windows.kthvalue(size * size // 2 + 1, dim=-1).values
+    return _upper_median(windows, by_sort=x.device.type != "cpu")
+
+
+def _upper_median(windows: torch.Tensor, by_sort: bool) -> torch.Tensor:
+    """The upper middle value of the last axis: ``kthvalue`` on the CPU; on CUDA (``by_sort``), where
+    kthvalue has no deterministic kernel (it raises under torch.use_deterministic_algorithms), a stable sort,
+    same values (ties: the gradient goes to the first of the tied window positions)."""
+    rank = windows.shape[-1] // 2  # 0-based
+    if not by_sort:
+        return windows.kthvalue(rank + 1, dim=-1).values
+    return windows.sort(dim=-1, stable=True).values[..., rank]
 
 
 def median_filter(x, size: int = 2, batch_size: int = 4096):

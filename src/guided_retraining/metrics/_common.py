@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..hardware import check_fits, memory_budget_mb
 
 LOG = logging.getLogger("guided_retraining.metrics")
 
@@ -195,6 +196,7 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
     if engine not in ENGINES:
         raise ConfigError(f"engine: {engine!r} is not one of {', '.join(ENGINES)}")
     dev = torch_device(device)
+    memory_mb = memory_budget_mb(dev, memory_mb)  # on a GPU, at most half its free memory
     nq, d = queries.shape
     nr = refs.shape[0]
     k = int(k)
@@ -228,6 +230,7 @@ def knn(queries: np.ndarray, refs: np.ndarray, k: int, *, exclude: np.ndarray | 
                 _nearest_float64(q64, torch.from_numpy(r64), rn, uncertain, exclude, idx_out, dist_out, memory_mb,
                                  dev, kk, norms)
         return idx_out, dist_out
+    check_fits(dev, nr * d * 12, f"nearest neighbours among {nr} x {d} reference traces")  # float64 + float32
     rt64 = torch.from_numpy(r64).to(dev)
     r32 = rt64.to(torch.float32)
     rn32 = torch.from_numpy(rn).to(dev, torch.float32)
@@ -344,10 +347,12 @@ def nearest_other_class(refs: np.ndarray, pred: np.ndarray, *, memory_mb: float 
     import torch
 
     dev = torch_device(device)
+    memory_mb = memory_budget_mb(dev, memory_mb)  # on a GPU, at most half its free memory
     m, d = refs.shape
     center = refs.mean(axis=0)
     x64 = refs - center
     xn = np.einsum("ij,ij->i", x64, x64)
+    check_fits(dev, m * d * 12, f"nearest other-class neighbours among {m} x {d} reference traces")
     xt64 = torch.from_numpy(x64).to(dev)
     x32 = xt64.to(torch.float32)
     xn32 = torch.from_numpy(xn).to(dev, torch.float32)

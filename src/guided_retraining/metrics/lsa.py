@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..hardware import memory_budget_mb
 from ..progress import Progress
 from ._common import (DEFAULT_MEMORY_MB, LOG, as_surprise_inputs, chunk_rows, chunks, match_reference, torch_device)
 
@@ -123,6 +124,7 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
         fallback(f"{absent} targets have no reference trace of their predicted class: scored under the KDE of all traces")
 
     dev = torch_device(device)
+    chunk_mb = memory_budget_mb(dev, memory_mb)  # on a GPU, at most half its free memory
     matched = match_reference(train, tr_pred, target, tg_pred)
     same_as_own = np.zeros(n_t, dtype=bool)
     if excl is not None:
@@ -161,7 +163,7 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
             member = np.where(hit >= 0, pos[np.maximum(hit, 0)], -1)
         done = np.zeros(sel.size, dtype=bool)
         if np.unique(member[member >= 0]).size > SYMMETRIC_FRACTION * ref_idx.size:
-            off_diag = _member_kernel_sums(kde, memory_mb, dev)
+            off_diag = _member_kernel_sums(kde, chunk_mb, dev)
             use = member >= 0
             own = use & (ex == member) if ex is not None else np.zeros(sel.size, dtype=bool)
             total = off_diag[np.maximum(member, 0)] + np.where(own, 0.0, 1.0)
@@ -175,7 +177,7 @@ def lsa(train_ats, train_pred, target_ats, target_pred, var_threshold: float = 1
                 progress.update(int(done.sum()))
         rest = ~done
         scores[sel[rest]] = _neg_logpdf(kde, target[sel[rest]][:, cols], None if ex is None else ex[rest],
-                                        memory_mb, dev, progress)
+                                        chunk_mb, dev, progress)
 
     scores = np.where(np.isnan(scores), np.inf, scores)
     if not return_info:
