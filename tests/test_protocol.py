@@ -189,12 +189,12 @@ def test_retraining_time_sums_the_points_and_averages_the_repetitions():
                 "retrain_seconds": seconds, "retrain_cpu_seconds": cpu}
 
     records = [rec(1, "dsa", "p1", 1.0, 0.5), rec(1, "dsa", "p2", 2.0, 1.5), rec(1, "dsa", "atc3", 50.0, 50.0),
-               rec(2, "dsa", "p1", 3.0, 2.5), rec(2, "dsa", "p2", 4.0, 3.5), rec(1, "random", "p1", 7200.0, 7000.0),
+               rec(1, "dsa", "f0.25", 60.0, 60.0), rec(2, "dsa", "n40", 70.0, 70.0), rec(2, "dsa", "p1", 3.0, 2.5), rec(2, "dsa", "p2", 4.0, 3.5), rec(1, "random", "p1", 7200.0, 7000.0),
                rec(1, "random", "p2", 3.0, 1.0)]
     t = tables.retraining_time(records)
     assert list(t.columns) == tables.RETRAINING_TIME_COLUMNS
     dsa, rnd = t.set_index("metric").loc["dsa"], t.set_index("metric").loc["random"]
-    assert (dsa["points"], dsa["repetitions"]) == (2, 2)  # C2's extra point at C3's total is not summed
+    assert (dsa["points"], dsa["repetitions"]) == (2, 2)  # neither C2's extra point at C3's total nor a budget point
     assert dsa["seconds"] == 5.0 and dsa["cpu_seconds"] == 4.0  # (1 + 2 + 3 + 4) / 2, (0.5 + 1.5 + 2.5 + 3.5) / 2
     assert rnd["seconds"] == 7203.0 and rnd["hh:mm:ss"] == "02:00:03" and rnd["repetitions"] == 1
 

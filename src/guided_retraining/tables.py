@@ -228,13 +228,15 @@ def retraining_time(records: list[dict]) -> pd.DataFrame:
     """Retraining execution time (seed 001's third outcome, beside accuracy and resource utilisation):
     per dataset, attack, configuration and metric, the wall and CPU seconds of retraining
     (``retrain_seconds``, ``retrain_cpu_seconds`` of each retrain job) summed over the data points of
-    one repetition, then the mean over the repetitions (``repetitions``: how many). The extra C2 point
-    at C3's total (Table 4's ``atc3``) is left out, so every metric sums the same points.
+    one repetition, then the mean over the repetitions (``repetitions``: how many). Only the study's
+    data points are summed: the extra C2 point at C3's total (Table 4's ``atc3``) and the fixed-budget
+    points (``aggregate.budgets``) are left out, so every metric sums the same points.
     """
+
     rows = [{"dataset": r["dataset"], "attack": r["attack"], "rep": r.get("rep", 1), "configuration": r["configuration"],
              "metric": r["metric"], "seconds": float(r.get("retrain_seconds", float("nan"))),
              "cpu_seconds": float(r.get("retrain_cpu_seconds", float("nan")))}
-            for r in records if r["point"] != "atc3"]
+            for r in records if is_regular(r["point"])]
     group = ["dataset", "attack", "configuration", "metric"]
     if not rows:
         return pd.DataFrame(columns=RETRAINING_TIME_COLUMNS)
