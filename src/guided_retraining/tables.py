@@ -232,7 +232,6 @@ def retraining_time(records: list[dict]) -> pd.DataFrame:
     data points are summed: the extra C2 point at C3's total (Table 4's ``atc3``) and the fixed-budget
     points (``aggregate.budgets``) are left out, so every metric sums the same points.
     """
-
     rows = [{"dataset": r["dataset"], "attack": r["attack"], "rep": r.get("rep", 1), "configuration": r["configuration"],
              "metric": r["metric"], "seconds": float(r.get("retrain_seconds", float("nan"))),
              "cpu_seconds": float(r.get("retrain_cpu_seconds", float("nan")))}
