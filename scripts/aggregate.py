@@ -52,7 +52,7 @@ def main(job, log):
     values = statistics.endpoint_values(points, best)
     missing = sorted(set(f"budget_{b}" for b in p.budgets) - set(values["endpoint"]))
     if missing:
-        raise ValueError(f"no retraining results for the budget endpoints {', '.join(missing)}")
+        raise DataError(f"no retraining results for the budget endpoints {', '.join(missing)} of aggregate.budgets")
     summary = statistics.summary(values)
     pairs = statistics.pairs(values)
     stats = statistics.statistics_table(summary, pairs)

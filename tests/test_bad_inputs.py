@@ -254,7 +254,7 @@ def test_an_unexpected_error_keeps_its_traceback_in_the_job_log(tmp_path):
 
     def job(name):
         return SimpleNamespace(rule=name, log=[str(tmp_path / f"{name}.log")], output=[], threads=1,
-                               wildcards=SimpleNamespace(items=lambda: []))
+                               params=SimpleNamespace(), wildcards=SimpleNamespace(items=lambda: []))
 
     def bug(job, log):
         return [][1]
@@ -271,3 +271,36 @@ def test_an_unexpected_error_keeps_its_traceback_in_the_job_log(tmp_path):
     assert "Traceback" not in (tmp_path / "bad.log").read_text()
     assert info.value.__cause__ is None
     assert info.traceback[-1].name == "execute"  # re-raised from execute without the frames below it
+
+
+def test_an_operation_without_a_deterministic_kernel_is_a_one_line_config_error(tmp_path):
+    """torch's refusal under use_deterministic_algorithms (seen on CUDA, e.g. the backward of
+    AdaptiveAvgPool2d in a user's model) names the `deterministic` key and the way out, without a traceback;
+    any other RuntimeError is left as it is."""
+    from types import SimpleNamespace
+
+    from guided_retraining.runner import execute
+
+    job = SimpleNamespace(rule="retrain", log=[str(tmp_path / "retrain.log")], output=[], threads=1,
+                          params=SimpleNamespace(), wildcards=SimpleNamespace(items=lambda: []))
+    refusal = ("adaptive_avg_pool2d_backward_cuda does not have a deterministic implementation, but you set"
+               " 'torch.use_deterministic_algorithms(True)'. You can turn off determinism just for this operation,"
+               " or you can use the 'warn_only=True' option, if that's acceptable for your application. You can"
+               " also file an issue at https://github.com/pytorch/pytorch/issues to help us prioritize adding"
+               " deterministic support for this operation.")
+
+    def refused(job, log):
+        raise RuntimeError(refusal)
+
+    with pytest.raises(ConfigError) as info:
+        execute(refused, job)
+    assert str(info.value) == ("deterministic: true, but torch has no deterministic kernel for"
+                               " adaptive_avg_pool2d_backward_cuda, an operation of this job; set deterministic:"
+                               " false to run it (identical GPU runs may then differ)")
+    assert "Traceback" not in (tmp_path / "retrain.log").read_text()
+
+    def other(job, log):
+        raise RuntimeError("CUDA out of memory")
+
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        execute(other, job)

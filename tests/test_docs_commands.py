@@ -24,7 +24,7 @@ DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 NOT_RUNNABLE = {
     "pip install -e .": "installs the package (done once for the test environment)",
     'pip install -e ".[test]"': "installs the package and the test extras",
-    "pip install -e . snakemake-executor-plugin-slurm": "installs packages",
+    "pip install -e . snakemake-executor-plugin-slurm==2.8.0": "installs packages",
     "python -m pytest": "the whole suite, of which this test is a part",
     "bash .ci/install-slurm.sh": "installs SLURM on the machine",
     "python -m pytest -m slurm tests/test_slurm_harness.py -q": "needs SLURM daemons (tests/test_slurm_*.py run it)",

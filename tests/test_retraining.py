@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from guided_retraining.errors import ConfigError
 from guided_retraining.retraining import (budget_point, budget_size, is_budget, is_regular, order_by_scores,
                                           parse_budget, point_size, pool, selection)
 
@@ -45,7 +46,7 @@ def test_budget_points_name_and_size_a_budget():
     assert parse_budget("f0.05") == ("fraction", 0.05) and parse_budget("n500") == ("count", 500)
     assert [budget_size("f0.05", 1437), budget_size("f0.5", 180), budget_size("f0.001", 100)] == [72, 90, 1]
     assert budget_size("n30", 180) == 30 and budget_size("f1", 180) == 180
-    with pytest.raises(ValueError, match="exceeds the 20 available"):
+    with pytest.raises(ConfigError, match="aggregate.budgets: a budget of 30 inputs exceeds the 20 inputs available"):
         budget_size("n30", 20)
     for bad in (0.0, 1.5, -3, True, "half"):
         with pytest.raises(ValueError):

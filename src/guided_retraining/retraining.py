@@ -74,12 +74,16 @@ def parse_budget(point: str) -> tuple[str, float | int]:
 
 def budget_size(point: str, total: int) -> int:
     """Inputs used at budget point ``point`` over ``total`` available: ``max(1, floor(x * T + 1/2))`` for a
-    fraction, the count itself for a count (a count above ``total`` is an error)."""
+    fraction, the count itself for a count (a count above ``total``: a one-line ConfigError naming the key)."""
     kind, value = parse_budget(point)
     if kind == "fraction":
         return int(max(1, np.floor(value * total + 0.5)))
     if value > total:
-        raise ValueError(f"budget of {value} inputs exceeds the {total} available")
+        from .errors import ConfigError
+
+        raise ConfigError(f"aggregate.budgets: a budget of {value} inputs exceeds the {total} inputs available"
+                          " (fewer than the config check could know, e.g. keep_successful kept only the fooled"
+                          " Adv.Train inputs); give a smaller count or a fraction")
     return int(value)
 
 

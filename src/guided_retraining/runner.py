@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 from types import SimpleNamespace
 
-from .errors import GuidedRetrainingError
+from .errors import ConfigError, GuidedRetrainingError
 
 _modules: dict[str, object] = {}
 _lock = threading.Lock()
@@ -84,7 +84,10 @@ def execute(main, job) -> None:
     if note:
         log.warning(note)
     try:
-        main(job, log)
+        try:
+            main(job, log)
+        except RuntimeError as exc:
+            raise nondeterministic_kernel(exc) or exc
     except GuidedRetrainingError as exc:
         log.error("%s: %s", type(exc).__name__, exc)
         raise exc.with_traceback(None) from None
@@ -96,6 +99,18 @@ def execute(main, job) -> None:
         for h in list(log.handlers):
             h.close()
             log.removeHandler(h)
+
+
+def nondeterministic_kernel(exc: RuntimeError) -> ConfigError | None:
+    """The one-line config error for torch's refusal of an operation that has no deterministic CUDA
+    kernel under ``deterministic: true`` (``torch.use_deterministic_algorithms``; e.g. the backward pass
+    of ``nn.AdaptiveAvgPool2d`` in a user's model), None for any other RuntimeError."""
+    text = str(exc)
+    if "does not have a deterministic implementation" not in text:
+        return None
+    operation = text.split(" does not have a deterministic implementation")[0].strip().splitlines()[-1]
+    return ConfigError(f"deterministic: true, but torch has no deterministic kernel for {operation}, an operation"
+                       " of this job; set deterministic: false to run it (identical GPU runs may then differ)")
 
 
 def run_script(basedir, rule, input, output, params, wildcards, threads, log) -> None:

@@ -18,7 +18,8 @@ Per endpoint and metric (:func:`summary`): mean, sd and the 95% Student t-interv
 d_r = x_r - y_r over the repetitions r both have:
 
 - the mean paired difference with its 95% t-interval (nominal coverage at any n for normal
-  differences; a percentile bootstrap covers far less at small n: 68% at n = 3 on normal data);
+  differences; a percentile bootstrap covers far less at small n: at n = 3 its interval is the range
+  of the 3 values, which covers the mean 1 - 2 / 2**3 = 75% of the time);
 - the **paired share** (:func:`paired_share`): the share of repetitions where the metric beats the
   other, ties counting half;
 - ``n`` (pairs) and ``n_nonzero`` (pairs with d_r != 0), the exact two-sided Wilcoxon signed-rank

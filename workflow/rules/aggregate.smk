@@ -3,7 +3,8 @@
 
 
 rule aggregate:
-    """Tables 3, 4, 5, the statistics over repetitions and the adversarial share (CSV and Markdown);
+    """Tables 3, 4, 5, the retraining time, the cross-attack accuracies, the statistics over repetitions
+    and the adversarial share (CSV and Markdown);
     Figure 3, the paired differences at fixed budgets, the paired-share heat map, the score distributions
     and the adversarial share per dataset and attack (PNG and PDF). Score distributions and adversarial
     share: repetition 1."""

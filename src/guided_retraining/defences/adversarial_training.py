@@ -30,7 +30,7 @@ from torch import nn
 from ..attacks.base import Attack
 from ..attacks.fgsm import FGSM
 from ..attacks.pgd import PGD
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..training import History, TrainSettings, fit
 
 ATTACKS = ("fgsm", "pgd")
@@ -101,10 +101,11 @@ def adversarial_fit(
 
 def _fit_on_stored(model: nn.Module, x: np.ndarray, y: np.ndarray, x_adv: np.ndarray, settings: TrainSettings,
                    seed: int, alpha_mix: float, device: str, log, label: str, validation) -> History:
-    """Goodfellow's mix with stored adversarial inputs: the batches are drawn as :func:`train` draws them
-    (the same seed gives the same batches; ``validation`` as :func:`fit`'s), each clean input paired with its stored counterpart."""
+    """Goodfellow's mix with stored adversarial inputs: the batches are drawn as :func:`fit` draws them
+    (the same seed gives the same batches; ``validation`` as :func:`fit`'s), each clean input paired with
+    its stored counterpart."""
     if x_adv.shape != x.shape:
-        raise ValueError(f"adversarial training: stored adversarial inputs of shape {x_adv.shape}, "
+        raise DataError(f"adversarial training: stored adversarial inputs of shape {x_adv.shape}, "
                          f"expected the training inputs' {x.shape}")
     if settings.augment != "none":
         raise ConfigError("adversarial training on stored adversarial inputs: augment must be none "
