@@ -59,6 +59,19 @@ def test_t_interval_has_its_nominal_coverage_at_small_n():
     assert statistics.t_interval([0.7, 0.7]) == (0.7, 0.7) and np.isnan(statistics.t_interval([0.7])[0])
 
 
+def test_differences_equal_in_exact_arithmetic_are_ties_and_zeros():
+    """Accuracies are k/602: (k + 7)/602 - k/602 and 7/602 - 0 are equal but differ in floating point
+    (seen in a real study); they must share a rank, and x - y of equal accuracies computed two ways is 0."""
+    a, b = (500 + 7) / 602 - 500 / 602, 7 / 602 - 0.0
+    assert a != b  # the floating-point difference the test is about
+    assert statistics.signed_rank_test([a, -b, 9 / 602]) == statistics.signed_rank_test([b, -b, 9 / 602])
+    # |d| ranks 1.5, 1.5, 3 (the second negative): T+ = 4.5, E = 3; of the 8 sign flips' T+ (0, 1.5, 1.5, 3, 3,
+    # 4.5, 4.5, 6) six lie 1.5 or more from E: p = 0.75. Ranked 2 and 1 apart, T+ = 5 and p = 4/8.
+    assert statistics.signed_rank_test([a, -b, 9 / 602])["p"] == 0.75
+    assert 0.1 + 0.2 - 0.3 != 0 and statistics.paired_share([0.1 + 0.2], [0.3]) == 0.5
+    assert statistics.signed_rank_test([0.1 + 0.2 - 0.3, 1.0])["n_nonzero"] == 1
+
+
 def test_paired_share_and_unpaired_a12_differ_where_repetitions_differ():
     # two repetitions far apart; the metric beats random in 3 of 4 repetitions by a little
     x, y = [0.80, 0.81, 0.90, 0.89], [0.79, 0.80, 0.89, 0.90]

@@ -48,6 +48,7 @@ GROUP = ["dataset", "attack", "configuration"]
 ENDPOINT_GROUP = GROUP + ["endpoint"]
 ALPHA = 0.05
 EXACT_MAX = 50  # non-zero pairs up to which the signed-rank distribution is enumerated exactly
+DECIMALS = 12  # paired differences are compared (zeros, signs, ties) after rounding to this many decimals
 
 
 def a12(x, y) -> float:
@@ -71,10 +72,21 @@ def a12_magnitude(a: float) -> str:
     return "negligible" if d < 0.06 else "small" if d < 0.14 else "medium" if d < 0.21 else "large"
 
 
+def comparable(differences) -> np.ndarray:
+    """Paired differences rounded to ``DECIMALS`` decimals, for finding zeros, signs and ties only.
+
+    Accuracies are counts over a fixed number of inputs (k/602), so two differences that are equal in
+    exact arithmetic (7/602 - 0 and (k + 7)/602 - k/602) may differ in floating point by ~1e-16; ranked
+    as they are, they would get ranks 2 and 3 instead of 2.5 each and the signed-rank p would move.
+    Rounding to 12 decimals makes them equal again while keeping apart any two differences that a
+    study can tell apart (test sets below 10**12 inputs)."""
+    return np.round(np.asarray(differences, dtype=np.float64), DECIMALS)
+
+
 def paired_share(x, y) -> float:
     """Share of the pairs (x_r, y_r) with x_r > y_r, ties counting half: the paired counterpart of A12.
-    NaN without pairs."""
-    d = np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    NaN without pairs. Signs and ties from :func:`comparable` differences."""
+    d = comparable(np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64))
     if not len(d):
         return float("nan")
     return float(((d > 0).sum() + 0.5 * (d == 0).sum()) / len(d))
@@ -107,7 +119,8 @@ def signed_rank_test(differences) -> dict:
     SciPy version gives the same p.
 
     Zeros are dropped before ranking (Wilcoxon's own way, SciPy's ``zero_method='wilcox'``); tied |d|
-    get average ranks (``scipy.stats.rankdata``). T+ is the sum of the ranks of the positive
+    get average ranks (``scipy.stats.rankdata``); zeros and ties are found on the :func:`comparable`
+    (rounded) differences, so floating-point error does not break a tie. T+ is the sum of the ranks of the positive
     differences. Under H0 every sign is + or - with probability 1/2 independently, so with m non-zero
     pairs p = P(|T+ - E| >= |t+ - E|), E = sum(ranks) / 2, over the 2**m sign flips, counted exactly
     by dynamic programming over the doubled (integer) ranks for m <= 50 (``method='exact'``). Beyond,
@@ -118,7 +131,7 @@ def signed_rank_test(differences) -> dict:
     """
     from scipy.stats import norm, rankdata
 
-    d = np.asarray(differences, dtype=np.float64)
+    d = comparable(differences)
     nonzero = d[d != 0]
     m = len(nonzero)
     out = {"n": len(d), "n_nonzero": m, "statistic": 0.0, "p": 1.0, "method": "exact"}
