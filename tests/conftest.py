@@ -3,11 +3,26 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = Path(__file__).resolve().parent / "configs"
+
+
+class Files(SimpleNamespace):
+    """Snakemake's named lists (a job's input and output): attribute and item access."""
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+
+def script(name: str):
+    """The module of ``scripts/{name}.py``, loaded as a rule loads it (its ``main(job, log)`` called by tests)."""
+    from guided_retraining.runner import _load
+
+    return _load(REPO / "scripts" / f"{name}.py")
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = None, profile: str = "default",

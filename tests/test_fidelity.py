@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,23 +16,13 @@ from guided_retraining.errors import ModelError
 from guided_retraining.io import load_json, load_npz, save_npz, save_state_dict
 from guided_retraining.metrics import dsa
 from guided_retraining.models import build_model
-from guided_retraining.runner import _load
 from guided_retraining.baseline import check_original_learned, linear_baseline, majority_share, required_accuracy
 from guided_retraining.training import TrainSettings, crop_flip, fit
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import Files, script
+
 LOG = logging.getLogger("test_fidelity")
 
-
-class Files(SimpleNamespace):
-    """Snakemake's named lists: attribute and item access."""
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-
-def script(name):
-    return _load(REPO / "scripts" / f"{name}.py")
 
 
 # --- replication switches -------------------------------------------------------------------------------

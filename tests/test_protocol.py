@@ -83,20 +83,10 @@ import logging  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
 from guided_retraining.io import load_json, save_npz  # noqa: E402
-from guided_retraining.runner import _load  # noqa: E402
+from conftest import Files, script  # noqa: E402
 
 LOG = logging.getLogger("test_protocol")
 
-
-class Files(SimpleNamespace):
-    """Snakemake's named lists: attribute and item access."""
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-
-def script(name):
-    return _load(REPO / "scripts" / f"{name}.py")
 
 
 @pytest.fixture
