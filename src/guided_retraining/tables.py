@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .io import atomic_path
-from .retraining import is_budget, is_regular  # noqa: F401  (the point kinds, re-exported)
+from .retraining import is_regular
 
 KEYS = ["dataset", "attack", "rep", "configuration", "metric"]
 
