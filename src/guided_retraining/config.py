@@ -143,7 +143,7 @@ def check_device(config: dict) -> None:
 
 def check_semantics(config: dict, check_data: bool = True) -> None:
     """Checks beyond the schema (see module docstring)."""
-    from .architectures import layer_names
+    from .model_layers import layer_names
 
     check_results_path(config["results"], config.get("results_absolute", False))
     for name, ds in config["datasets"].items():

@@ -75,8 +75,8 @@ def as_surprise_inputs(train_ats, train_pred, target_ats, target_pred, exclude_s
 
 
 def torch_device(device):
-    """The library's one device resolver (:func:`guided_retraining.training.resolve_device`)."""
-    from ..training import resolve_device
+    """The library's one device resolver (:func:`guided_retraining.hardware.resolve_device`)."""
+    from ..hardware import resolve_device
 
     return resolve_device(device)
 
