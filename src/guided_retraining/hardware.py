@@ -58,10 +58,10 @@ def set_deterministic(on: bool = True) -> None:
         _state = on
 
 
-def resolve_device(device="cpu") -> torch.device:
-    """The one device resolver of the library (training, attacks, activations, metrics): ``auto`` picks
-    CUDA when available, else the CPU; ``cpu``, ``cuda`` or ``cuda:N`` (or a ``torch.device``) as given;
-    a one-line ConfigError when CUDA is asked for but absent."""
+def resolve_device(device="cpu"):
+    """The one device resolver of the library (training, attacks, activations, metrics): the ``torch.device``
+    of ``device``. ``auto`` picks CUDA when available, else the CPU; ``cpu``, ``cuda`` or ``cuda:N`` (or a
+    ``torch.device``) as given; a one-line ConfigError when CUDA is asked for but absent."""
     import torch
 
     from .errors import ConfigError

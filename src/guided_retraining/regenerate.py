@@ -6,7 +6,8 @@ naming the stale ones (tests/test_regenerate.py runs it). Each fragment is one `
 a pattern matching the fragment (its first group the text to keep before, its last group the text to
 keep after) and the text the registry gives.
 
-Fragments: the schema's ``loader`` enum (``datasets.LOADERS``).
+Fragments: the schema's ``loader`` enum (``datasets.LOADERS``) and the README's metric table
+(``metrics.registry.readme_table``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
+README = Path("README.md")
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,17 @@ def _loader_enum() -> str:
     return ", ".join(LOADERS)
 
 
+def _metric_table() -> str:
+    from .metrics.registry import readme_table
+
+    return readme_table()
+
+
 FRAGMENTS = [
     Fragment("the schema's loader enum", SCHEMA, r"^(\s+loader: \{type: string, enum: \[)([^\]]*)(\]\})",
              _loader_enum),
+    Fragment("the README's metric table", README,
+             r"^()(\| kind \| score \(higher = picked first\) \|.*\n(?:\|.*\n)*)()", _metric_table),
 ]
 
 
