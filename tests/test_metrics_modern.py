@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from guided_retraining.metrics import datis, mcp_order, mdsa, mlsa, nns, score
-from guided_retraining.metrics._common import knn
+from guided_retraining.metrics.knn import knn
 from guided_retraining.metrics.reference import (datis_plain, mcp_plain_select, mdsa_weiss_tonella_plain, mlsa_plain,
                                                  nns_plain)
 

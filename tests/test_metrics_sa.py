@@ -71,7 +71,7 @@ def test_dsa_all_reference_inputs_excluded_symmetric_search(relu, monkeypatch):
 
 
 def test_dsa_symmetric_search_near_ties(monkeypatch):
-    import guided_retraining.metrics._common as common
+    import guided_retraining.metrics.knn as common
 
     calls = []
     original = common.nearest
@@ -91,7 +91,7 @@ def test_dsa_symmetric_search_near_ties(monkeypatch):
 
 def test_dsa_near_ties_are_certified(monkeypatch):
     """References almost equidistant from the targets: float32 alone cannot rank them."""
-    import guided_retraining.metrics._common as common
+    import guided_retraining.metrics.knn as common
 
     calls = []
     original = common._nearest_float64

@@ -39,16 +39,11 @@ SPECS: dict[str, list[tuple]] = {
 }
 
 
-def layer_names(arch) -> list[str]:
+def layer_names(arch: str) -> list[str]:
     """Names of the layers of ``arch`` in order (conv1, pool1, dropout1, flatten, dense1, ..., logits).
 
-    A user's model (``arch`` a dict, see :mod:`guided_retraining.models.user`, which imports torch):
-    its module names and ``NAME.input`` of each ``nn.Linear``.
+    A built-in architecture's; a user's model too: :func:`guided_retraining.model_layers.layer_names`.
     """
-    if isinstance(arch, dict):
-        from .models import user
-
-        return user.layer_names(user.describe(arch))
     if arch not in SPECS:
         raise KeyError(f"unknown architecture {arch!r}; choose one of {sorted(SPECS)}")
     kinds = {C: "conv", P: "pool", D: "dropout", L: "dense"}
@@ -64,16 +59,9 @@ def layer_names(arch) -> list[str]:
     return names + ["logits"]
 
 
-def last_hidden(arch) -> str:
+def last_hidden(arch: str) -> str:
     """The last hidden dense layer of ``arch`` (the layer the study's LSA, DSA and NC read).
 
-    A user's model: the input of its last ``nn.Linear`` (``NAME.input``).
+    A built-in architecture's; a user's model too: :func:`guided_retraining.model_layers.last_hidden`.
     """
-    if isinstance(arch, dict):
-        from .models import user
-
-        name = user.describe(arch).last_hidden
-        if name is None:
-            raise KeyError(f"{arch['factory']} has no nn.Linear: last_hidden is undefined; name a layer instead")
-        return name
     return [n for n in layer_names(arch) if n.startswith("dense")][-1]

@@ -143,7 +143,7 @@ def check_device(config: dict) -> None:
 
 def check_semantics(config: dict, check_data: bool = True) -> None:
     """Checks beyond the schema (see module docstring)."""
-    from .architectures import layer_names
+    from .model_layers import layer_names
 
     check_results_path(config["results"], config.get("results_absolute", False))
     for name, ds in config["datasets"].items():
@@ -183,7 +183,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
             try:
                 datasets.check_available(ds["loader"], ds.get("root"))
             except GuidedRetrainingError as exc:
-                if ds["loader"] in ("imagefolder", "arrays"):  # their messages name the path, not the key
+                if datasets.loader(ds["loader"]).own_data:  # their messages name the path, not the key
                     raise DataError(f"datasets.{name}.root: {exc}") from None
                 raise
             if user_model or ds["original"].get("weights"):
@@ -234,11 +234,9 @@ def _check_model_fits(name: str, ds: dict, model=None) -> None:
 
 def _check_loader_options(name: str, ds: dict) -> None:
     """``options`` must be keyword arguments of the loader (root and download are keys of their own)."""
-    import inspect
+    from .datasets import loader
 
-    from .datasets import LOADERS
-
-    allowed = sorted(set(inspect.signature(LOADERS[ds["loader"]]).parameters) - {"root", "download"})
+    allowed = sorted(loader(ds["loader"]).options)
     extra = sorted(set(ds["options"]) - set(allowed))
     if extra:
         raise ConfigError(f"datasets.{name}.options: unknown option(s) {', '.join(extra)} for loader "
@@ -251,12 +249,7 @@ def _check_deepcustom(config: dict) -> None:
     dgn = {name: a for name, a in config["attacks"].items() if a["kind"] == "dgn"}
     if dgn:
         for ds_name, ds in config["datasets"].items():
-            if ds["loader"] not in ("mnist", "fashion_mnist", "cifar10"):
-                raise ConfigError(f"datasets.{ds_name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
-                                  f"{', '.join(dgn)} are dgn); use mnist, fashion_mnist or cifar10")
-            if ds["loader"] == "cifar10" and ds.get("options", {}).get("grayscale", True):
-                raise ConfigError(f"datasets.{ds_name}.options.grayscale: the CIFAR DGN takes colour images "
-                                  f"(attacks {', '.join(dgn)} are dgn); set grayscale: false")
+            _check_dgn_applies(ds_name, ds, ", ".join(dgn))
     for name, attack in (config.get("defences") or {}).get("attacks", {}).items():
         if attack["kind"] == "dgn":
             raise ConfigError(f"defences.attacks.{name}.kind: dgn attacks belong to the grid's attacks (their generators"
@@ -276,6 +269,29 @@ def _check_deepcustom(config: dict) -> None:
                 raise ConfigError(f"deepcustom.train.augment: {augment!r} cannot apply to adversarial training on "
                                   f"stored data (dataset {ds_name}: an input and its stored counterpart would be "
                                   "augmented apart); set augment: none or deepcustom.adversarial_data: on_the_fly")
+
+
+def _check_dgn_applies(name: str, ds: dict, attacks: str) -> None:
+    """The loader's declaration says whether DeepCustom's generators were built for the dataset; the
+    generator networks' own table (by input shape, as ``build_generator`` picks them) whether the images,
+    as loaded with the dataset's options, fit one."""
+    from . import datasets
+    from .deepcustom.generators import GENERATORS
+
+    loader = datasets.loader(ds["loader"])
+    if not loader.dgn:
+        offered = ", ".join(n for n, d in datasets.LOADERS.items() if d.dgn)
+        raise ConfigError(f"datasets.{name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
+                          f"{attacks} are dgn); use {offered}")
+    options = ds.get("options", {})
+    shape = loader.shape_classes_images(ds.get("root"), options)[0]
+    if shape not in GENERATORS:
+        colour = loader.shape_classes_images(ds.get("root"), {**options, "grayscale": False})[0]
+        key, fix = (("options.grayscale", "set grayscale: false") if colour in GENERATORS else
+                    ("options", "leave size out (the dataset's own size) or give one the generators take"))
+        raise ConfigError(f"datasets.{name}.{key}: the DGN generator networks take images of shape "
+                          f"{' or '.join(map(str, GENERATORS))}, dataset {name} gives {shape} (attacks {attacks} "
+                          f"are dgn); {fix}")
 
 
 def _check_budgets(config: dict, name: str, ds: dict) -> None:

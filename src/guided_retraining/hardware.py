@@ -58,6 +58,22 @@ def set_deterministic(on: bool = True) -> None:
         _state = on
 
 
+def resolve_device(device="cpu"):
+    """The one device resolver of the library (training, attacks, activations, metrics): the ``torch.device``
+    of ``device``. ``auto`` picks CUDA when available, else the CPU; ``cpu``, ``cuda`` or ``cuda:N`` (or a
+    ``torch.device``) as given; a one-line ConfigError when CUDA is asked for but absent."""
+    import torch
+
+    from .errors import ConfigError
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device: {str(device)!r} requested but no CUDA device is available; use 'auto' or 'cpu'")
+    return dev
+
+
 def deterministic_flags() -> dict[str, Any]:
     """The determinism settings of this process as they are now (read from torch, not from the config)."""
     import torch
@@ -78,8 +94,6 @@ def hardware(device="cpu") -> dict[str, Any]:
     CUDA runtime, cuDNN and NVIDIA driver versions (``None`` on the CPU), torch's version and
     :func:`deterministic_flags`."""
     import torch
-
-    from .training import resolve_device
 
     dev = resolve_device(device)
     info: dict[str, Any] = {

@@ -26,11 +26,12 @@ _RULES = {
 
 
 def data_mb(loader: str, subset: int | None = None, options: dict | None = None) -> float:
-    """MB of float32 images of the prepared dataset (the loaders' own counts: ``datasets.SIZES``)."""
-    from .datasets import SIZES
+    """MB of float32 images of the prepared dataset (the loaders' own counts: ``Loader.size``)."""
+    from .datasets import LOADERS
 
-    if loader in SIZES:
-        n, (c, h, w) = SIZES[loader].train + SIZES[loader].test, SIZES[loader].loaded_shape(options)
+    size = LOADERS[loader].size if loader in LOADERS else None
+    if size is not None:
+        n, (c, h, w) = size.train + size.test, size.loaded_shape(options)
     else:
         n, (c, h, w) = UNKNOWN_SIZE
     if subset:

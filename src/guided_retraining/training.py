@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .hardware import resolve_device  # noqa: F401  (the device resolver lives in hardware; re-exported)
 from .models import set_generator
 from .progress import Progress
 
@@ -76,20 +77,6 @@ class History:
     def as_dict(self) -> dict:
         return {"losses": self.losses, "val_acc": self.val_acc, "val_loss": self.val_loss, "best_epoch": self.best_epoch,
                 "epochs_run": len(self.losses), "stopped_early": self.stopped_early, "steps": self.steps}
-
-
-def resolve_device(device="cpu") -> torch.device:
-    """The one device resolver of the library (training, attacks, activations, metrics): ``auto`` picks
-    CUDA when available, else the CPU; ``cpu``, ``cuda`` or ``cuda:N`` (or a ``torch.device``) as given;
-    a one-line ConfigError when CUDA is asked for but absent."""
-    from .errors import ConfigError
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device: {str(device)!r} requested but no CUDA device is available; use 'auto' or 'cpu'")
-    return dev
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> torch.optim.Optimizer:

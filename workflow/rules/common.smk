@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from guided_retraining.architectures import last_hidden
+from guided_retraining.model_layers import last_hidden
 from guided_retraining.code_digest import code_digest
 from guided_retraining.config import check_device_or_exit, check_or_exit
 from guided_retraining.metrics import METRICS

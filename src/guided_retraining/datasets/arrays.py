@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..io import load_npz, npz_headers
-from .base import RawDataset
+from .base import Loader, RawDataset
 
 NAME = "arrays"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -108,3 +108,6 @@ def load_arrays(root, download: bool = False) -> RawDataset:
         parts += [_to_nchw_float(arrays[f"x_{part}"], f"{NAME}: {path}: x_{part}"),
                   arrays[f"y_{part}"].astype(np.int64)]
     return RawDataset(f"{NAME} {path}", *parts, n_classes)
+
+
+LOADER = Loader(NAME, "your own arrays in an .npz", load_arrays, check_arrays, signature=signature)

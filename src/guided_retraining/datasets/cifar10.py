@@ -23,9 +23,9 @@ import numpy as np
 
 from ..errors import DataError
 from ._common import luma, missing, parse_resample, parse_size, resize_uint8, root_path, to_float_nchw
-from .base import RawDataset, Size
+from .base import Loader, RawDataset, Size
 
-SIZE = Size(train=50_000, test=10_000, shape=(1, 32, 32))
+SIZE = Size(train=50_000, test=10_000, shape=(1, 32, 32), colour=True)
 
 NAME = "cifar10"
 FOLDER = "cifar-10-batches-py"
@@ -141,3 +141,7 @@ def load_cifar10(root, download: bool = False, size=32, grayscale: bool = True, 
             x = luma(x)
         out += [to_float_nchw(resize_uint8(x, shape, mode)), y]
     return RawDataset(NAME, out[0], out[1], out[2], out[3], 10)
+
+
+LOADER = Loader(NAME, "CIFAR-10's python batches (MD5-checked, read without running pickled code)", load_cifar10,
+                check_cifar10, SIZE, len(CLASSES), dgn=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import RawDataset, Size
+from .base import Loader, RawDataset, Size
 
 SIZE = Size(train=1_797, test=0, shape=(1, 8, 8))  # embedded in scikit-learn; no test split of its own
 
@@ -17,3 +17,10 @@ def load_digits(root=None, download: bool = False) -> RawDataset:
     x = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]
     y = bunch.target.astype(np.int64)
     return RawDataset("digits", x, y, None, None, 10)
+
+
+def check_digits(root=None) -> None:
+    """Nothing to check: the images ship with scikit-learn."""
+
+
+LOADER = Loader("digits", "scikit-learn's 8x8 digits (embedded, no download)", load_digits, check_digits, SIZE, 10)

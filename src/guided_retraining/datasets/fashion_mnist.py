@@ -8,7 +8,7 @@ which installs the four ``.gz`` files in ``/usr/share/datasets/fashion-mnist`` (
 
 from __future__ import annotations
 
-from .base import RawDataset, Size
+from .base import Loader, RawDataset, Size
 from .idx import check, load_idx_dataset
 
 SIZE = Size(train=60_000, test=10_000, shape=(1, 28, 28))
@@ -26,3 +26,7 @@ def load_fashion_mnist(root, download: bool = False, size=28, grayscale: bool = 
 def check_fashion_mnist(root) -> None:
     """Raise a one-line DataError unless the four idx files are present (nothing is read)."""
     check(NAME, root, TV_CLASS)
+
+
+LOADER = Loader(NAME, "Fashion-MNIST's idx files (torchvision's layout or the four files)", load_fashion_mnist,
+                check_fashion_mnist, SIZE, len(CLASSES), dgn=True)

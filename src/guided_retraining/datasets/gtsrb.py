@@ -21,9 +21,9 @@ from pathlib import Path
 
 from ..errors import DataError
 from ._common import fixed_size_transform, missing, root_path, stack_images, to_float_nchw
-from .base import RawDataset, Size
+from .base import Loader, RawDataset, Size
 
-SIZE = Size(train=39_209, test=12_630, shape=(1, 48, 48))
+SIZE = Size(train=39_209, test=12_630, shape=(1, 48, 48), colour=True)
 
 NAME = "gtsrb"
 N_CLASSES = 43
@@ -92,3 +92,6 @@ def load_gtsrb(root, download: bool = False, size=48, grayscale: bool = True, re
             raise DataError(f"{NAME}: {tv_root}: {split} labels outside 0..{N_CLASSES - 1}")
         out += [to_float_nchw(x), y]
     return RawDataset(NAME, out[0], out[1], out[2], out[3], N_CLASSES)
+
+
+LOADER = Loader(NAME, "GTSRB in torchvision's layout", load_gtsrb, check_gtsrb, SIZE, N_CLASSES)

@@ -23,7 +23,7 @@ from PIL import Image
 
 from ..errors import DataError
 from ._common import check_pixels, parse_resample, parse_size, stack_images, to_float_nchw, to_pil
-from .base import RawDataset
+from .base import Loader, RawDataset
 
 NAME = "imagefolder"
 LAYOUT = "root/<class>/<images> or root/train/<class>/ and root/test/<class>/"
@@ -147,3 +147,7 @@ def load_imagefolder(root, download: bool = False, size=None, grayscale: bool = 
         arrays[part] = (to_float_nchw(x), y)
     test = arrays.get("test", (None, None))
     return RawDataset(NAME, *arrays["train"], *test, len(classes), classes=classes)
+
+
+LOADER = Loader(NAME, "your own images, one folder per class", load_imagefolder, check_imagefolder,
+                signature=signature)

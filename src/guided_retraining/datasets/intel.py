@@ -17,9 +17,9 @@ from pathlib import Path
 
 from ..errors import DataError
 from ._common import fixed_size_transform, missing, root_path, stack_images, to_float_nchw
-from .base import RawDataset, Size
+from .base import Loader, RawDataset, Size
 
-SIZE = Size(train=14_034, test=3_000, shape=(1, 48, 48))
+SIZE = Size(train=14_034, test=3_000, shape=(1, 48, 48), colour=True)
 
 NAME = "intel"
 CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")
@@ -81,3 +81,6 @@ def load_intel(root, download: bool = False, size=48, grayscale: bool = True, re
         x, y = stack_images(NAME, ds, lambda i: ds.samples[i][0], workers, item)
         out += [to_float_nchw(x), y]
     return RawDataset(NAME, out[0], out[1], out[2], out[3], len(CLASSES))
+
+
+LOADER = Loader(NAME, "Intel natural scenes in Kaggle's layout", load_intel, check_intel, SIZE, len(CLASSES))

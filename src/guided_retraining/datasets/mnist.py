@@ -7,7 +7,7 @@ Reads the four official idx files ``{train,t10k}-{images-idx3,labels-idx1}-ubyte
 
 from __future__ import annotations
 
-from .base import RawDataset, Size
+from .base import Loader, RawDataset, Size
 from .idx import check, load_idx_dataset
 
 SIZE = Size(train=60_000, test=10_000, shape=(1, 28, 28))
@@ -23,3 +23,7 @@ def load_mnist(root, download: bool = False, size=28, grayscale: bool = True, re
 def check_mnist(root) -> None:
     """Raise a one-line DataError unless the four idx files are present (nothing is read)."""
     check(NAME, root, TV_CLASS)
+
+
+LOADER = Loader(NAME, "MNIST's idx files (torchvision's layout or the four files)", load_mnist, check_mnist, SIZE, 10,
+                dgn=True)

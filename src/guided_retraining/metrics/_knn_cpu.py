@@ -1,4 +1,4 @@
-"""The CPU kernels of the nearest-neighbour engine (``_common.knn``): the candidates of each
+"""The CPU kernels of the nearest-neighbour engine (``knn.knn``): the candidates of each
 query from cache-sized float32 product tiles, then their exact float64 re-measure.
 
 Why not ``addmm`` + ``topk`` over full rows (the torch chunks, which stay the GPU's path): at
@@ -19,7 +19,7 @@ MNIST scale (56,000 x 49,000) ``topk(107)`` costs a third of the products, and a
 * Tiles are dealt in turn to ``threads`` workers, each with its own kept scores (merged at the
   end: a score a worker dropped is above its threshold, hence above the merged kk-th).
 
-The result is exact: no score left out is below the kk-th kept one, and ``_common.knn``
+The result is exact: no score left out is below the kk-th kept one, and ``knn.knn``
 certifies it against the float32 error bound as for the torch chunks. Kernels are numba
 functions that release the GIL (compiled once, cached beside this file).
 """

@@ -14,7 +14,7 @@ from ``pred``, else the second class of ``q`` (ties: the lower class index, as
 Matches the authors' ``DATIS_test_input_selection`` (public code): sklearn's
 ``Normalizer(norm="l2")`` (a zero row stays zero), ``KNeighborsClassifier(k)`` neighbours,
 ``exp(-sum((z - z_i)^2) / T)``, ``epsilon = 1e-15`` in the denominator, k = 100, T = 0.1.
-Differences: neighbours come from the exact engine ``_common.knn`` (sklearn's search is
+Differences: neighbours come from the exact engine ``knn.knn`` (sklearn's search is
 exact too; ties at the k-th distance may pick another of the tied traces); the authors'
 budget-specific redundancy-elimination step (``DATIS_redundancy_elimination``) is not
 applied, as the study orders the whole set once and retrains on growing prefixes; the
@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from ._common import DEFAULT_MEMORY_MB, as_surprise_inputs, knn
+from ._common import DEFAULT_MEMORY_MB, as_surprise_inputs
+from .knn import knn
 
 #: The authors' epsilon in ``q_alt / (q_pred + epsilon)``.
 EPSILON = 1e-15

@@ -39,7 +39,7 @@ def prepare(kind: str, device="cpu") -> float:
     per process, so that the metric's own time does not include it. Returns the seconds taken."""
     if not metric(kind).kernels:
         return 0.0
-    from ..training import resolve_device
+    from ..hardware import resolve_device
 
     if resolve_device(device).type != "cpu":
         return 0.0

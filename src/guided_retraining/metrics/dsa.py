@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..progress import Progress
-from ._common import (DEFAULT_MEMORY_MB, as_surprise_inputs, match_reference, nearest, nearest_other_class, safe_ratio)
+from ._common import DEFAULT_MEMORY_MB, as_surprise_inputs, match_reference, safe_ratio
+from .knn import nearest, nearest_other_class
 
 #: Search the denominators of all reference traces at once (symmetric class-pair blocks,
 #: half the products of searching them all one by one) when more than this fraction of
@@ -38,7 +39,7 @@ def dsa(train_ats, train_pred, target_ats, target_pred, *, exclude_self=None,
       ``dist(x, x_a) = 0`` and so DSA 0 (the study's reference inputs inside the scored
       set); its search is skipped (not with ``exclude_self``).
     * Nearest neighbours come from chunked float32 matrix products, re-measured exactly
-      in float64 (see ``_common.nearest``), within ``memory_mb`` MiB per chunk, on ``device``.
+      in float64 (see ``knn.nearest``), within ``memory_mb`` MiB per chunk, on ``device``.
 
     ``exclude_self``: int array (targets,), each target's own index in the reference set (for an
     adversarial input, its clean source's: workflow's ``idx_adv_train``)

@@ -11,7 +11,7 @@ uncertainty on the input's neighbours. With ``p(x)`` the softmax output and
 with uniform weights ``w = 1/k`` (``weighting="uniform"``) or normalised inverse distances
 ``w ~ 1 / (d(x, x') + 1e-8)`` (``"inverse_distance"``), and the score is an uncertainty
 metric of ``p~`` (DeepGini by default; entropy, least confidence or ``1 - margin``).
-Neighbours are searched with the exact engine ``_common.knn``.
+Neighbours are searched with the exact engine ``knn.knn``.
 
 Sources and what is not settled: the authors published no code; this follows the paper's
 description (the uncertainty of an input's neighbours among the inputs being prioritised,
@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from ._common import DEFAULT_MEMORY_MB, as_ats, as_probs, knn
+from ._common import DEFAULT_MEMORY_MB, as_ats, as_probs
+from .knn import knn
 from .uncertainty import priority
 
 WEIGHTINGS = ("uniform", "inverse_distance")

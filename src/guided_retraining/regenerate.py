@@ -1,0 +1,92 @@
+"""Rewrite the fragments of the repository's files that derive from the registries.
+
+Run from the repository root (or give ``--root``): ``python -m guided_retraining.regenerate`` rewrites
+every stale fragment in place and names each file it changed; ``--check`` changes nothing and exits 1
+naming the stale ones (tests/test_regenerate.py runs it). Each fragment is one ``Fragment``: the file,
+a pattern matching the fragment (its first group the text to keep before, its last group the text to
+keep after) and the text the registry gives.
+
+Fragments: the schema's ``loader`` enum (``datasets.LOADERS``) and the README's metric table
+(``metrics.registry.readme_table``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+SCHEMA = Path("workflow/schemas/config.schema.yaml")
+README = Path("README.md")
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A generated part of ``path``: ``pattern`` matches it exactly once (groups: before, generated,
+    after); ``render()`` is what the registry gives."""
+
+    name: str
+    path: Path
+    pattern: str
+    render: Callable[[], str]
+
+    def apply(self, text: str) -> str:
+        """``text`` with the fragment rendered anew; ValueError unless the pattern matches once."""
+        found = list(re.finditer(self.pattern, text, flags=re.M))
+        if len(found) != 1:
+            raise ValueError(f"{self.path}: {self.name}: expected one match of {self.pattern!r}, found {len(found)}")
+        m = found[0]
+        return text[:m.start(2)] + self.render() + text[m.end(2):]
+
+
+def _loader_enum() -> str:
+    from .datasets import LOADERS
+
+    return ", ".join(LOADERS)
+
+
+def _metric_table() -> str:
+    from .metrics.registry import readme_table
+
+    return readme_table()
+
+
+FRAGMENTS = [
+    Fragment("the schema's loader enum", SCHEMA, r"^(\s+loader: \{type: string, enum: \[)([^\]]*)(\]\})",
+             _loader_enum),
+    Fragment("the README's metric table", README,
+             r"^()(\| kind \| score \(higher = picked first\) \|.*\n(?:\|.*\n)*)()", _metric_table),
+]
+
+
+def stale(root: Path, fragments=FRAGMENTS) -> dict[Path, str]:
+    """``{path: regenerated text}`` of every file under ``root`` whose fragments are stale."""
+    texts: dict[Path, str] = {}
+    for fragment in fragments:
+        path = root / fragment.path
+        texts[path] = fragment.apply(texts.get(path, path.read_text()))
+    return {path: text for path, text in texts.items() if text != path.read_text()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m guided_retraining.regenerate", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path("."), help="the repository root (default: here)")
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a fragment is stale")
+    args = parser.parse_args(argv)
+    changed = stale(args.root)
+    for path, text in changed.items():
+        if args.check:
+            print(f"stale: {path} (run python -m guided_retraining.regenerate)")
+        else:
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text)
+            tmp.replace(path)
+            print(f"rewrote {path}")
+    return 1 if changed and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

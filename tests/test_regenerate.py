@@ -1,0 +1,42 @@
+"""``python -m guided_retraining.regenerate``: the generated fragments are fresh; a stale one is named by
+``--check`` and rewritten without it."""
+
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+from guided_retraining.datasets import LOADERS
+from guided_retraining.metrics.registry import readme_table
+
+SCHEMA = "workflow/schemas/config.schema.yaml"
+
+
+def regenerate(root, *args):
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    return subprocess.run([sys.executable, "-m", "guided_retraining.regenerate", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_generated_fragments_are_fresh():
+    proc = regenerate(REPO, "--check")
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout + proc.stderr
+
+
+def test_stale_fragments_are_named_then_rewritten(tmp_path):
+    (tmp_path / "workflow/schemas").mkdir(parents=True)
+    schema, readme = (REPO / SCHEMA).read_text(), (REPO / "README.md").read_text()
+    line = f"loader: {{type: string, enum: [{', '.join(LOADERS)}]}}"
+    last_row = readme_table().splitlines(keepends=True)[-1]
+    assert schema.count(line) == 1 and readme.count(last_row) == 1
+    (tmp_path / SCHEMA).write_text(schema.replace(line, "loader: {type: string, enum: [digits, mnist]}"))
+    (tmp_path / "README.md").write_text(readme.replace(last_row, ""))  # a metric without its row
+    proc = regenerate(tmp_path, "--check")
+    assert proc.returncode == 1
+    hint = "(run python -m guided_retraining.regenerate)"
+    assert proc.stdout == f"stale: {SCHEMA} {hint}\nstale: README.md {hint}\n"
+    proc = regenerate(tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, f"rewrote {SCHEMA}\nrewrote README.md\n")
+    assert (tmp_path / SCHEMA).read_text() == schema and (tmp_path / "README.md").read_text() == readme
+    assert regenerate(tmp_path, "--check").returncode == 0
