@@ -233,7 +233,7 @@ def test_the_debugging_command_runs_one_job_alone(tmp_path):
                           env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((root / target).read_text())
-    assert (result["configuration"], result["metric"], result["point"], result["rep"]) == ("C2", "dsa", "p05", 1)
+    assert (result["configuration"], result["metric"], result["point"], result["rep"]) == ("C3", "random", "p05", 1)
 
 
 def pinned_plugin_version() -> str:
