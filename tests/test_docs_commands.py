@@ -110,6 +110,8 @@ def stand_in_data(root, configfiles):
     """Tiny datasets in each loader's real layout where the configs' relative ``root`` keys point."""
     from fixtures_datasets import write_cifar10, write_gtsrb, write_idx_dataset, write_intel
 
+    from guided_retraining.datasets import check_available
+
     writers = {"mnist": write_idx_dataset, "fashion_mnist": write_idx_dataset, "cifar10": write_cifar10,
                "gtsrb": write_gtsrb, "intel": write_intel}
     for configfile in configfiles:
@@ -118,6 +120,7 @@ def stand_in_data(root, configfiles):
             where = dataset.get("root")
             if dataset.get("loader") in writers and where and not os.path.isabs(where) and not (root / where).exists():
                 writers[dataset["loader"]](root / where)
+                check_available(dataset["loader"], root / where)  # the layout the run's data check accepts
 
 
 def copy_repository(root):
