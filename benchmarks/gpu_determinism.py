@@ -11,7 +11,7 @@ Runs the study three times from the repository root, each in its own working dir
 - per table (``results/tables/*.csv``; Table 5 and retraining_time hold wall times and are left out): whether gpu1 and
   gpu2 are byte-identical, and for gpu1 against cpu the cells that differ and the largest absolute
   difference of the numeric columns.
-Needs a CUDA GPU (the GPU runs stop before any job without one). The README's "GPUs" section quotes
+Needs a CUDA GPU (the GPU runs stop before any job without one). docs/gpus.md quotes
 its figures.
 """
 

@@ -2,8 +2,8 @@
 
     python benchmarks/own_model_example.py [--cores 2] [--per-class 60] [--keep DIR]
 
-Writes the example's image folder (data/shapes/: four shape classes of 32x32 colour PNGs, the
-tests' ``write_shapes_folder``) and its model file (config/example_model.py) into a fresh working
+Writes the example's image folder (data/shapes/: four shape classes of 32x32 colour PNGs, what
+``python -m guided_retraining.example_data`` writes) and its model file (config/example_model.py) into a fresh working
 directory, runs the whole example study there from the repository root as a user does
 (``snakemake --cores N --configfile config/example-own-model.yaml --directory DIR``), and prints
 the wall time, the CPU time inside jobs per rule, and the original model's accuracy.
@@ -26,8 +26,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def main() -> None:
-    from fixtures_datasets import write_shapes_folder
     from workflow import cpu_per_rule
+
+    from guided_retraining.example_data import write_shapes_folder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, default=2)

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from guided_retraining.example_data import write_shapes_folder  # noqa: F401  (the worked example's folder)
+
 REPO = Path(__file__).resolve().parents[1]
 
 # pure colours and their PIL "L" values (ITU-R 601-2 luma in PIL's fixed point)
@@ -209,43 +211,6 @@ def write_digits_folder(root: Path, per_class=None, split=False, fmt="png") -> d
         Image.fromarray((img * 15).astype(np.uint8), "L").save(path)
         out[part].append((path, int(label)))
     return out
-
-
-def write_shapes_folder(root: Path, per_class=60, size=32, seed=0) -> list[str]:
-    """A small colour image folder: ``root/train/<shape>/`` and ``root/test/<shape>/`` of PNG images.
-
-    Four classes (circle, cross, square, triangle) drawn in a random bright colour at a random
-    position and scale on a random dark background, with pixel noise (seeded); one in five
-    images goes to test. Returns the class names.
-    """
-    from PIL import ImageDraw
-
-    rng = np.random.default_rng(seed)
-    classes = ["circle", "cross", "square", "triangle"]
-    for c in classes:
-        for part in ("train", "test"):
-            (root / part / c).mkdir(parents=True, exist_ok=True)
-        for j in range(per_class):
-            bg, fg = rng.integers(0, 120, 3), rng.integers(110, 256, 3)  # a bright shape on a dark background
-            img = Image.new("RGB", (size, size), tuple(int(v) for v in bg))
-            draw = ImageDraw.Draw(img)
-            r = int(rng.integers(size // 6, size // 3))
-            cx, cy = (int(v) for v in rng.integers(r, size - r, 2))
-            colour = tuple(int(v) for v in fg)
-            if c == "circle":
-                draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
-            elif c == "square":
-                draw.rectangle([cx - r, cy - r, cx + r, cy + r], fill=colour)
-            elif c == "triangle":
-                draw.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=colour)
-            else:
-                w = max(1, r // 3)
-                draw.rectangle([cx - r, cy - w, cx + r, cy + w], fill=colour)
-                draw.rectangle([cx - w, cy - r, cx + w, cy + r], fill=colour)
-            noisy = np.asarray(img, dtype=np.int16) + rng.integers(-30, 31, (size, size, 3))
-            part = "test" if j % 5 == 4 else "train"
-            Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(root / part / c / f"{j:04d}.png")
-    return classes
 
 
 #: A user's model module, outside the package: written by tests to a temporary folder.

@@ -322,17 +322,17 @@ def test_transfer_matrix_evaluates_every_model_on_the_stored_adv_test(tmp_path):
     assert "made once against the original model" in (tmp_path / "results/tables/deepcustom.md").read_text()
 
 
-def readme_deepcustom() -> str:
-    text = (REPO / "README.md").read_text()
-    return text[text.index("## DeepCustom"):text.index("\n## ", text.index("## DeepCustom") + 5)]
+def deepcustom_doc() -> str:
+    """docs/deepcustom.md, where the DeepCustom documentation lives."""
+    return (REPO / "docs/deepcustom.md").read_text()
 
 
-def test_readme_quotes_config_deepcustom_values_from_the_config():
-    """One source of truth: every row of the README's table of config/deepcustom.yaml values is the config's."""
+def test_docs_quote_config_deepcustom_values_from_the_config():
+    """One source of truth: every row of docs/deepcustom.md's table of config/deepcustom.yaml values is the config's."""
     import re
 
     config = yaml.safe_load((REPO / "config" / "deepcustom.yaml").read_text())
-    section = readme_deepcustom()
+    section = deepcustom_doc()
     table = section[section.index("| `config/deepcustom.yaml` key | value |"):]
     rows = re.findall(r"^\| `([\w.]+)` \| ([^|]+) \|", table, flags=re.M)
     assert len(rows) >= 10
@@ -340,14 +340,14 @@ def test_readme_quotes_config_deepcustom_values_from_the_config():
         value = config
         for part in key.split("."):
             value = value[part]
-        assert float(quoted.strip()) == float(value), f"README quotes {key} = {quoted.strip()}, the config has {value}"
+        assert float(quoted.strip()) == float(value), f"docs/deepcustom.md quotes {key} = {quoted.strip()}, the config has {value}"
     # the config's other DGN attacks share the generator settings the table quotes for dgn_original
     for name in ("dgn_lrp", "dgn_nce", "dgn_suspiciousness"):
         assert {k: config["attacks"][name][k] for k in ("epochs", "batch_size", "lr")} == \
             {k: config["attacks"]["dgn_original"][k] for k in ("epochs", "batch_size", "lr")}
 
 
-def test_generator_layer_shapes_follow_the_public_code_and_the_readme_states_them():
+def test_generator_layer_shapes_follow_the_public_code_and_the_docs_state_them():
     from guided_retraining.deepcustom.generators import layer_shapes
 
     mnist = [(r["layer"], r["kernel"], r["stride"], r["output"]) for r in layer_shapes((1, 28, 28))
@@ -363,7 +363,7 @@ def test_generator_layer_shapes_follow_the_public_code_and_the_readme_states_the
     for kernel, stride in [(2, 3), (1, 4), (2, 4), (1, 3)]:
         size = (size - 1) * stride + kernel
     assert size != 32
-    section = readme_deepcustom()
+    section = deepcustom_doc()
     for name, shape in [("MNIST", (1, 28, 28)), ("CIFAR-10", (3, 32, 32))]:
         for r in layer_shapes(shape):
             row = (f"| {name} | {r['layer']} | {r['in']} -> {r['out']} | {r['kernel']} | {r['stride']} | "

@@ -1,5 +1,5 @@
 """The metric registry's entries and option checks; the new metrics' config (config/modern-metrics.yaml)
-dry-runs, and they really score and order on a tiny study. (Schema and README against the registry:
+dry-runs, and they really score and order on a tiny study. (Schema and docs/metrics.md against the registry:
 tests/test_registries.py.)"""
 
 import json

@@ -3,6 +3,8 @@ the loaders, the model wrapper, the one-line errors before any job, and the whol
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ import yaml
 from PIL import Image
 
 from conftest import CONFIGS, REPO, snakemake
-from fixtures_datasets import write_digits_folder, write_shapes_folder, write_user_model
+from fixtures_datasets import write_digits_folder, write_user_model
 
 from guided_retraining import datasets
 from guided_retraining.activations import extract
@@ -332,6 +334,24 @@ def test_unknown_loader_option(tmp_path):
                        "allowed: grayscale, resample, size, workers")
 
 
+def test_example_data_command_writes_the_same_folder_every_time(tmp_path):
+    """`python -m guided_retraining.example_data` (docs/own-model.md): the imagefolder layout, seeded pixels."""
+    from guided_retraining.example_data import main
+
+    main([str(tmp_path / "a"), "--per-class", "5"])
+    main([str(tmp_path / "b"), "--per-class", "5"])
+    files = sorted(f.relative_to(tmp_path / "a") for f in (tmp_path / "a").rglob("*.png"))
+    assert [str(f) for f in files if f.parts[1] == "circle"] == [
+        "test/circle/0004.png", "train/circle/0000.png", "train/circle/0001.png", "train/circle/0002.png",
+        "train/circle/0003.png"]
+    assert len(files) == 20
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+    image = Image.open(tmp_path / "a/train/square/0000.png")
+    assert image.size == (32, 32) and image.mode == "RGB"
+    raw = datasets.load_imagefolder(tmp_path / "a")
+    assert raw.x_train.shape == (16, 3, 32, 32) and raw.x_test.shape == (4, 3, 32, 32)
+
+
 # ---- the whole tiny study end to end ---------------------------------------------------------------------
 
 @pytest.mark.workflow
@@ -384,11 +404,15 @@ def test_whole_study_on_own_model_and_image_folder(tmp_path):
 
 @pytest.mark.workflow
 def test_worked_example(tmp_path):
-    """config/example-own-model.yaml (the small ResNet of config/example_model.py) on the small colour folder
-    it documents (its wall time: benchmarks/own_model_example.py)."""
+    """config/example-own-model.yaml (the small ResNet of config/example_model.py) on the colour folder that
+    the documented command writes (docs/own-model.md; its wall time: benchmarks/own_model_example.py)."""
     (tmp_path / "config").mkdir()
     shutil.copy(REPO / "config/example_model.py", tmp_path / "config")
-    classes = write_shapes_folder(tmp_path / "data" / "shapes")
+    proc = subprocess.run([sys.executable, "-m", "guided_retraining.example_data"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "wrote 240 images of circle, cross, square, triangle to data/shapes/train and data/shapes/test"
+    classes = ["circle", "cross", "square", "triangle"]
     snakemake(tmp_path, "--cores", "2", configfile=REPO / "config/example-own-model.yaml")
     data = json.loads((tmp_path / "results/shapes/data.json").read_text())
     assert data["classes"] == classes and data["shape"] == [3, 32, 32]

@@ -1,5 +1,5 @@
-"""One source of truth for names: the schema's enums and the README's lists agree with the code's
-registries (loaders, architectures, attack kinds, metrics)."""
+"""One source of truth for names: the schema's enums and the documented lists (docs/config-keys.md,
+docs/metrics.md) agree with the code's registries (loaders, architectures, attack kinds, metrics)."""
 
 import re
 
@@ -13,7 +13,8 @@ from guided_retraining.datasets import LOADERS
 from guided_retraining.metrics.registry import readme_table, schema_fragment
 
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-README = (REPO / "README.md").read_text()
+CONFIG_KEYS = (REPO / "docs/config-keys.md").read_text()
+METRICS_DOC = (REPO / "docs/metrics.md").read_text()
 
 
 def enums(node) -> set[str]:
@@ -32,8 +33,8 @@ def enums(node) -> set[str]:
 
 
 def readme_list(key: str, row: str) -> set[str]:
-    """The names in parentheses after `` `key` `` in the README's config-table row starting with ``row``."""
-    line = next(line for line in README.splitlines() if line.startswith(f"| `{row}`"))
+    """The names in parentheses after `` `key` `` in docs/config-keys.md's table row starting with ``row``."""
+    line = next(line for line in CONFIG_KEYS.splitlines() if line.startswith(f"| `{row}`"))
     return {n.strip() for n in re.search(rf"`{key}` \(([^)]*)\)", line).group(1).split(",")}
 
 
@@ -56,6 +57,6 @@ def test_attack_kinds():
 
 
 def test_metrics():
-    """The schema's metric kinds and option names/types and the README's metric table are the registry's."""
+    """The schema's metric kinds and option names/types and docs/metrics.md's metric table are the registry's."""
     assert SCHEMA["$defs"]["metric"] == schema_fragment()
-    assert readme_table() in README
+    assert readme_table() in METRICS_DOC

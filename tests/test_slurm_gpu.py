@@ -20,7 +20,7 @@ plugin = pytest.importorskip("snakemake_executor_plugin_slurm",
                              reason="snakemake-executor-plugin-slurm not installed (bash .ci/install-slurm.sh)")
 
 PROFILES = sorted((REPO / "profiles").glob("slurm*/config.yaml"))
-DOCS = [REPO / "docs/slurm.md", REPO / "README.md"]
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 GPU_KEYS = ("gpu", "gpus", "gpu_model", "gres")
 
 

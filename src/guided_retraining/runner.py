@@ -157,12 +157,15 @@ def mock_job(target: str, configfiles=None, snakefile=None):
 def standalone(main) -> None:
     """``python scripts/<rule>.py TARGET [--configfile FILE ...]``: run the job producing TARGET alone."""
     import argparse
+    import inspect
 
     parser = argparse.ArgumentParser(description="Run one job of the workflow alone (for debugging).")
     parser.add_argument("target", help="an output file of this rule, e.g. results/digits/r1/original/model.pt")
     parser.add_argument("--configfile", action="append", default=[], help="config file(s), as for snakemake")
     args = parser.parse_args()
-    job = mock_job(args.target, args.configfile)
+    # the Snakefile of the copy the script belongs to (scripts/<rule>.py -> ../Snakefile), not the installed one's
+    snakefile = Path(inspect.getsourcefile(main)).resolve().parents[1] / "Snakefile"
+    job = mock_job(args.target, args.configfile, snakefile if snakefile.is_file() else None)
     try:
         execute(main, job)
     except GuidedRetrainingError as exc:

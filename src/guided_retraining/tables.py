@@ -277,8 +277,8 @@ def _hms(seconds: float) -> str:
 def devices_note(records) -> str:
     """What the tables pool, by device, from the ``hardware`` field of the result JSONs they read: empty
     when every job ran on the CPU; else e.g. ``"devices: cpu (120 jobs), cuda NVIDIA A100-SXM4-80GB
-    (40 jobs): pooled from different devices"`` (a GPU's results differ slightly from the CPU's; see the
-    README, "GPUs"). Jobs without the field (written before it existed) count as "device not recorded"."""
+    (40 jobs): pooled from different devices"`` (a GPU's results differ slightly from the CPU's; see
+    docs/gpus.md). Jobs without the field (written before it existed) count as "device not recorded"."""
     counts: dict[str, int] = {}
     for record in records:
         hw = record.get("hardware")

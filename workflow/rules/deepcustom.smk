@@ -1,5 +1,5 @@
 # One torch thread per job: the 5x30 target and the generators are small, and on a shared machine two
-# OpenMP threads per job spent 10x the CPU time waiting on each other (measured; README, DeepCustom).
+# OpenMP threads per job spent 10x the CPU time waiting on each other (measured; docs/deepcustom.md).
 # Seed 003 (DeepCustom): Tarantula suspiciousness of the original model's neurons, the DGN generators
 # of `kind: dgn` attacks (trained once per dataset and attack setting), and, with a
 # `deepcustom.robust` list, the robustness matrix: models adversarially trained on each attack (Goodfellow's mix)

@@ -108,7 +108,7 @@ GENERATORS = {(1, 28, 28): MnistDGN, (3, 32, 32): CifarDGN}
 @torch.no_grad()
 def layer_shapes(shape) -> list[dict]:
     """The (transposed) convolutions and poolings of the generator for inputs of ``shape``, in order: kind,
-    channels in and out, kernel, stride and the output shape (C, H, W) of one input (README's table)."""
+    channels in and out, kernel, stride and the output shape (C, H, W) of one input (docs/deepcustom.md's table)."""
     net = build_generator(shape).eval()
     rows = []
     hooks = [m.register_forward_hook(lambda m, _i, out: rows.append((m, tuple(out.shape[1:]))))

@@ -397,7 +397,7 @@ def schema_fragment() -> dict:
 
 
 def readme_table() -> str:
-    """The README's metric table (Markdown), one row per registered metric."""
+    """The metric table of docs/metrics.md (Markdown), one row per registered metric."""
     rows = ["| kind | score (higher = picked first) | reads | options (defaults) | paper |", "|---|---|---|---|---|"]
     for m in METRICS.values():
         opts = ", ".join(f"`{k}` {_default(o)}" for k, o in m.options.items())
