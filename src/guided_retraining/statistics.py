@@ -374,7 +374,8 @@ def statistics_markdown(stats: pd.DataFrame, baseline: str = "random") -> pd.Dat
 
     rows = [{**{k: r[k] for k in ENDPOINT_GROUP + ["metric", "n"]},
              "value: mean ± sd [95% CI]": (f"{r['mean']:.4f} ± {r['sd']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
-                                           if not pd.isna(r["sd"]) else f"{r['mean']:.4f} (n/a — 1 repetition: no sd)"),
+                                           if not pd.isna(r["sd"]) else f"{r['mean']:.4f} (n/a — 1 repetition:"
+                                           " no sd)"),
              "inputs used": f"{r['inputs_used_mean']:.0f}",
              f"vs {baseline}: mean paired difference [95% CI]; paired share; non-zero pairs; Holm p": versus(r)}
             for r in stats.to_dict("records")]
