@@ -120,6 +120,10 @@ def test_statistics_figures_are_readable(tmp_path):
     fig = plots.budget_differences(against, "Budgets: d, a", [tmp_path / "b.png"])
     assert "95% Student t-interval" in assert_readable(fig)
     assert len({a.get_ylim() for a in fig.axes}) == 1
+    long_title = "Paired difference to random at fixed budgets (mean, 95% CI): digits, fgsm"
+    fig = plots.budget_differences(against.iloc[:0], long_title, [tmp_path / "b0.png"])
+    assert "No fixed budgets in this run" in assert_readable(fig, legend_outside=False)
+    assert "\n" in fig._suptitle.get_text()  # wider than the one panel: wrapped, not clipped
 
 
 def test_score_figure_warns_of_the_self_reference_artefact(tmp_path):

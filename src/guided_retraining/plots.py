@@ -229,6 +229,9 @@ def budget_differences(against: pd.DataFrame, title: str, paths, baseline: str =
     caption = (f"Mean paired difference (metric minus {baseline} in the same repetition) at each fixed budget over "
                f"{_repetitions_text(n)}; error bars: 95% Student t-interval (none with one repetition); "
                "dashed: no difference.")
+    if against.empty:
+        axes[0][0].text(0.5, 0.5, "no fixed budgets", transform=axes[0][0].transAxes, ha="center", va="center")
+        caption = "No fixed budgets in this run (aggregate.budgets is empty): nothing to compare."
     return _finish(fig, paths, caption, handles)
 
 
@@ -251,12 +254,11 @@ def _finish(fig, paths, caption: str, handles=None):
     """
     width, height = fig.get_size_inches()
     renderer = fig.canvas.get_renderer()
+    for title in ([fig._suptitle] if fig._suptitle else []) + [a.title for a in fig.axes]:
+        _fit(title, renderer, 0.97 * width * fig.dpi)  # a title wider than the figure wraps
     text = fig.text(width / 2, _PAD, caption, transform=fig.dpi_scale_trans, ha="center", va="bottom",
                     fontsize=CAPTION_FONTSIZE, color="0.25")
-    chars = int(width * 72 / (CAPTION_FONTSIZE * 0.5))  # about the characters of one line; fewer until it fits
-    while text.get_window_extent(renderer).width > 0.97 * width * fig.dpi and chars > 20:
-        chars = int(chars * 0.9)
-        text.set_text("\n".join(textwrap.wrap(caption, chars)))
+    _fit(text, renderer, 0.97 * width * fig.dpi)
     bottom = text.get_window_extent(renderer).height / fig.dpi + 2 * _PAD
     if handles:
         for ncols in range(len(handles), 0, -1):  # as many columns as fit the width
@@ -272,6 +274,15 @@ def _finish(fig, paths, caption: str, handles=None):
     fig.get_layout_engine().set(rect=(0, bottom / total, 1, (total - bottom - _PAD) / total))
     _save(fig, paths)
     return fig
+
+
+def _fit(text, renderer, max_px: float) -> None:
+    """Wrap ``text`` (a Text artist) into lines until it is at most ``max_px`` wide."""
+    words = " ".join(text.get_text().split())
+    chars = len(words)
+    while text.get_window_extent(renderer).width > max_px and chars > 20:
+        chars = int(chars * 0.9)
+        text.set_text("\n".join(textwrap.wrap(words, chars)))
 
 
 def _save(fig, paths) -> None:
