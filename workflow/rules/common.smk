@@ -227,7 +227,9 @@ REPORT_FIGURES = {
 def aggregate_outputs():
     """Tables (CSV, Markdown) over the grid; figures (PNG, PDF) per dataset and attack."""
     tables = [
-        f"{R}/tables/{name}.{ext}" for name in REPORT_TABLES for ext in ("csv", "json", "md")
+        f"{R}/tables/{name}.{ext}"
+        for name in REPORT_TABLES
+        for ext in ("csv", "json", "md")
     ]
     figures = [
         f"{R}/figures/{name}_{d}_{a}.{ext}"
