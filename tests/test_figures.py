@@ -120,6 +120,10 @@ def test_statistics_figures_are_readable(tmp_path):
     fig = plots.budget_differences(against, "Budgets: d, a", [tmp_path / "b.png"])
     assert "95% Student t-interval" in assert_readable(fig)
     assert len({a.get_ylim() for a in fig.axes}) == 1
+    # one budget, three metrics: set side by side around it, in Figure 3's colours (random's colour skipped)
+    lines = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == "-"]
+    assert len({float(ln.get_xdata()[0]) for ln in lines}) == 3
+    assert [ln.get_color() for ln in lines] == ["C0", "C1", "C3"]
     long_title = "Paired difference to random at fixed budgets (mean, 95% CI): digits, fgsm"
     fig = plots.budget_differences(against.iloc[:0], long_title, [tmp_path / "b0.png"])
     assert "No fixed budgets in this run" in assert_readable(fig, legend_outside=False)

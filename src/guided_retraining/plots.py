@@ -203,32 +203,39 @@ def paired_share_heatmap(pairs: pd.DataFrame, title: str, paths):
 def budget_differences(against: pd.DataFrame, title: str, paths, baseline: str = "random"):
     """Beside Figure 3: one panel per configuration (titled :func:`configuration_title`, one y range), the
     mean paired difference of Test* accuracy to ``baseline`` (metric minus baseline, over the repetitions)
-    against the budget's inputs used, with its 95% t-interval as error bars, one line per metric. ``against``:
+    against the budget's inputs used, with its 95% t-interval as error bars, one line per metric (in Figure 3's
+    colours), the metrics set side by side around each budget so that no error bar hides another. ``against``:
     the budget endpoints' rows of :func:`guided_retraining.statistics.pairs` with ``other == baseline``, plus
     ``inputs_used_mean``. Returns the figure."""
     configurations = sorted(against["configuration"].unique()) or ["(none)"]
     metrics = sorted(against["metric"].unique())
+    colors = {m: f"C{i % 10}" for i, m in enumerate(sorted(set(metrics) | {baseline}))}  # Figure 3's colours
     fig, axes = plt.subplots(1, len(configurations), figsize=(4.2 * len(configurations), 3.6), squeeze=False,
                              sharey=True, layout="constrained")
     for ax, configuration in zip(axes[0], configurations):
         sub = against[against["configuration"] == configuration]
-        for metric, group in sub.groupby("metric", sort=True):
-            group = group.sort_values("inputs_used_mean", kind="stable")
+        budgets = np.unique(sub["inputs_used_mean"].to_numpy(dtype=float))
+        gap = np.diff(budgets).min() if len(budgets) > 1 else max(0.2 * budgets.max(initial=1.0), 1.0)
+        step = 0.5 * gap / max(len(metrics), 1)  # metrics side by side at each budget: no error bar hides another
+        for i, metric in enumerate(metrics):
+            group = sub[sub["metric"] == metric].sort_values("inputs_used_mean", kind="stable")
+            if group.empty:
+                continue
             low = (group["diff_mean"] - group["diff_ci_low"]).fillna(0).to_numpy()
             high = (group["diff_ci_high"] - group["diff_mean"]).fillna(0).to_numpy()
-            ax.errorbar(group["inputs_used_mean"], group["diff_mean"], yerr=[low, high], marker="o", markersize=3,
-                        linewidth=1.2, capsize=2.5, color=f"C{metrics.index(metric) % 10}")
+            ax.errorbar(group["inputs_used_mean"] + (i - (len(metrics) - 1) / 2) * step, group["diff_mean"],
+                        yerr=[low, high], marker="o", markersize=3, linewidth=1.2, capsize=2.5, color=colors[metric])
         ax.axhline(0, color="grey", linestyle="--", linewidth=1)
         ax.set_title(configuration_title(configuration), fontsize=10)
         ax.set_xlabel("budget (inputs used)")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"Test* accuracy minus {baseline}'s")
-    handles = [Line2D([], [], color=f"C{i % 10}", marker="o", markersize=3, label=m) for i, m in enumerate(metrics)]
+    handles = [Line2D([], [], color=colors[m], marker="o", markersize=3, label=m) for m in metrics]
     fig.suptitle(title, fontsize=11)
     n = int(against["n"].max()) if len(against) and against["n"].notna().any() else 0
     caption = (f"Mean paired difference (metric minus {baseline} in the same repetition) at each fixed budget over "
-               f"{_repetitions_text(n)}; error bars: 95% Student t-interval (none with one repetition); "
-               "dashed: no difference.")
+               f"{_repetitions_text(n)}, metrics side by side around the budget; error bars: 95% Student t-interval "
+               "(none with one repetition); dashed: no difference.")
     if against.empty:
         axes[0][0].text(0.5, 0.5, "no fixed budgets", transform=axes[0][0].transAxes, ha="center", va="center")
         caption = "No fixed budgets in this run (aggregate.budgets is empty): nothing to compare."
