@@ -58,8 +58,8 @@ def compare(out: Path, runs: list[str]) -> None:
         same = a.read_bytes() == b.read_bytes()
         line = f"{name}: {runs[0]} vs {runs[1]} {'byte-identical' if same else 'DIFFER'}"
         if "cpu" in runs:
-            x = pd.read_csv(a, comment="#")
-            y = pd.read_csv(out / "cpu/results/tables" / name, comment="#")
+            x = pd.read_csv(a)
+            y = pd.read_csv(out / "cpu/results/tables" / name)
             if x.shape != y.shape:
                 line += f"; vs cpu: shapes {x.shape} and {y.shape}"
             else:

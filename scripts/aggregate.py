@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from guided_retraining import plots, statistics, tables
+from guided_retraining import plots, statistics, table_files, tables
 from guided_retraining.errors import DataError
 from guided_retraining.io import load_json, load_npz
 
@@ -63,7 +63,8 @@ def main(job, log):
           " its 95% t-interval, paired share (ties half), exact Wilcoxon signed-rank p (zeros dropped, average"
           " ranks), p_holm, unpaired A12, repetitions for 80% power", statistics.statistics_markdown(stats))
     write("statistics_pairs", pairs, f"Every metric against every other ({endpoints}): the paired comparison,"
-          " Holm-corrected over every pair within dataset, attack, configuration and endpoint")
+          " Holm-corrected over every pair within dataset, attack, configuration and endpoint",
+          table_files.pairs_markdown(pairs))
     against = pairs[(pairs["other"] == "random") & pairs["endpoint"].str.startswith("budget_")].merge(
         summary[statistics.ENDPOINT_GROUP + ["metric", "inputs_used_mean"]], on=statistics.ENDPOINT_GROUP + ["metric"])
 
@@ -74,7 +75,8 @@ def main(job, log):
     shares = []
     for dataset, attack in p.grid:
         sub = points[(points["dataset"] == dataset) & (points["attack"] == attack)]
-        plots.figure3(sub, original[(dataset, attack, 1)]["acc_test_star"],
+        originals = [v["acc_test_star"] for (d, a, _), v in sorted(original.items()) if (d, a) == (dataset, attack)]
+        plots.figure3(sub, originals,
                       f"Figure 3: {dataset}, {attack} (accuracy on Test*; stars: best points {chosen})",
                       figure_paths("figure3", dataset, attack),
                       best[(best["dataset"] == dataset) & (best["attack"] == attack)])
@@ -91,7 +93,9 @@ def main(job, log):
         total = len(next(iter(orders.values()))["order"])
         plots.score_distributions({m: a["scores"] for m, a in arrays.items()}, n_train,
                                   f"Scores of Train*: {dataset}, {attack} (clean against adversarial)",
-                                  figure_paths("scores", dataset, attack))
+                                  figure_paths("scores", dataset, attack),
+                                  self_reference=[s["metric"] for s in scores if plots.clean_in_own_reference(s) and
+                                                  (s["dataset"], s["attack"], s.get("rep", 1)) == (dataset, attack, 1)])
         share = plots.adversarial_share(sub[sub["rep"] == 1])  # as the score distributions: repetition 1
         overall = (total - n_train) / total if total else float("nan")
         plots.adversarial_share_figure(share, overall, f"Adversarial share of the inputs used: {dataset}, {attack}",

@@ -1,5 +1,7 @@
 """Tables 3, 4 and 5 from hand-made results."""
 
+import json
+
 import pandas as pd
 
 from guided_retraining import tables
@@ -80,9 +82,14 @@ def test_table5_charges_each_metric_only_what_it_reads():
 def test_written_tables_name_their_source(tmp_path):
     t3 = tables.table3(tables.points_frame(RECORDS), original(0.7))
     tables.write(t3, tmp_path / "t3.csv", tmp_path / "t3.md", "Table 3", "my.yaml", tables.table3_markdown(t3))
-    assert (tmp_path / "t3.csv").read_text().startswith("# Table 3; source: my.yaml\n")
-    back = tables.read_csv(tmp_path / "t3.csv")
-    pd.testing.assert_frame_equal(back, t3, check_dtype=False)
+    assert (tmp_path / "t3.csv").read_text().startswith("dataset,attack,rep,configuration,metric,original,")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "t3.csv"), t3, check_dtype=False)
+    pd.testing.assert_frame_equal(tables.read_csv(tmp_path / "t3.csv"), t3, check_dtype=False)
+    provenance = json.loads((tmp_path / "t3.json").read_text())
+    assert provenance["title"] == "Table 3" and provenance["source"] == "my.yaml"
+    assert provenance["columns"] == list(t3.columns) and provenance["rows"] == 4
+    assert (provenance["csv"], provenance["markdown"]) == ("t3.csv", "t3.md")
+    assert provenance["hardware"]["device"] == "cpu" and provenance["versions"]["pandas"] == pd.__version__
     md = (tmp_path / "t3.md").read_text()
     assert "Source: `my.yaml`" in md and "**0.8000** (50/100)" in md
 
@@ -92,8 +99,23 @@ def test_table3_markdown_marks_the_best_metric_of_each_row():
     md = tables.table3_markdown(t3).set_index("configuration")
     assert md.loc["C2", "dsa"] == "**0.8000** (50/100)" and md.loc["C2", "random"] == "0.7500 (100/100)"
     assert md.loc["C3", "dsa"] == "**0.7200** (10/20)" and md.loc["C3", "random"] == "0.5500 (20/20)"
-    tied = t3.assign(best_acc=0.8)  # a tie: every tied metric is marked
-    assert tables.table3_markdown(tied)["random"].str.startswith("**").all()
+
+
+def test_table3_markdown_shows_ties_as_ties():
+    """A shared best is marked '(tie)' on each tied cell and none is bold; a unique best stays bold."""
+    row = {"dataset": "d", "attack": "a", "rep": 1, "original": 0.5, "inputs_total": 100, "utilisation": 0.5,
+           "selected_on": "validation"}
+    t3 = pd.DataFrame([{**row, "configuration": c, "metric": m, "best_acc": acc, "inputs_used": u}
+                       for c, m, acc, u in [("C1", "dsa", 0.9, 50), ("C1", "nc", 0.9, 60), ("C1", "random", 0.8, 70),
+                                            ("C2", "dsa", 0.7, 10), ("C2", "nc", 0.7, 20), ("C2", "random", 0.7, 30),
+                                            ("C3", "dsa", 0.6, 10), ("C3", "nc", 0.65, 20),
+                                            ("C3", "random", 0.6, 30)]])
+    md = tables.table3_markdown(t3).set_index("configuration")
+    assert md.loc["C1", "dsa"] == "0.9000 (50/100) (tie)" and md.loc["C1", "nc"] == "0.9000 (60/100) (tie)"
+    assert md.loc["C1", "random"] == "0.8000 (70/100)"
+    assert md.loc["C2", ["dsa", "nc", "random"]].str.endswith("(tie)").all()  # all three tie: no cell bold
+    assert md.loc["C3", "nc"] == "**0.6500** (20/100)" and md.loc["C3", "dsa"] == "0.6000 (10/100)"
+    assert not md.loc[["C1", "C2"]].apply(lambda c: c.astype(str).str.contains(r"\*\*")).any().any()
 
 
 def test_cross_attack_table_takes_each_model_at_its_best_point():

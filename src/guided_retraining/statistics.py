@@ -359,7 +359,9 @@ def statistics_markdown(stats: pd.DataFrame, baseline: str = "random") -> pd.Dat
     def versus(r):
         if r["metric"] == baseline or pd.isna(r.get("diff_mean")):
             return "(baseline)" if r["metric"] == baseline else ""
-        text = (f"{r['diff_mean']:+.4f} [{r['diff_ci_low']:+.4f}, {r['diff_ci_high']:+.4f}]; paired share"
+        interval = (f"[{r['diff_ci_low']:+.4f}, {r['diff_ci_high']:+.4f}]" if not pd.isna(r["diff_ci_low"])
+                    else "[n/a — 1 pair: no interval]")
+        text = (f"{r['diff_mean']:+.4f} {interval}; paired share"
                 f" {r['paired_share']:.2f}; {int(r['n_nonzero'])}/{int(r['n'])} non-zero; ")
         if int(r["n_nonzero"]) == 0:
             return text + "all pairs equal"
@@ -371,7 +373,9 @@ def statistics_markdown(stats: pd.DataFrame, baseline: str = "random") -> pd.Dat
         return text + ("" if pd.isna(power) else f"; 80% power: {power:.0f} reps")
 
     rows = [{**{k: r[k] for k in ENDPOINT_GROUP + ["metric", "n"]},
-             "value: mean ± sd [95% CI]": f"{r['mean']:.4f} ± {r['sd']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]",
+             "value: mean ± sd [95% CI]": (f"{r['mean']:.4f} ± {r['sd']:.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+                                           if not pd.isna(r["sd"]) else f"{r['mean']:.4f} (n/a — 1 repetition:"
+                                           " no sd)"),
              "inputs used": f"{r['inputs_used_mean']:.0f}",
              f"vs {baseline}: mean paired difference [95% CI]; paired share; non-zero pairs; Holm p": versus(r)}
             for r in stats.to_dict("records")]

@@ -10,8 +10,9 @@
 - Retraining time: wall and CPU seconds of retraining per configuration and metric (seed 001's
   third outcome), summed over the data points, mean over repetitions.
 
-Each is written as CSV (tidy, one row per cell of the grid) and Markdown
-(the paper's layout).
+Each is written (:func:`write`) as a plain CSV (tidy, one row per cell of the grid), its provenance in
+JSON beside it and Markdown (the paper's layout, with a footnote defining its terms): see
+:mod:`guided_retraining.table_files`.
 """
 
 from __future__ import annotations
@@ -255,13 +256,20 @@ RETRAINING_TIME_COLUMNS = ["dataset", "attack", "configuration", "metric", "poin
 
 def table3_markdown(t3: pd.DataFrame) -> pd.DataFrame:
     """The paper's layout: one row per dataset/attack/configuration, a column per metric, cells 'acc (u/T)';
-    the best metric of each row (highest accuracy, every one of a tie) in bold, as the paper marks it."""
+    the best metric of each row (highest accuracy) in bold when it is the only one; when several metrics
+    share the highest accuracy, each of them is marked '(tie)' and none is bold."""
     if t3.empty:
         return pd.DataFrame()
     index = ["dataset", "attack", "rep", "configuration"]
     top = t3.groupby(index)["best_acc"].transform("max")
-    cells = t3.assign(cell=[f"**{a:.4f}** ({u}/{t})" if a == m else f"{a:.4f} ({u}/{t})"
-                            for a, u, t, m in zip(t3.best_acc, t3.inputs_used, t3.inputs_total, top)])
+    tied = (t3["best_acc"] == top).groupby([t3[k] for k in index]).transform("sum") > 1
+
+    def cell(a, u, t, m, tie):
+        if a != m:
+            return f"{a:.4f} ({u}/{t})"
+        return f"{a:.4f} ({u}/{t}) (tie)" if tie else f"**{a:.4f}** ({u}/{t})"
+
+    cells = t3.assign(cell=[cell(*args) for args in zip(t3.best_acc, t3.inputs_used, t3.inputs_total, top, tied)])
     wide = cells.pivot_table(index=index, columns="metric", values="cell", aggfunc="first")
     orig = t3.groupby(index)["original"].first().map(lambda a: f"{a:.4f}")
     wide.insert(0, "original", orig)
@@ -297,23 +305,29 @@ def devices_note(records) -> str:
 
 
 def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markdown: pd.DataFrame | None = None) -> None:
-    """Write ``frame`` as CSV and (``markdown`` or ``frame``) as a Markdown table, both atomically.
-
-    The Markdown file starts with the title and the config that produced it; the CSV
-    carries the source in a ``# source:`` comment line read back by ``read_csv(comment='#')``.
+    """Write ``frame`` as a plain CSV (header on the first line: ``pandas.read_csv(path)`` reads it), its
+    provenance as JSON beside it (``<name>.json``: title, source, columns, versions;
+    :func:`guided_retraining.table_files.provenance`) and (``markdown`` or ``frame``) as a Markdown table
+    with its title, source and a footnote defining the terms it uses
+    (:func:`guided_retraining.table_files.footnote`); all atomically.
     """
+    from .io import save_json
+    from .table_files import footnote, json_path, provenance
+
     with atomic_path(csv_path) as tmp:
         with open(tmp, "w") as fh:
-            fh.write(f"# {title}; source: {source}\n")
             frame.to_csv(fh, index=False, lineterminator="\n")
+    save_json(json_path(csv_path), provenance(frame, csv_path, md_path, title, source))
     md = markdown if markdown is not None else frame
     body = md.to_markdown(index=False, floatfmt=".4f") if not md.empty else "(no rows)"
+    note = footnote(title, body)
     with atomic_path(md_path) as tmp:
-        tmp.write_text(f"# {title}\n\nSource: `{source}`\n\n{body}\n")
+        tmp.write_text(f"# {title}\n\nSource: `{source}`\n\n{body}\n" + (f"\n{note}\n" if note else ""))
 
 
 def read_csv(path) -> pd.DataFrame:
-    return pd.read_csv(Path(path), comment="#")
+    """A table written by :func:`write` (a plain CSV: the same as ``pandas.read_csv(path)``)."""
+    return pd.read_csv(Path(path))
 
 
 def deepcustom(results: list[dict], models: list[str], attacks: list[str]) -> pd.DataFrame:

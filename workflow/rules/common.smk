@@ -227,7 +227,9 @@ REPORT_FIGURES = {
 def aggregate_outputs():
     """Tables (CSV, Markdown) over the grid; figures (PNG, PDF) per dataset and attack."""
     tables = [
-        f"{R}/tables/{name}.{ext}" for name in REPORT_TABLES for ext in ("csv", "md")
+        f"{R}/tables/{name}.{ext}"
+        for name in REPORT_TABLES
+        for ext in ("csv", "json", "md")
     ]
     figures = [
         f"{R}/figures/{name}_{d}_{a}.{ext}"
@@ -302,7 +304,7 @@ def defence_outputs():
     return [
         f"{R}/tables/{t}.{ext}"
         for t in ("defences", "defences_transfer")
-        for ext in ("csv", "md")
+        for ext in ("csv", "json", "md")
     ] + [
         f"{R}/figures/defences_{d}.{ext}"
         for d in config["datasets"]
@@ -352,7 +354,7 @@ def deepcustom_outputs():
         f"{R}/tables/{name}.{ext}"
         for name in names
         + [f"suspiciousness_{d}_r{rep}" for d in config["datasets"] for rep in REPS]
-        for ext in ("csv", "md")
+        for ext in ("csv", "json", "md")
     ] + [
         f"{R}/figures/{name}_{d}.{ext}"
         for name in names

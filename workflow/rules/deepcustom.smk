@@ -17,6 +17,7 @@ rule suspiciousness:
         scores=f"{R}/{{dataset}}/r{{rep}}/original/suspiciousness.npz",
         csv=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.csv",
         md=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.md",
+        provenance=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.json",
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/suspiciousness.log",
     benchmark:

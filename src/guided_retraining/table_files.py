@@ -1,0 +1,128 @@
+"""The files of a result table: a plain CSV, its provenance in JSON beside it, and Markdown with a footnote.
+
+For a table ``results/tables/<name>`` (:func:`guided_retraining.tables.write`):
+
+- ``<name>.csv``: the data only, header on the first line, so ``pandas.read_csv(path)`` gives the table;
+- ``<name>.json``: its provenance (:func:`provenance`): the title, the source (config files and the
+  effective config's digest, plus the devices the results came from when not all on the CPU), the
+  CSV's columns and row count, and the versions and hardware of the process that wrote it
+  (:func:`guided_retraining.io.result_provenance`);
+- ``<name>.md``: the title, the source, the table for reading and a footnote that defines the terms
+  the table uses (:func:`footnote`: only those it uses, found in its title and text).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+# (term, pattern that finds it in a table's title or text, definition): the footnote lists, in this order,
+# every term whose pattern occurs.
+GLOSSARY = [
+    ("Train*", r"Train\*", "Train* = Train + Adv.Train: the clean training inputs and their adversarial versions;"
+                           " the set the metrics score and order."),
+    ("Test*", r"Test\*", "Test* = Test + Adv.Test: the clean test inputs and the attack's adversarial version of"
+                         " every one (accuracy on Test* is the study's measure)."),
+    ("Val*", r"Val\*", "Val* = Val + Adv.Val: the validation inputs and their adversarial versions; the best point"
+                       " is chosen on it (aggregate.select_on: validation), so Test is never read to choose."),
+    ("Adv.Test", r"\bAdv\.Test\b(?!\*)", "Adv.Test: the attack applied to every clean test input."),
+    ("C1, C2, C3", r"\bC[123]\b", "C1: retrained from new random weights on Train*; C2: from the original"
+                                  " model's weights on Train*; C3: from the original model's weights on Adv.Train"
+                                  " only. Each ordered by the metric (descending score)."),
+    ("original", r"\boriginal\b", "original: the model trained once on Train before any retraining (or, as a"
+                                  " row, that model's result)."),
+    ("rep", r"\brep\b|\brepetitions?\b", "rep / repetitions: a repetition is a whole rerun of the study from"
+                                         " its own seed (split, original model, attacks, retraining); the"
+                                         " repetitions are the pairs of the paired comparisons."),
+    ("best point", r"\bbest\b", "best point: per repetition, the data point (prefix of the ordered inputs) with"
+                                " the highest accuracy on the selection split named in the title; ties go to"
+                                " fewer inputs."),
+    ("u/T", r"\bu/T\b|\(\d+/\d+\)", "u/T: u inputs used at the best point of the T available (Train* for C1"
+                                    " and C2, Adv.Train for C3); a cell 'acc (u/T)' is the Test* accuracy there."),
+    ("endpoint", r"\bendpoints?\b", "endpoint: best = Test* accuracy at the best point; auc = normalised area"
+                                    " under the accuracy-against-inputs curve; budget_<f> / budget_<n> = Test*"
+                                    " accuracy with a fixed budget of a fraction f of T or n inputs."),
+    ("paired difference", r"paired difference|\bdiff", "paired difference: metric minus the other in the same"
+                                                       " repetition, mean over the repetitions, with its 95%"
+                                                       " Student t-interval [low, high]."),
+    ("paired share", r"paired share", "paired share: the share of repetitions in which the metric beats the"
+                                      " other (ties count half); 0.5 = no difference."),
+    ("p_holm", r"\bp_holm\b|Holm", "p / p_holm: exact two-sided Wilcoxon signed-rank p over the paired"
+                                   " differences (zeros dropped), Holm-corrected within dataset, attack,"
+                                   " configuration and endpoint; '*' or significant = p_holm < 0.05. With m"
+                                   " non-zero pairs no p below 2/2^m is reachable."),
+    ("A12", r"\bA12\b|\ba12", "A12: unpaired Vargha-Delaney effect size, P(metric > other) + 0.5 P(tie) over all"
+                              " pairs of values; above 0.5 the metric is better, below worse."),
+    ("80% power", r"80% power|reps_for_80_power", "80% power: repetitions a paired t-test at two-sided 0.05"
+                                                  " needs to detect the observed mean difference with the"
+                                                  " observed sd."),
+    ("n/a", r"\bn/a\b", "n/a: not computable here; the reason is given in the cell (e.g. one repetition has no"
+                        " sd or interval; all pairs tied leave nothing to test)."),
+    ("bold", r"\*\*", "bold: the single best metric of the row (highest accuracy)."),
+    ("tie", r"\(tie\)", "(tie): the best accuracy of the row is shared by several metrics; none is bold."),
+    ("hh:mm:ss", r"hh:mm:ss", "hh:mm:ss: total_seconds (wall time) in hours, minutes and seconds."),
+]
+
+
+def footnote(*texts: str) -> str:
+    """The Markdown footnote defining each :data:`GLOSSARY` term found in ``texts`` (a table's title and
+    Markdown), one bullet per term in the glossary's order; empty when none occurs."""
+    joined = "\n".join(texts)
+    found = [f"- {definition}" for _, pattern, definition in GLOSSARY if re.search(pattern, joined)]
+    return "Terms:\n\n" + "\n".join(found) if found else ""
+
+
+def json_path(csv_path) -> Path:
+    """Where a table's provenance goes: ``<name>.json`` beside ``<name>.csv``."""
+    return Path(csv_path).with_suffix(".json")
+
+
+def provenance(frame: pd.DataFrame, csv_path, md_path, title: str, source: str) -> dict:
+    """What :func:`json_path` holds: ``title``, ``source``, the file names of the CSV and Markdown, the
+    CSV's ``columns`` and ``rows``, and ``versions`` / ``hardware`` of the writing process."""
+    from .io import result_provenance
+
+    return {"title": title, "source": source, "csv": Path(csv_path).name, "markdown": Path(md_path).name,
+            "columns": [str(c) for c in frame.columns], "rows": int(len(frame)), **result_provenance("cpu")}
+
+
+def _number(value, fmt: str, missing: str = "n/a") -> str:
+    return missing if pd.isna(value) else format(value, fmt)
+
+
+def pairs_markdown(pairs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`guided_retraining.statistics.pairs` for reading: each unordered pair once (the first of its
+    two rows; the other is its mirror: difference negated, paired share 1 - share, same p), the mean
+    paired difference [95% CI], paired share, non-zero/n pairs, p_holm and A12. Where the numbers
+    cannot be computed the cell says why: all pairs tied ('n/a — all n pairs tied'), one repetition
+    ('n/a — 1 repetition: no interval')."""
+    from .statistics import ENDPOINT_GROUP
+
+    if pairs.empty:
+        return pd.DataFrame()
+    seen, rows = set(), []
+    for r in pairs.to_dict("records"):
+        key = tuple(r[k] for k in ENDPOINT_GROUP) + (frozenset((r["metric"], r["other"])),)
+        if key in seen:
+            continue
+        seen.add(key)
+        n, nonzero = int(r["n"]), int(r["n_nonzero"])
+        if n and nonzero == 0:
+            difference = f"0 (n/a — all {n} pairs tied)"
+            test = f"n/a — all {n} pairs tied: nothing to test"
+        else:
+            interval = (f"[{r['diff_ci_low']:+.4f}, {r['diff_ci_high']:+.4f}]" if not pd.isna(r["diff_ci_low"])
+                        else f"[n/a — {n} repetition{'s' if n != 1 else ''}: no interval]")
+            difference = f"{_number(r['diff_mean'], '+.4f')} {interval}"
+            test = f"{_number(r['p_holm'], '.3g')}{' *' if r['significant'] else ''}"
+            if r.get("note"):
+                test += f" ({r['note']})"
+        rows.append({**{k: r[k] for k in ENDPOINT_GROUP}, "metric": r["metric"], "other": r["other"],
+                     "pairs (non-zero/n)": f"{nonzero}/{n}", "mean paired difference [95% CI]": difference,
+                     "paired share": _number(r["paired_share"], ".2f"), "p_holm": test,
+                     "A12": _number(r["a12_unpaired"], ".2f"),
+                     "80% power": ("n/a (no spread to estimate)" if pd.isna(r["reps_for_80_power"])
+                                   else f"{r['reps_for_80_power']:.0f} reps")})
+    return pd.DataFrame(rows)
