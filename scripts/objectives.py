@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from guided_retraining import objectives, plots, tables
-from guided_retraining.errors import DataError
+from guided_retraining.errors import ConfigError, DataError
 from guided_retraining.io import load_json, load_npz
 from guided_retraining.retraining import budget_size, is_budget, pool
 
@@ -37,7 +37,7 @@ def main(job, log):
                 raise DataError(f"{path}: not a permutation of the {len(mask)} inputs of Train*")
             for scope, configuration in POOLS:
                 sub = pool(order, n_train, configuration)
-                budgets = [(b, budget_size(b, len(sub))) for b in p.budgets]
+                budgets = [(b, _size(b, len(sub), scope, dataset)) for b in p.budgets]
                 keys = {"dataset": dataset, "attack": attack, "scope": scope, "metric": metric, "rep": rep}
                 rows += objectives.order_rows(keys, sub, mask, budgets)
         log.info("%s/%s r%d: %d of %d inputs of Train* misclassified (%d of %d in Adv.Train)", dataset, attack, rep,
@@ -72,6 +72,15 @@ def main(job, log):
                                      [out / f"figures/objectives_{objective}_{dataset}.{ext}" for ext in ("png", "pdf")])
     log.info("objectives of %d metric(s) over %d dataset/attack pair(s) and %d repetition(s): %d rows",
              len(p.metrics), len(p.grid), len(p.reps), len(table))
+
+
+def _size(point: str, total: int, scope: str, dataset: str) -> int:
+    """The inputs of budget ``point`` over a pool of ``total`` (retraining.budget_size), its error naming our key."""
+    try:
+        return budget_size(point, total)
+    except ConfigError:
+        raise ConfigError(f"objectives.budgets: a budget of {point[1:]} inputs exceeds the {total} inputs of"
+                          f" {scope} on dataset {dataset}; give a smaller count or a fraction") from None
 
 
 def _faults(softmax_path, data_path, adversarial_path) -> tuple[np.ndarray, int]:

@@ -161,14 +161,37 @@ def test_the_script_refuses_an_order_that_is_not_a_permutation(tmp_path):
     assert not (tmp_path / "tables").exists()
 
 
+@pytest.mark.parametrize("budgets, words", [
+    ([0.1, 1.5], ["objectives.budgets.1", "(0, 1]", "1.5"]),
+    ([0.25, 0.25], ["objectives.budgets.1", "repeats objectives.budgets.0"]),
+    ([121], ["objectives.budgets.0", "121", "Adv.Train", "120"]),
+    (["half"], ["objectives.budgets.0", "'half'"]),
+])
+def test_bad_objective_budgets_are_named_in_one_line(budgets, words):
+    import yaml
+
+    from conftest import CONFIGS, REPO
+
+    from guided_retraining.config import check_semantics, validate_schema
+    from guided_retraining.errors import ConfigError
+
+    config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    config["objectives"] = {"budgets": budgets}
+    with pytest.raises(ConfigError) as info:
+        validate_schema(config, REPO / "workflow/schemas/config.schema.yaml")
+        check_semantics(config, check_data=False)
+    assert "\n" not in str(info.value) and all(w in str(info.value) for w in words), str(info.value)
+
+
 # ---- the objectives table of a tiny real study (digits, FGSM): 2 repetitions, C2, 3 metrics, 2 budgets
 
 def _tiny(c):
     c.update(repetitions=2, configurations=["C2"])
+    c["datasets"]["digits"]["train"]["epochs"] = 4
     c["metrics"] = {m: c["metrics"][m] for m in ("nc", "deepgini", "random")}
     c["retrain"] = {"data_points": 2, "train": {"epochs": 1}}
-    c["aggregate"] = {"budgets": [0.25, 30]}
-
+    c["aggregate"] = {"budgets": [0.25, 30]}  # retraining guidance's budgets
+    c["objectives"] = {"budgets": [0.1, 30]}  # fault detection's and estimation's
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
@@ -182,8 +205,8 @@ def study(tmp_path_factory):
 def test_tiny_study_objectives_table_and_figures(study):
     table = tables.read_csv(study / "results/tables/objectives.csv")
     assert list(table.columns) == objectives.TABLE_COLUMNS
-    expected = {("fault_detection", s, e) for s in ("Train*", "Adv.Train") for e in ("apfd", "found_f0.25", "found_n30")}
-    expected |= {("estimation", s, e) for s in ("Train*", "Adv.Train") for e in ("abs_error_f0.25", "abs_error_n30")}
+    expected = {("fault_detection", s, e) for s in ("Train*", "Adv.Train") for e in ("apfd", "found_f0.1", "found_n30")}
+    expected |= {("estimation", s, e) for s in ("Train*", "Adv.Train") for e in ("abs_error_f0.1", "abs_error_n30")}
     expected |= {("retraining", "C2", e) for e in ("accuracy_f0.25", "accuracy_n30")}
     assert set(zip(table.objective, table.scope, table.endpoint)) == expected
     assert len(table) == len(expected) * 3 and set(table.metric) == {"nc", "deepgini", "random"}

@@ -3,6 +3,8 @@
 from types import SimpleNamespace
 
 OBJECTIVES = ["fault_detection", "estimation", "retraining"]
+# the budgets of fault detection and estimation (no retraining); retraining guidance's are BUDGETS (aggregate.budgets)
+OBJECTIVE_BUDGETS = [budget_point(b) for b in config["objectives"]["budgets"]]
 
 
 def objectives_outputs():
@@ -82,7 +84,7 @@ rule objectives:
         grid=grid(),
         reps=REPS,
         metrics=list(config["metrics"]),
-        budgets=BUDGETS,
+        budgets=OBJECTIVE_BUDGETS,
         results=lambda w, output: str(Path(output[0]).parents[1]),
     run:
         run(rule, input, output, params, wildcards, threads, log)
