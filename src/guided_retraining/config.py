@@ -318,7 +318,9 @@ def _budget_points(key: str, budgets) -> list[str]:
 
 def _check_objective_budgets(config: dict, name: str, ds: dict) -> None:
     """``objectives.budgets``: as aggregate.budgets, a count at most Adv.Train's size (both pools are judged)."""
-    budgets = config.get("objectives", {}).get("budgets", [])
+    from .objectives import config_budgets
+
+    budgets = config_budgets(config)
     _budget_points("objectives.budgets", budgets)
     for i, b in enumerate(budgets):
         if not isinstance(b, bool) and isinstance(b, int) and b > ds["adv_train_size"]:

@@ -50,6 +50,14 @@ import numpy as np
 from .errors import DataError
 
 APFD_RANDOM = 0.5  # the expected APFD of a uniformly random order, whatever n and m
+# objectives.budgets when the config leaves it out (aggregate.budgets' default): 5%, 10%, 25%, 50% of the pool
+DEFAULT_BUDGETS = (0.05, 0.1, 0.25, 0.5)
+
+
+def config_budgets(config: dict) -> list:
+    """``objectives.budgets`` of a config, :data:`DEFAULT_BUDGETS` when left out (the schema fills in no default
+    for the section, so that adding it changed no existing config's effective-config digest)."""
+    return list((config.get("objectives") or {}).get("budgets", DEFAULT_BUDGETS))
 
 
 def faults(pred, labels) -> np.ndarray:

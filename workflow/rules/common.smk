@@ -370,9 +370,11 @@ def deepcustom_model(w):
 # The objectives of test selection (workflow/rules/objectives.smk)
 from types import SimpleNamespace
 
+from guided_retraining.objectives import config_budgets
+
 OBJECTIVES = ["fault_detection", "estimation", "retraining"]
 # the budgets of fault detection and estimation (no retraining); retraining guidance's are BUDGETS (aggregate.budgets)
-OBJECTIVE_BUDGETS = [budget_point(b) for b in config["objectives"]["budgets"]]
+OBJECTIVE_BUDGETS = [budget_point(b) for b in config_budgets(config)]
 
 
 def objectives_outputs():
