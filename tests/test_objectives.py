@@ -251,3 +251,13 @@ def test_tiny_study_objectives_are_byte_identical_when_made_again(study):
     snakemake(study, "--cores", "2", "--forcerun", "objectives", "results/tables/objectives.csv",
               configfile=study / "objectives.yaml")
     assert {p: p.read_bytes() for p in outputs} == before
+
+
+@pytest.mark.workflow
+def test_tiny_study_objectives_are_in_the_report(study, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(study, "--report", str(report), configfile=study / "objectives.yaml")
+    html = report.read_text()
+    for objective in ("fault_detection", "estimation", "retraining"):
+        assert f"objectives_{objective}_digits.png" in html
+    assert "objectives.csv" in html and "MetricsBenchmark's AE" in html and "paired gain over random" in html.lower()
