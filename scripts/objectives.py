@@ -49,6 +49,8 @@ def main(job, log):
                 "scope": r["configuration"], "objective": "retraining", "endpoint": f"accuracy_{r['point']}",
                 "budget": r["point"], "inputs": r["inputs_used"], "value": float(r["acc_test_star"]),
                 "random_expected": float("nan"), "ideal": float("nan")})
+    if not p.retraining_budgets:
+        log.warning("retraining guidance: no rows, aggregate.budgets is empty (no retraining at fixed budgets)")
     table = objectives.objectives_table(pd.DataFrame(rows))
     out = Path(p.results)
     title = ("Objectives of test selection over repetitions: fault detection (apfd; found_<budget>: share of the"

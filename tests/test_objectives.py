@@ -152,7 +152,7 @@ def test_the_script_refuses_an_order_that_is_not_a_permutation(tmp_path):
     save_npz(tmp_path / "order.npz", order=np.array([0, 0, 1, 2, 3]))
     job = Files(input=Files(softmax=[str(tmp_path / "softmax.npz")], data=[str(tmp_path / "data.npz")],
                             adversarial=[str(tmp_path / "adv.npz")], orders=[str(tmp_path / "order.npz")], retrain=[]),
-                params=Files(grid=[("d", "a")], reps=[1], metrics=["m"], budgets=["f0.5"], source="test",
+                params=Files(grid=[("d", "a")], reps=[1], metrics=["m"], budgets=["f0.5"], retraining_budgets=[], source="test",
                              results=str(tmp_path)))
     import logging
 

@@ -42,6 +42,7 @@ rule objectives:
         reps=REPS,
         metrics=list(config["metrics"]),
         budgets=OBJECTIVE_BUDGETS,
+        retraining_budgets=BUDGETS,
         results=lambda w, output: str(Path(output[0]).parents[1]),
     run:
         run(rule, input, output, params, wildcards, threads, log)
