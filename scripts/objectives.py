@@ -69,9 +69,9 @@ def main(job, log):
     for objective in objectives.OBJECTIVES:
         for dataset in dict.fromkeys(d for d, _ in p.grid):
             sub = table[(table["objective"] == objective) & (table["dataset"] == dataset)]
+            paths = [out / f"figures/objectives_{objective}_{dataset}.{ext}" for ext in ("png", "pdf")]
             plots.objectives_heatmap(sub, f"{names[objective]}: {dataset}\npaired gain over random (mean over"
-                                     f" {len(p.reps)} repetition(s); * Holm p < 0.05)",
-                                     [out / f"figures/objectives_{objective}_{dataset}.{ext}" for ext in ("png", "pdf")])
+                                     f" {len(p.reps)} repetition(s); * Holm p < 0.05)", paths)
     log.info("objectives of %d metric(s) over %d dataset/attack pair(s) and %d repetition(s): %d rows",
              len(p.metrics), len(p.grid), len(p.reps), len(table))
 

@@ -112,7 +112,8 @@ def _values(metric_values, endpoint="abs_error_f0.5"):
     rows = []
     for metric, values in metric_values.items():
         for rep, v in enumerate(values, start=1):
-            rows.append({"dataset": "d", "attack": "a", "objective": objectives.objective_of(endpoint), "scope": "Train*",
+            rows.append({"dataset": "d", "attack": "a", "objective": objectives.objective_of(endpoint),
+                         "scope": "Train*",
                          "endpoint": endpoint, "budget": "f0.5", "inputs": 10, "metric": metric, "rep": rep,
                          "value": v, "random_expected": 0.1, "ideal": 0.0})
     return pd.DataFrame(rows)
@@ -152,7 +153,8 @@ def test_the_script_refuses_an_order_that_is_not_a_permutation(tmp_path):
     save_npz(tmp_path / "order.npz", order=np.array([0, 0, 1, 2, 3]))
     job = Files(input=Files(softmax=[str(tmp_path / "softmax.npz")], data=[str(tmp_path / "data.npz")],
                             adversarial=[str(tmp_path / "adv.npz")], orders=[str(tmp_path / "order.npz")], retrain=[]),
-                params=Files(grid=[("d", "a")], reps=[1], metrics=["m"], budgets=["f0.5"], retraining_budgets=[], source="test",
+                params=Files(grid=[("d", "a")], reps=[1], metrics=["m"], budgets=["f0.5"], retraining_budgets=[],
+                             source="test",
                              results=str(tmp_path)))
     import logging
 
@@ -240,7 +242,8 @@ def test_tiny_study_objectives_table_and_figures(study):
     retrain = table[table.endpoint == "accuracy_n30"].set_index("metric")
     for metric, values in accuracy.items():
         assert retrain.loc[metric, "mean"] == pytest.approx(np.mean(values))
-    assert retrain.loc["deepgini", "gain_mean"] == pytest.approx(np.mean(accuracy["deepgini"]) - np.mean(accuracy["random"]))
+    gain = np.mean(accuracy["deepgini"]) - np.mean(accuracy["random"])
+    assert retrain.loc["deepgini", "gain_mean"] == pytest.approx(gain)
 
 
 @pytest.mark.workflow
