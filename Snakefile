@@ -24,6 +24,7 @@ include: "workflow/rules/retrain.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/defences.smk"
 include: "workflow/rules/deepcustom.smk"
+include: "workflow/rules/objectives.smk"
 
 
 # Quick rules that read small files: on a cluster they run on the submitting host, not as jobs.
@@ -34,6 +35,7 @@ localrules:
     defence_table,
     deepcustom_table,
     training_curves,
+    objectives,
 
 
 rule all:
@@ -43,3 +45,4 @@ rule all:
         training_outputs(),
         defence_outputs(),
         deepcustom_outputs(),
+        objectives_outputs(),

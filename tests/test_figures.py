@@ -169,3 +169,23 @@ def test_other_figures_are_readable(tmp_path):
                            "dgn_long_name": [0.3, 0.4, 0.9]})
     assert "mean over 1 repetition" in assert_readable(
         plots.deepcustom_heatmap(matrix, "Robustness matrix (transfer), d", [tmp_path / "m.png"]), legend_outside=False)
+
+
+def test_objectives_heatmap_is_readable(tmp_path):
+    from guided_retraining import objectives
+
+    rows = []
+    for attack in ("fgsm", "gaussian_noise_3"):
+        for endpoint in ("apfd", "found_share_f0.1"):
+            for i, metric in enumerate(METRICS):
+                for rep in (1, 2, 3):
+                    rows.append({"dataset": "d", "attack": attack, "objective": objectives.objective_of(endpoint),
+                                 "scope": "Train*", "endpoint": endpoint, "budget": "f0.1", "inputs": 10,
+                                 "metric": metric, "rep": rep, "value": 0.5 + 0.1 * i + 0.01 * rep,
+                                 "random_expected": 0.5, "ideal": 1.0})
+    table = objectives.objectives_table(pd.DataFrame(rows))
+    fig = plots.objectives_heatmap(table, "Fault detection: d, gain over random (paired)",
+                                   [tmp_path / "o.png"])
+    caption = assert_readable(fig, legend_outside=False)
+    assert "3 repetitions" in caption and "Holm" in caption
+    assert (tmp_path / "o.png").stat().st_size > 0

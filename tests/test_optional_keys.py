@@ -21,13 +21,14 @@ SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
 
 
 def full_config() -> dict:
-    """The tiny study with every section of the schema present: defences, deepcustom, aggregate."""
+    """The tiny study with every section of the schema present: defences, deepcustom, aggregate, objectives."""
     config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
     defences = yaml.safe_load((CONFIGS / "defences.yaml").read_text())["defences"]
     config.update(repetitions=1, defences=defences,
                   deepcustom={"activation_threshold": 0.0, "top_k": 5, "alpha_mix": 0.5, "train": {"epochs": 1},
                               "robust": ["fgsm"]},
-                  aggregate={"include_original_in_best": False, "select_on": "validation"})
+                  aggregate={"include_original_in_best": False, "select_on": "validation"},
+                  objectives={"budgets": [0.1, 30]})
     config["datasets"]["digits"].update(root=None, download=False, options={}, original={}, batch_size_eval=256,
                                         allow_chance_original=False, steps={"C1": 100, "C2": 100, "C3": 40})
     config["datasets"]["digits"]["train"].update(optimizer="rmsprop", lr=0.001, patience=3)

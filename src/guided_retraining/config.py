@@ -177,6 +177,7 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         _check_sizes(name, ds)
         _check_patience(name, ds, config)
         _check_budgets(config, name, ds)
+        _check_objective_budgets(config, name, ds)
         if check_data:
             from . import datasets
 
@@ -298,18 +299,9 @@ def _check_budgets(config: dict, name: str, ds: dict) -> None:
     """``aggregate.budgets``: fractions in (0, 1] or whole counts, no two alike, no count above a
     configuration's T (C1/C2: Train + Adv.Train, when the split's sizes are known; C3: Adv.Train)."""
     from .datasets import prepared_sizes
-    from .retraining import budget_point
 
     budgets = config.get("aggregate", {}).get("budgets", [])
-    seen = {}
-    for i, b in enumerate(budgets):
-        try:
-            point = budget_point(b)
-        except ValueError as exc:
-            raise ConfigError(f"aggregate.budgets.{i}: {exc}") from None
-        if point in seen:
-            raise ConfigError(f"aggregate.budgets.{i}: {b!r} repeats aggregate.budgets.{seen[point]}")
-        seen[point] = i
+    _budget_points("aggregate.budgets", budgets)
     sizes = prepared_sizes(ds["loader"], ds.get("split"))
     totals = {"C3": ds["adv_train_size"]}
     if sizes is not None:
@@ -321,6 +313,36 @@ def _check_budgets(config: dict, name: str, ds: dict) -> None:
             if configuration in totals and b > totals[configuration]:
                 raise ConfigError(f"aggregate.budgets.{i}: {b} inputs exceed the {totals[configuration]} that"
                                   f" {configuration} has on dataset {name} (T); give at most that or a fraction")
+
+
+def _budget_points(key: str, budgets) -> list[str]:
+    """The point names of ``budgets`` (:func:`retraining.budget_point`): fractions in (0, 1] or whole counts,
+    no two alike; else a one-line ConfigError naming ``key`` and the entry."""
+    from .retraining import budget_point
+
+    seen = {}
+    for i, b in enumerate(budgets):
+        try:
+            point = budget_point(b)
+        except ValueError as exc:
+            raise ConfigError(f"{key}.{i}: {exc}") from None
+        if point in seen:
+            raise ConfigError(f"{key}.{i}: {b!r} repeats {key}.{seen[point]}")
+        seen[point] = i
+    return list(seen)
+
+
+def _check_objective_budgets(config: dict, name: str, ds: dict) -> None:
+    """``objectives.budgets``: as aggregate.budgets, a count at most Adv.Train's size (both pools are judged)."""
+    from .objectives import config_budgets
+
+    budgets = config_budgets(config)
+    _budget_points("objectives.budgets", budgets)
+    for i, b in enumerate(budgets):
+        if not isinstance(b, bool) and isinstance(b, int) and b > ds["adv_train_size"]:
+            raise ConfigError(f"objectives.budgets.{i}: {b} inputs exceed the {ds['adv_train_size']} of Adv.Train"
+                              f" (adv_train_size of dataset {name}), a pool the objectives judge; give at most that"
+                              " or a fraction")
 
 
 def _check_sizes(name: str, ds: dict) -> None:

@@ -14,6 +14,8 @@
   Train* each data point of C1/C2 uses, one line per metric (data from
   :func:`adversarial_share`).
 - :func:`training_curves`: loss and accuracy per epoch of the original and defended models.
+- :func:`objectives_heatmap`: per objective and dataset, the paired gain of every metric over random
+  (metric x attack or shift), one panel per pool or configuration and endpoint.
 
 Every figure is laid out for reading (:func:`_finish`): one legend below the panels (never over the data),
 a one-line caption under it saying what is plotted (what a line, band or error bar is, and over how many
@@ -550,3 +552,54 @@ def training_curves(histories: dict[str, dict], title: str, paths):
     caption = ("Left: mean training loss per epoch (solid) and validation loss (dashed); right: validation accuracy;"
                " star: the epoch whose weights were kept.")
     return _finish(fig, paths, caption, handles)
+
+
+def objectives_heatmap(table: pd.DataFrame, title: str, paths, baseline: str = "random"):
+    """One objective of one dataset (rows of :func:`guided_retraining.objectives.objectives_table`): one panel
+    per scope (pool or configuration) and endpoint, a metric (rows) x attack or shift (columns) heat map of
+    the mean paired gain over ``baseline`` (> 0 better; blue), value in each cell, ``*`` where Holm's p is
+    below 0.05. Without the baseline metric the cells show the mean minus the expected value of a random
+    order (``random_expected``), said in the panel's title; blank cells have neither."""
+    rows = table[table["metric"] != baseline]
+    panels = list(dict.fromkeys(zip(rows["scope"], rows["endpoint"])))
+    n = max(1, len(panels))
+    cols = min(n, 4)
+    fig, axes = plt.subplots(-(-n // cols), cols, figsize=(max(6.4, 3.2 * cols), 2.9 * -(-n // cols) + 0.4),
+                             squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    if not panels:
+        axes[0][0].text(0.5, 0.5, "no rows: no metric but the baseline, or no endpoint\n(retraining needs"
+                        " aggregate.budgets)", ha="center", va="center", fontsize=8)
+    sign = np.where(rows["better"] == "higher", 1.0, -1.0)
+    fallback = sign * (rows["mean"] - rows["random_expected"])
+    value = rows["gain_mean"].astype(float).where(rows["gain_mean"].notna(), fallback)
+    scale = float(np.nanmax(np.abs(value))) if value.notna().any() else 1.0
+    scale = scale if scale > 0 else 1.0
+    image = None
+    for ax, (scope, endpoint) in zip(axes.flat, panels):
+        sub = rows[(rows["scope"] == scope) & (rows["endpoint"] == endpoint)]
+        metrics, attacks = list(dict.fromkeys(sub["metric"])), list(dict.fromkeys(sub["attack"]))
+        grid = np.full((len(metrics), len(attacks)), np.nan)
+        marks = np.zeros_like(grid, dtype=bool)
+        for r, v in zip(sub.itertuples(), value[sub.index]):
+            i, j = metrics.index(r.metric), attacks.index(r.attack)
+            grid[i, j], marks[i, j] = v, bool(r.significant) if pd.notna(r.significant) else False
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu", vmin=-scale, vmax=scale, aspect="auto")
+        for i in range(len(metrics)):
+            for j in range(len(attacks)):
+                if not np.isnan(grid[i, j]):
+                    ax.text(j, i, f"{grid[i, j]:+.3f}{'*' if marks[i, j] else ''}", ha="center", va="center",
+                            fontsize=6.5, color="white" if abs(grid[i, j]) > 0.6 * scale else "black")
+        ax.set_xticks(range(len(attacks)), attacks, rotation=45, fontsize=7, ha="right", rotation_mode="anchor")
+        ax.set_yticks(range(len(metrics)), metrics, fontsize=7)
+        against = baseline if sub["gain_mean"].notna().any() else "random's expectation"
+        ax.set_title(f"{scope}: {endpoint}\n(gain over {against})", fontsize=8)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes.flat), shrink=0.8, label=f"gain over {baseline} (> 0 better)")
+    fig.suptitle(title, fontsize=11)
+    n = int(rows["n"].max()) if "n" in rows and len(rows) and rows["n"].notna().any() else 0
+    caption = (f"Cell: mean paired gain over {baseline} over the {_repetitions_text(n)} (> 0: better than "
+               f"{baseline}; estimation: {baseline}'s error minus the metric's); * = Holm-corrected p < 0.05.")
+    return _finish(fig, paths, caption)

@@ -367,3 +367,49 @@ def deepcustom_model(w):
     if w.robust == "original":
         return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
     return f"{R}/{w.dataset}/r{w.rep}/deepcustom/{w.robust}/model.pt"
+
+
+# The objectives of test selection (workflow/rules/objectives.smk)
+from types import SimpleNamespace
+
+from guided_retraining.objectives import config_budgets
+
+OBJECTIVES = ["fault_detection", "estimation", "retraining"]
+# the budgets of fault detection and estimation (no retraining); retraining guidance's are BUDGETS (aggregate.budgets)
+OBJECTIVE_BUDGETS = [budget_point(b) for b in config_budgets(config)]
+
+
+def objectives_outputs():
+    """The objectives table (CSV, Markdown) and one heat map per objective and dataset (PNG, PDF)."""
+    return [f"{R}/tables/objectives.{ext}" for ext in ("csv", "md")] + [
+        f"{R}/figures/objectives_{o}_{d}.{ext}"
+        for o in OBJECTIVES
+        for d in config["datasets"]
+        for ext in ("png", "pdf")
+    ]
+
+
+def objectives_report(path):
+    """``path`` flagged for the report: the table and the PNG heat maps, with their captions."""
+    if path.endswith(".csv"):
+        return report(
+            path,
+            caption="../report/objectives.rst",
+            category="Tables",
+            labels={"table": "Objectives: fault detection, estimation, retraining"},
+        )
+    if path.endswith(".png"):
+        stem = Path(path).stem.removeprefix("objectives_")
+        objective = next(o for o in OBJECTIVES if stem.startswith(f"{o}_"))
+        dataset = stem.removeprefix(f"{objective}_")
+        return report(
+            path,
+            caption="../report/objectives_figure.rst",
+            category="Objectives",
+            labels={"objective": objective, "dataset": dataset},
+        )
+    return path
+
+
+def objectives_cases():
+    return [(d, a, rep) for d, a in grid() for rep in REPS]
