@@ -24,6 +24,7 @@ include: "workflow/rules/retrain.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/defences.smk"
 include: "workflow/rules/deepcustom.smk"
+include: "workflow/rules/summary.smk"
 
 
 # Quick rules that read small files: on a cluster they run on the submitting host, not as jobs.
@@ -34,6 +35,8 @@ localrules:
     defence_table,
     deepcustom_table,
     training_curves,
+    summary,
+    report_pages,
 
 
 rule all:
@@ -43,3 +46,4 @@ rule all:
         training_outputs(),
         defence_outputs(),
         deepcustom_outputs(),
+        summary_outputs(),

@@ -238,23 +238,46 @@ def aggregate_outputs():
     return tables + figures
 
 
+# Report categories, named so that the report (which sorts them alphabetically) lists them in this order
+REPORT_CATEGORIES = {
+    "summary": "1 Summary",
+    "tables": "2 Tables",
+    "figures": "3 Figures",
+    "training": "4 Training",
+}
+# the study's tables first, then the statistics, then the rest (REPORT_TABLES' order)
+REPORT_TABLE_ORDER = ["table3", "table4", "table5", "statistics", "statistics_pairs"]
+
+
+def numbered(names):
+    """name -> its place in the report ("1." ... ), zero-padded so that sorting the labels keeps the order."""
+    width = len(str(len(names)))
+    return {name: f"{i:0{width}d}." for i, name in enumerate(names, 1)}
+
+
 def report_entries():
-    """Path -> report() arguments of every output shown in the report: the CSV tables and PNG figures."""
+    """Path -> report() arguments of every output shown in the report: the tables and figures as HTML pages
+    (rule report_pages), numbered in the order the report lists them."""
+    tables = numbered(
+        [n for n in REPORT_TABLE_ORDER if n in REPORT_TABLES]
+        + [n for n in REPORT_TABLES if n not in REPORT_TABLE_ORDER]
+    )
     entries = {
-        f"{R}/tables/{name}.csv": dict(
+        f"{R}/report/{name}.html": dict(
             caption=f"../report/{caption}.rst",
-            category="Tables",
-            labels={"table": title},
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": f"{tables[name]} {title}"},
         )
         for name, (caption, title) in REPORT_TABLES.items()
     }
+    figures = numbered(list(REPORT_FIGURES))
     for d, a in grid():
         for name, (caption, title) in REPORT_FIGURES.items():
-            entries[f"{R}/figures/{name}_{d}_{a}.png"] = dict(
+            entries[f"{R}/report/{name}_{d}_{a}.html"] = dict(
                 caption=f"../report/{caption}.rst",
-                category="Figures",
+                category=REPORT_CATEGORIES["figures"],
                 subcategory=f"{d}, {a}",
-                labels={"figure": title, "dataset": d, "attack": a},
+                labels={"figure": f"{figures[name]} {title}", "dataset": d, "attack": a},
             )
     return entries
 
