@@ -60,7 +60,8 @@ def tiny_run(tmp_path_factory):
     """The tiny study run once end to end; returns its working directory."""
     workdir = tmp_path_factory.mktemp("tiny")
     shutil.copy(CONFIGS / "tiny.yaml", workdir / "tiny.yaml")
-    snakemake(workdir, "--cores", "2", configfile=workdir / "tiny.yaml")
+    proc = snakemake(workdir, "--cores", "2", configfile=workdir / "tiny.yaml")
+    (workdir / "snakemake.out").write_text(proc.stdout + proc.stderr)  # what the run printed (tests/test_summary.py)
     return workdir
 
 
