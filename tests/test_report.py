@@ -83,10 +83,10 @@ def test_report_has_every_table_figure_and_caption(tiny_run, tmp_path):
     snakemake(tiny_run, "--report", str(report), configfile=tiny_run / "tiny.yaml")
     seconds = time.perf_counter() - start
     html = report.read_text()
-    for name in TABLES:
-        assert f"{name}.csv" in html, name
+    for name in TABLES:  # shown as HTML pages (rule report_pages); tests/test_report_browser.py reads them
+        assert f"{name}.html" in html, name
     for name in FIGURES:
-        assert f"{name}_digits_fgsm.png" in html, name
+        assert f"{name}_digits_fgsm.html" in html, name
     # a sentence of a caption, of the workflow description and of each figure's caption
     assert "What each metric really selects first" in html
     assert "charged only what it reads" in html

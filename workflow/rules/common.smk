@@ -277,7 +277,7 @@ def report_entries():
                 caption=f"../report/{caption}.rst",
                 category=REPORT_CATEGORIES["figures"],
                 subcategory=f"{d}, {a}",
-                labels={"figure": f"{figures[name]} {title}", "dataset": d, "attack": a},
+                labels={"figure": f"{figures[name]} {title}"},  # dataset, attack: the subcategory
             )
     return entries
 
