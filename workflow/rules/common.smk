@@ -277,7 +277,9 @@ def report_entries():
                 caption=f"../report/{caption}.rst",
                 category=REPORT_CATEGORIES["figures"],
                 subcategory=f"{d}, {a}",
-                labels={"figure": f"{figures[name]} {title}"},  # dataset, attack: the subcategory
+                labels={
+                    "figure": f"{figures[name]} {title}"
+                },  # dataset, attack: the subcategory
             )
     return entries
 
@@ -286,6 +288,40 @@ def in_report(paths):
     """``paths`` with the ones listed by report_entries() flagged for the report."""
     entries = report_entries()
     return [report(p, **entries[p]) if p in entries else p for p in paths]
+
+
+def summary_outputs():
+    """summary.md, its report versions and the report's HTML pages of the tables and figures."""
+    return (
+        [
+            f"{R}/summary.md",
+            f"{R}/report/summary.rst",
+            f"{R}/report/summary.html",
+        ]
+        + report_table_pages()
+        + report_figure_pages()
+    )
+
+
+def report_table_pages():
+    return [f"{R}/report/{name}.html" for name in REPORT_TABLES]
+
+
+def report_figures():
+    """(PNG, report page, title) of every figure in the report's Figures."""
+    return [
+        (
+            f"{R}/figures/{name}_{d}_{a}.png",
+            f"{R}/report/{name}_{d}_{a}.html",
+            f"{title}: {d}, {a}",
+        )
+        for d, a in grid()
+        for name, (caption, title) in REPORT_FIGURES.items()
+    ]
+
+
+def report_figure_pages():
+    return [page for _, page, _ in report_figures()]
 
 
 DEFENCES = ["none", "adversarial_training", "feature_squeezing", "guided"]

@@ -3,36 +3,6 @@
 from guided_retraining.summary import end_of_run
 
 
-def summary_outputs():
-    """summary.md, its report versions and the report's HTML pages of the tables and figures."""
-    return [
-        f"{R}/summary.md",
-        f"{R}/report/summary.rst",
-        f"{R}/report/summary.html",
-    ] + report_table_pages() + report_figure_pages()
-
-
-def report_table_pages():
-    return [f"{R}/report/{name}.html" for name in REPORT_TABLES]
-
-
-def report_figures():
-    """(PNG, report page, title) of every figure in the report's Figures."""
-    return [
-        (
-            f"{R}/figures/{name}_{d}_{a}.png",
-            f"{R}/report/{name}_{d}_{a}.html",
-            f"{title}: {d}, {a}",
-        )
-        for d, a in grid()
-        for name, (caption, title) in REPORT_FIGURES.items()
-    ]
-
-
-def report_figure_pages():
-    return [page for _, page, _ in report_figures()]
-
-
 rule summary:
     """What the run found, per dataset and attack: which metrics beat random, where, by how much and how sure."""
     input:
