@@ -33,11 +33,6 @@ rule aggregate:
         in_report(aggregate_outputs()),
     log:
         f"{R}/logs/aggregate.log",
-    # printed instead of the job's input and output lists (every retraining result: 30,799 characters on one line
-    # for the default study)
-    message:
-        f"aggregate: the tables and figures over {len(grid())} dataset-attack pair(s) and {len(REPS)} repetition(s)"
-        f" -> {R}/tables, {R}/figures (log: {R}/logs/aggregate.log)"
     resources:
         **resources_of("aggregate"),
     params:
