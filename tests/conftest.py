@@ -65,6 +65,10 @@ def tiny_run(tmp_path_factory):
     return workdir
 
 
+# The one-job rules that follow any change of the results: the tables and figures, the summary and the report's pages
+AFTER_RESULTS = {"aggregate": 1, "summary": 1, "report_pages": 1}
+
+
 def dry_run_jobs(workdir: Path, configfile: Path) -> list[tuple[str, dict]]:
     """(rule, wildcards) of every job a dry run of ``configfile`` in ``workdir`` would run ('all' left out)."""
     import re
