@@ -45,20 +45,33 @@ def report(tiny_run, tmp_path_factory):
     return path
 
 
+def _click(driver, by, locator):
+    """Click what ``locator`` finds once nothing covers it any more (the menu slides in after each click)."""
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def click(d):
+        d.find_element(by, locator).click()
+        return True
+
+    WebDriverWait(driver, 10, poll_frequency=0.2,
+                  ignored_exceptions=[ElementClickInterceptedException, StaleElementReferenceException]).until(click)
+
+
 def _open(driver, report, category=None):
     from selenium.webdriver.common.by import By
 
     driver.get(report.as_uri())
     if category:
-        driver.find_element(By.XPATH, f"//span[normalize-space(text())='{category}']").click()
+        _click(driver, By.XPATH, f"//span[normalize-space(text())='{category}']")
 
 
 def _view(driver, label):
     """Click the eye of the entry whose label starts with ``label``; return the text of the page it shows."""
     from selenium.webdriver.common.by import By
 
-    row = driver.find_element(By.XPATH, f"//td[starts-with(normalize-space(text()), \"{label}\")]/ancestor::tr[1]")
-    row.find_element(By.CSS_SELECTOR, "a[iconname=eye]").click()
+    _click(driver, By.XPATH, f"//td[starts-with(normalize-space(text()), \"{label}\")]/ancestor::tr[1]"
+                             "//a[@iconname='eye']")
     frame = driver.find_element(By.TAG_NAME, "iframe")
     driver.switch_to.frame(frame)
     return frame
