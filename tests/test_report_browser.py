@@ -67,7 +67,7 @@ def _open(driver, report, category=None):
 
 
 def _view(driver, label):
-    """Click the eye of the entry whose label starts with ``label``; return the text of the page it shows."""
+    """Click the eye of the entry whose label starts with ``label`` and switch into the page it shows (its iframe)."""
     from selenium.webdriver.common.by import By
 
     _click(driver, By.XPATH, f"//td[starts-with(normalize-space(text()), \"{label}\")]/ancestor::tr[1]"

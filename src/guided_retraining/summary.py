@@ -32,7 +32,6 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -156,25 +155,14 @@ def comparison_line(r: dict, k: int) -> str:
     return f"`{r['metric']}` {endpoint_words(r['endpoint'])}: " + "; ".join(p for p in parts if p) + "."
 
 
-@dataclass
-class Finding:
-    """One significant difference to random (for the key lines)."""
-    dataset: str
-    attack: str
-    configuration: str
-    metric: str
-    endpoint: str
-    diff: float
-    text: str = field(default="")
-
-
 def versus_random(stats: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     """The statistics table's rows comparing a metric with ``baseline`` (the rows with a test)."""
     rows = stats[(stats["metric"] != baseline) & stats["diff_mean"].notna()].copy()
     rows["significant"] = rows["significant"].astype(str).str.lower().isin(["true", "1"])
     rows["n_nonzero"] = rows["n_nonzero"].astype(int)
     # Holm family per dataset, attack, configuration and endpoint: the metrics compared with random that have a p
-    rows["family"] = rows.groupby(["dataset", "attack", "configuration", "endpoint"], sort=False)["p"].transform("count")
+    family = rows.groupby(["dataset", "attack", "configuration", "endpoint"], sort=False)["p"]
+    rows["family"] = family.transform("count")
     return rows
 
 
@@ -260,9 +248,9 @@ def key_lines(rows: pd.DataFrame, warnings: dict[tuple[str, str], dict[str, str]
     flat = [w for per in warnings.values() for w in per.values()]
     if len(unreachable):
         need = max(pairs_needed(int(k)) for k in unreachable["family"])
-        third = (f"With {_count(reps, 'repetition')} p < 0.05 is out of reach in {len(unreachable)} of {total} comparisons (the"
-                 f" exact signed-rank test over the untied pairs, Holm-corrected): run at least {need} repetitions"
-                 " (config `repetitions`) to be able to tell.")
+        third = (f"With {_count(reps, 'repetition')} p < 0.05 is out of reach in {len(unreachable)} of {total}"
+                 " comparisons (the exact signed-rank test over the untied pairs, Holm-corrected): run at least"
+                 f" {need} repetitions (config `repetitions`) to be able to tell.")
     elif flat:
         third = "Warning: " + flat[0]
     else:
