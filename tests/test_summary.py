@@ -183,3 +183,12 @@ def test_tiny_run_summary(tiny_run):
     assert "What this run found: results/summary.md" in out
     for line in summary.read_key_lines(tiny_run / "results/summary.md"):
         assert f"  - {line.replace('`', '')}" in out
+
+
+def test_nothing_to_compare_is_said_in_words():
+    only_random = stats_frame({("best", "random"): [0.7, 0.71]}, 2)
+    text = summary.summary_markdown(only_random, "/nonexistent")
+    assert "- No comparison with random was made" in text
+    assert "No comparison with random (a single metric, or no repetitions)." in text
+    empty = summary.summary_markdown(only_random.iloc[0:0], "/nonexistent")
+    assert "- No comparison with random was made" in empty and "## digits" not in empty
