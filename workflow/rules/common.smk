@@ -273,13 +273,12 @@ def report_entries():
     figures = numbered(list(REPORT_FIGURES))
     for d, a in grid():
         for name, (caption, title) in REPORT_FIGURES.items():
+            # dataset and attack: the subcategory (labels for them would widen the menu beside the figure)
             entries[f"{R}/report/{name}_{d}_{a}.html"] = dict(
                 caption=f"../report/{caption}.rst",
                 category=REPORT_CATEGORIES["figures"],
                 subcategory=f"{d}, {a}",
-                labels={
-                    "figure": f"{figures[name]} {title}"
-                },  # dataset, attack: the subcategory
+                labels={"figure": f"{figures[name]} {title}"},
             )
     return entries
 
