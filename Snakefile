@@ -25,6 +25,7 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/defences.smk"
 include: "workflow/rules/deepcustom.smk"
 include: "workflow/rules/objectives.smk"
+include: "workflow/rules/summary.smk"
 
 
 # Quick rules that read small files: on a cluster they run on the submitting host, not as jobs.
@@ -36,6 +37,8 @@ localrules:
     deepcustom_table,
     training_curves,
     objectives,
+    summary,
+    report_pages,
 
 
 rule all:
@@ -46,3 +49,4 @@ rule all:
         defence_outputs(),
         deepcustom_outputs(),
         objectives_outputs(),
+        summary_outputs(),

@@ -60,8 +60,13 @@ def tiny_run(tmp_path_factory):
     """The tiny study run once end to end; returns its working directory."""
     workdir = tmp_path_factory.mktemp("tiny")
     shutil.copy(CONFIGS / "tiny.yaml", workdir / "tiny.yaml")
-    snakemake(workdir, "--cores", "2", configfile=workdir / "tiny.yaml")
+    proc = snakemake(workdir, "--cores", "2", configfile=workdir / "tiny.yaml")
+    (workdir / "snakemake.out").write_text(proc.stdout + proc.stderr)  # what the run printed (tests/test_summary.py)
     return workdir
+
+
+# The one-job rules that follow any change of the results: the tables and figures, the summary and the report's pages
+AFTER_RESULTS = {"aggregate": 1, "objectives": 1, "summary": 1, "report_pages": 1}
 
 
 def dry_run_jobs(workdir: Path, configfile: Path) -> list[tuple[str, dict]]:

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import dry_run_jobs, write_config
+from conftest import AFTER_RESULTS, dry_run_jobs, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -22,8 +22,8 @@ def test_one_metric_setting_reruns_only_that_metric(tiny_run):
         c["metrics"]["nc"]["threshold"] = 0.5
 
     jobs = dry_run_jobs(tiny_run, write_config(tiny_run / "nc.yaml", change))
-    assert counts(jobs) == {"score": 1, "order": 1, "retrain": 3 * 3 + 1, "aggregate": 1, "objectives": 1}
-    assert {w.get("metric") for r, w in jobs if r not in ("aggregate", "objectives")} == {"nc"}
+    assert counts(jobs) == {"score": 1, "order": 1, "retrain": 3 * 3 + 1, **AFTER_RESULTS}
+    assert {w.get("metric") for r, w in jobs if r not in AFTER_RESULTS} == {"nc"}
 
 
 def test_adding_a_metric_runs_only_its_jobs(tiny_run):
@@ -31,8 +31,8 @@ def test_adding_a_metric_runs_only_its_jobs(tiny_run):
         c["metrics"]["margin"] = {}
 
     jobs = dry_run_jobs(tiny_run, write_config(tiny_run / "margin.yaml", change))
-    assert counts(jobs) == {"score": 1, "order": 1, "retrain": 10, "aggregate": 1, "objectives": 1}
-    assert {w.get("metric") for r, w in jobs if r not in ("aggregate", "objectives")} == {"margin"}
+    assert counts(jobs) == {"score": 1, "order": 1, "retrain": 10, **AFTER_RESULTS}
+    assert {w.get("metric") for r, w in jobs if r not in AFTER_RESULTS} == {"margin"}
 
 
 def test_attack_epsilon_reruns_the_attack_and_what_follows_only(tiny_run):
@@ -41,8 +41,7 @@ def test_attack_epsilon_reruns_the_attack_and_what_follows_only(tiny_run):
 
     jobs = counts(dry_run_jobs(tiny_run, write_config(tiny_run / "eps.yaml", change)))
     assert "prepare" not in jobs and "train_original" not in jobs
-    assert jobs == {"attack": 1, "activations": 2, "score": 6, "order": 6, "retrain": 60, "aggregate": 1,
-                    "objectives": 1}
+    assert jobs == {"attack": 1, "activations": 2, "score": 6, "order": 6, "retrain": 60, **AFTER_RESULTS}
 
 
 def test_retrain_epochs_rerun_only_retraining(tiny_run):
@@ -50,7 +49,7 @@ def test_retrain_epochs_rerun_only_retraining(tiny_run):
         c["retrain"]["train"]["epochs"] = 4
 
     assert counts(dry_run_jobs(tiny_run, write_config(tiny_run / "epochs.yaml", change))) == {
-        "retrain": 60, "aggregate": 1, "objectives": 1}  # aggregate and objectives: their source (the config digest)
+        "retrain": 60, **AFTER_RESULTS}
 
 
 def test_every_rule_that_builds_a_model_takes_the_model_files_digest():

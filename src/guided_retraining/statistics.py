@@ -366,7 +366,9 @@ def statistics_markdown(stats: pd.DataFrame, baseline: str = "random") -> pd.Dat
         if int(r["n_nonzero"]) == 0:
             return text + "all pairs equal"
         if min_wilcoxon_p(int(r["n_nonzero"])) >= ALPHA:
-            text += f"p < 0.05 unreachable (p_holm {r['p_holm']:.3g})"
+            m = int(r["n_nonzero"])
+            text += (f"p_holm {r['p_holm']:.3g}: with {m} untied pairs no p below {min_wilcoxon_p(m):.3g} is possible,"
+                     " more repetitions needed")
         else:
             text += f"p_holm {r['p_holm']:.3g}{' *' if r['significant'] else ''}"
         power = r["reps_for_80_power"]

@@ -62,7 +62,7 @@ rule training_curves:
                 report(
                     p,
                     caption="../report/training.rst",
-                    category="Training",
+                    category=REPORT_CATEGORIES["training"],
                     labels={
                         "figure": "Training graphs",
                         "dataset": Path(p).stem.removeprefix("training_"),

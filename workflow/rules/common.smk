@@ -240,24 +240,61 @@ def aggregate_outputs():
     return tables + figures
 
 
+# Report categories, named so that the report (which sorts them alphabetically) lists them in this order
+REPORT_CATEGORIES = {
+    "summary": "1 Summary",
+    "tables": "2 Tables",
+    "figures": "3 Figures",
+    "training": "4 Training",
+}
+# the study's tables first, then the statistics, then the rest (REPORT_TABLES' order)
+REPORT_TABLE_ORDER = ["table3", "table4", "table5", "statistics", "statistics_pairs"]
+
+
+def numbered(names):
+    """name -> its place in the report ("1." ... ), zero-padded so that sorting the labels keeps the order."""
+    width = len(str(len(names)))
+    return {name: f"{i:0{width}d}." for i, name in enumerate(names, 1)}
+
+
+def all_report_tables():
+    """Name -> (caption, title) of every table the report shows: the aggregate's and the objectives'."""
+    return {**REPORT_TABLES, **OBJECTIVES_TABLES}
+
+
 def report_entries():
-    """Path -> report() arguments of every output shown in the report: the CSV tables and PNG figures."""
+    """Path -> report() arguments of every output shown in the report: the tables and figures as HTML pages
+    (rule report_pages), numbered in the order the report lists them."""
+    shown = all_report_tables()
+    tables = numbered(
+        [n for n in REPORT_TABLE_ORDER if n in shown]
+        + [n for n in shown if n not in REPORT_TABLE_ORDER]
+    )
     entries = {
-        f"{R}/tables/{name}.csv": dict(
+        f"{R}/report/{name}.html": dict(
             caption=f"../report/{caption}.rst",
-            category="Tables",
-            labels={"table": title},
+            category=REPORT_CATEGORIES["tables"],
+            labels={"table": f"{tables[name]} {title}"},
         )
-        for name, (caption, title) in REPORT_TABLES.items()
+        for name, (caption, title) in shown.items()
     }
+    figures = numbered(list(REPORT_FIGURES) + OBJECTIVES)
     for d, a in grid():
         for name, (caption, title) in REPORT_FIGURES.items():
-            entries[f"{R}/figures/{name}_{d}_{a}.png"] = dict(
+            # dataset and attack: the subcategory (labels for them would widen the menu beside the figure)
+            entries[f"{R}/report/{name}_{d}_{a}.html"] = dict(
                 caption=f"../report/{caption}.rst",
-                category="Figures",
+                category=REPORT_CATEGORIES["figures"],
                 subcategory=f"{d}, {a}",
-                labels={"figure": title, "dataset": d, "attack": a},
+                labels={"figure": f"{figures[name]} {title}"},
             )
+    for o, d in objectives_figures():
+        entries[f"{R}/report/objectives_{o}_{d}.html"] = dict(
+            caption="../report/objectives_figure.rst",
+            category=REPORT_CATEGORIES["figures"],
+            subcategory=f"{d}, objectives",
+            labels={"figure": f"{figures[o]} {OBJECTIVE_TITLES[o]}"},
+        )
     return entries
 
 
@@ -265,6 +302,47 @@ def in_report(paths):
     """``paths`` with the ones listed by report_entries() flagged for the report."""
     entries = report_entries()
     return [report(p, **entries[p]) if p in entries else p for p in paths]
+
+
+def summary_outputs():
+    """summary.md, its report versions and the report's HTML pages of the tables and figures."""
+    return (
+        [
+            f"{R}/summary.md",
+            f"{R}/report/summary.rst",
+            f"{R}/report/summary.html",
+        ]
+        + report_table_pages()
+        + report_figure_pages()
+    )
+
+
+def report_table_pages():
+    return [f"{R}/report/{name}.html" for name in all_report_tables()]
+
+
+def report_figures():
+    """(PNG, report page, title) of every figure in the report's Figures."""
+    return [
+        (
+            f"{R}/figures/{name}_{d}_{a}.png",
+            f"{R}/report/{name}_{d}_{a}.html",
+            f"{title}: {d}, {a}",
+        )
+        for d, a in grid()
+        for name, (caption, title) in REPORT_FIGURES.items()
+    ] + [
+        (
+            f"{R}/figures/objectives_{o}_{d}.png",
+            f"{R}/report/objectives_{o}_{d}.html",
+            f"{OBJECTIVE_TITLES[o]}: {d}",
+        )
+        for o, d in objectives_figures()
+    ]
+
+
+def report_figure_pages():
+    return [page for _, page, _ in report_figures()]
 
 
 DEFENCES = ["none", "adversarial_training", "feature_squeezing", "guided"]
@@ -381,34 +459,29 @@ OBJECTIVE_BUDGETS = [budget_point(b) for b in config_budgets(config)]
 
 def objectives_outputs():
     """The objectives table (CSV, Markdown) and one heat map per objective and dataset (PNG, PDF)."""
-    return [f"{R}/tables/objectives.{ext}" for ext in ("csv", "md")] + [
+    return [f"{R}/tables/objectives.{ext}" for ext in ("csv", "json", "md")] + [
         f"{R}/figures/objectives_{o}_{d}.{ext}"
-        for o in OBJECTIVES
-        for d in config["datasets"]
+        for o, d in objectives_figures()
         for ext in ("png", "pdf")
     ]
 
 
-def objectives_report(path):
-    """``path`` flagged for the report: the table and the PNG heat maps, with their captions."""
-    if path.endswith(".csv"):
-        return report(
-            path,
-            caption="../report/objectives.rst",
-            category="Tables",
-            labels={"table": "Objectives: fault detection, estimation, retraining"},
-        )
-    if path.endswith(".png"):
-        stem = Path(path).stem.removeprefix("objectives_")
-        objective = next(o for o in OBJECTIVES if stem.startswith(f"{o}_"))
-        dataset = stem.removeprefix(f"{objective}_")
-        return report(
-            path,
-            caption="../report/objectives_figure.rst",
-            category="Objectives",
-            labels={"objective": objective, "dataset": dataset},
-        )
-    return path
+OBJECTIVES_TABLES = {
+    "objectives": (
+        "objectives",
+        "Objectives: fault detection, estimation, retraining against random",
+    )
+}
+OBJECTIVE_TITLES = {
+    "fault_detection": "Fault detection: gain over random (APFD, faults found)",
+    "estimation": "Performance estimation: gain over random (absolute error)",
+    "retraining": "Retraining guidance: gain over random at fixed budgets",
+}
+
+
+def objectives_figures():
+    """(objective, dataset) of every objectives heat map."""
+    return [(o, d) for d in config["datasets"] for o in OBJECTIVES]
 
 
 def objectives_cases():

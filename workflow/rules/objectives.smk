@@ -30,7 +30,7 @@ rule objectives:
             for b in BUDGETS
         ],
     output:
-        [objectives_report(p) for p in objectives_outputs()],
+        objectives_outputs(),
     log:
         f"{R}/logs/objectives.log",
     resources:

@@ -1,0 +1,24 @@
+"""Rule report_pages: every report table and figure as a small self-contained HTML page, which the Snakemake
+report shows inline across its content area (a CSV there is only a download, a PNG is drawn at its own size)."""
+
+from guided_retraining import summary
+from guided_retraining.io import atomic_path
+
+
+def main(job, log):
+    p = job.params
+    for name, csv, md, out in zip(p.tables, job.input.csv, job.input.md, job.output.tables):
+        frame = summary.read_table(csv)
+        with atomic_path(out) as tmp:
+            tmp.write_text(summary.table_html(frame, summary.table_title(md, name)))
+        log.info("%s: %d rows", name, len(frame))
+    for png, title, out in zip(job.input.png, p.figure_titles, job.output.figures):
+        with atomic_path(out) as tmp:
+            tmp.write_text(summary.figure_html(png, title))
+    log.info("%d figure pages", len(job.output.figures))
+
+
+if __name__ == "__main__":
+    from guided_retraining.runner import standalone
+
+    standalone(main)
