@@ -141,7 +141,7 @@ def test_cifar_config_plans_the_matrix(tmp_path):
 
 def dgn_config(path: Path, change=None) -> Path:
     config = {
-        "seed": 0, "device": "cpu", "results": "results",
+        "seed": 0, "device": "cpu", "results": "results", "repetitions": 1,
         "datasets": {"mnist": {"loader": "mnist", "root": str(MNIST), "arch": "mnist_dense5x30",
                                "split": {"mode": "merged", "fractions": [0.7, 0.2, 0.1], "subset": 300},
                                "train": {"epochs": 2, "batch_size": 64, "optimizer": "adam"}, "adv_train_size": 20,

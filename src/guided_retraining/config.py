@@ -141,8 +141,10 @@ def check_device(config: dict) -> None:
                               f" CUDA device(s) (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
 
 
-def check_semantics(config: dict, check_data: bool = True) -> None:
-    """Checks beyond the schema (see module docstring)."""
+def check_semantics(config: dict, check_data: bool = True, check_model: bool = True) -> None:
+    """Checks beyond the schema (see module docstring). ``check_data``: each dataset's files are there (cheap:
+    dry runs too); ``check_model``: with ``check_data``, the model fits its data (reads the original weights;
+    not in dry runs)."""
     from .architectures import layer_names
 
     check_results_path(config["results"], config.get("results_absolute", False))
@@ -177,17 +179,9 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         _check_sizes(name, ds)
         _check_patience(name, ds, config)
         _check_budgets(config, name, ds)
-        if check_data:
-            from . import datasets
-
-            try:
-                datasets.check_available(ds["loader"], ds.get("root"))
-            except GuidedRetrainingError as exc:
-                if ds["loader"] in ("imagefolder", "arrays"):  # their messages name the path, not the key
-                    raise DataError(f"datasets.{name}.root: {exc}") from None
-                raise
-            if user_model or ds["original"].get("weights"):
-                _check_model_fits(name, ds, model if user_model else None)
+        if check_data and check_model and (user_model or ds["original"].get("weights")):
+            _check_data(name, ds)
+            _check_model_fits(name, ds, model if user_model else None)
     _check_metric_options(config)
     _check_attacks(config)
     _check_deepcustom(config)
@@ -202,6 +196,31 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                               f" {training.get('attack', 'fgsm')!r}); leave it out or set attack: pgd")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
+    if check_data:
+        for name, ds in config["datasets"].items():
+            _check_data(name, ds)
+
+
+def _check_data(name: str, ds: dict) -> None:
+    """The dataset's files are where ``root`` says (the loader's own cheap check: no image is read), the same
+    in dry runs as in real runs; with ``download: true`` the prepare job fetches what is absent."""
+    from . import datasets
+
+    if ds.get("download"):
+        if ds["loader"] not in datasets.DOWNLOADS:
+            raise ConfigError(f"datasets.{name}.download: loader {ds['loader']} cannot download its data; set"
+                              f" download: false and put the data under datasets.{name}.root")
+        if ds.get("root") in (None, ""):
+            raise ConfigError(f"datasets.{name}.root: download: true needs a directory to download into")
+        return
+    try:
+        datasets.check_available(ds["loader"], ds.get("root"))
+    except GuidedRetrainingError as exc:
+        hint = (f" (or set datasets.{name}.download: true to fetch it)" if ds["loader"] in datasets.DOWNLOADS
+                else "")
+        if ds["loader"] in ("imagefolder", "arrays"):  # their messages name the path, not the key
+            raise DataError(f"datasets.{name}.root: {exc}{hint}") from None
+        raise type(exc)(f"{exc}{hint}") from None
 
 
 def _is_layer(model, name: str) -> bool:
@@ -377,9 +396,9 @@ def _check_metric_options(config: dict) -> None:
         resolve_options(opts.get("kind", metric), opts, where=f"metrics.{metric}")
 
 
-def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:
+def check_or_exit(config: dict, schema_path, check_data: bool = True, check_model: bool = True) -> None:
     """Run every check; on failure print one line to stderr and exit with status 1 (no traceback)."""
-    _or_exit(lambda: (validate_schema(config, schema_path), check_semantics(config, check_data)))
+    _or_exit(lambda: (validate_schema(config, schema_path), check_semantics(config, check_data, check_model)))
 
 
 def check_device_or_exit(config: dict) -> None:

@@ -46,6 +46,10 @@ CHECKS: dict[str, Callable[..., None]] = {
     "arrays": check_arrays,
 }
 
+#: Loaders that fetch their data with torchvision when ``download: true`` (intel: Kaggle only; imagefolder and
+#: arrays: the user's own data; digits: embedded).
+DOWNLOADS = frozenset({"mnist", "fashion_mnist", "cifar10", "gtsrb"})
+
 #: Class counts of the built-in datasets (a user's image folder or arrays count their own).
 N_CLASSES = {"digits": 10, "mnist": 10, "fashion_mnist": 10, "cifar10": 10, "gtsrb": 43, "intel": 6}
 
@@ -106,5 +110,5 @@ def signature(name: str, root=None, options: dict | None = None) -> tuple[tuple[
     return size.loaded_shape(options), N_CLASSES[name], size.train + size.test
 
 
-__all__ = ["CHECKS", "LOADERS", "RawDataset", "SIZES", "SPLITS", "Size", "check_available", "check_images", "load",
+__all__ = ["CHECKS", "DOWNLOADS", "LOADERS", "RawDataset", "SIZES", "SPLITS", "Size", "check_available", "check_images", "load",
            "merged_sizes", "prepared_sizes", "signature", "split", "split_sizes"]
