@@ -133,6 +133,7 @@ def test_cifar_generators_train_with_every_loss_on_a_cifar10_fixture(tmp_path, l
 
 
 def test_cifar_config_plans_the_matrix(tmp_path):
+    write_cifar10(tmp_path / "data" / "cifar10")  # the files a dry run checks for at the config's root (not read)
     jobs = dry_run_jobs(tmp_path, REPO / "config" / "deepcustom-cifar.yaml")
     rules = [r for r, _ in jobs]
     assert rules.count("train_dgn") == 4 and rules.count("deepcustom_robust") == 6

@@ -87,12 +87,21 @@ def planned(command: str) -> list[str]:
     raise AssertionError(f"{command!r}: not a command this test can run; add it to NOT_RUNNABLE with the reason")
 
 
+# The one line a study stops with, dry runs included, when its data are not where the config's root says: the
+# clean copy has no data/ (a study reading data/mnist with download: true plans its download instead).
+DATA_MISSING = re.compile(r"^guided-retraining: config error: .*expected .*set datasets\.\w+\.root", flags=re.M)
+
+
 @pytest.mark.parametrize("command", [c for c in shown() if c not in NOT_RUNNABLE])
 def test_shown_command_runs(clean_copy, command):
     argv = planned(command)
     proc = subprocess.run(argv, cwd=clean_copy, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "SLURM_CONF": os.environ.get("SLURM_CONF", "/dev/null")})
     output = proc.stdout + proc.stderr
+    if proc.returncode == 1 and "-n" in argv and DATA_MISSING.search(output):
+        ours = [line for line in output.splitlines() if line.startswith("guided-retraining:")]
+        assert len(ours) == 1 and "Traceback" not in output, output[-3000:]
+        return
     assert proc.returncode == 0, f"{command} ({shown()[command]}):\n{output[-3000:]}"
     assert "Exception" not in output and "Traceback" not in output, output[-3000:]
     if "-n" in argv:
