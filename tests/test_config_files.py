@@ -129,3 +129,43 @@ def test_a_dry_run_stops_when_the_data_are_missing(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"guided-retraining: config error: mnist: {tmp_path}/absent/mnist:"
                                                    " expected train-images-idx3-ubyte[.gz]"), lines
     assert lines[0].endswith("set datasets.mnist.root (or set datasets.mnist.download: true to fetch it)")
+
+
+def test_download_fetches_only_what_is_absent(tmp_path):
+    """With download: true and the four idx files already in root (the official layout, not torchvision's), the
+    loader reads them and fetches nothing (torchvision would write MNIST/raw/ under root)."""
+    from fixtures_datasets import write_idx_dataset
+
+    from guided_retraining.datasets import load
+
+    arrays = write_idx_dataset(tmp_path, n_train=12, n_test=5)
+    raw = load("mnist", tmp_path, download=True)
+    assert raw.x_train.shape == (12, 1, 28, 28) and raw.x_test.shape == (5, 1, 28, 28)
+    assert (raw.y_train == arrays["train-labels-idx1-ubyte"]).all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{f}.gz" for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                            "t10k-labels-idx1-ubyte"))
+
+
+@pytest.mark.parametrize("dataset, message", [
+    ({"loader": "mnist", "root": "absent", "download": True}, None),  # the prepare job fetches it
+    ({"loader": "intel", "root": "absent", "download": True},
+     "datasets.d.download: loader intel cannot download its data; set download: false and put the data under"
+     " datasets.d.root"),
+    ({"loader": "mnist", "root": None, "download": True},
+     "datasets.d.root: download: true needs a directory to download into"),
+])
+def test_download_settings_are_checked(tmp_path, monkeypatch, dataset, message):
+    from guided_retraining.config import check_semantics
+
+    monkeypatch.chdir(tmp_path)
+    config = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    config["datasets"] = {"d": {**dataset, "arch": "mnist_cnn", "split": {"mode": "merged", "subset": 300},
+                                "train": {"epochs": 1, "batch_size": 32}, "adv_train_size": 20}}
+    validate_schema(config, SCHEMA_PATH)
+    if message is None:
+        check_semantics(config, check_model=False)
+        return
+    with pytest.raises(ConfigError) as err:
+        check_semantics(config, check_model=False)
+    assert str(err.value) == message

@@ -4,7 +4,7 @@
    unknown keys rejected, defaults filled in.
 2. Checks a schema cannot express: split fractions summing to 1, loader options, layers
    that exist in the dataset's architecture, each metric's own options, data present on
-   disk; for a user's model (``arch: {factory: ...}``): the factory imports and returns a
+   disk (dry runs too, after every other check; ``download: true``: fetched by the prepare job); for a user's model (``arch: {factory: ...}``): the factory imports and returns a
    module, it maps the data's images to one logit per class, and the original weights fit.
    The factory is imported and called in dry runs too (its layer names decide which jobs exist):
    a config with a factory runs code like a Python script, so configs must come from trusted sources.
