@@ -15,7 +15,6 @@ from guided_retraining.retraining import budget_point, is_budget
 from guided_retraining.runner import configure, run_script
 from guided_retraining.seeding import repetition_seed
 
-
 # The config: the default study (config/config.yaml beside the Snakefile) overridden by each --configfile,
 # then --config key=value; collections (datasets, attacks, metrics) given later replace, settings sections merge.
 apply_layered_config_or_exit(config, workflow)
