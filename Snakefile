@@ -1,16 +1,13 @@
 # guided-retraining: the study "Guiding the retraining of convolutional neural
 # networks against adversarial inputs" as a Snakemake workflow.
 #   snakemake --cores 8                              the default study (config/config.yaml)
-#   snakemake --cores 8 --configfile config/X.yaml   another study
+#   snakemake --cores 8 --configfile config/X.yaml   another study (it overrides the default's keys)
+#   snakemake --cores 8 --config repetitions=5       the default study with one value changed
+# The config is built in workflow/rules/common.smk: config/config.yaml beside this file is always the
+# base, then each --configfile in order, then --config (guided_retraining.config_files, docs/configuration.md).
 from snakemake.utils import min_version
 
 min_version("9.0")
-
-
-# The default study, unless config files are given with --configfile (which then replace it).
-if not workflow.overwrite_configfiles:
-
-    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"

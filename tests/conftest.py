@@ -69,11 +69,12 @@ def tiny_run(tmp_path_factory):
 AFTER_RESULTS = {"aggregate": 1, "objectives": 1, "summary": 1, "report_pages": 1}
 
 
-def dry_run_jobs(workdir: Path, configfile: Path) -> list[tuple[str, dict]]:
-    """(rule, wildcards) of every job a dry run of ``configfile`` in ``workdir`` would run ('all' left out)."""
+def dry_run_jobs(workdir: Path, configfile: Path | None, *args: str) -> list[tuple[str, dict]]:
+    """(rule, wildcards) of every job a dry run of ``configfile`` (and snakemake ``args``) in ``workdir`` would
+    run ('all' left out)."""
     import re
 
-    proc = snakemake(workdir, "-n", "--cores", "2", configfile=configfile)
+    proc = snakemake(workdir, "-n", "--cores", "2", *args, configfile=configfile)
     text = proc.stdout + proc.stderr
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", text):

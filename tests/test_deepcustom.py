@@ -133,6 +133,7 @@ def test_cifar_generators_train_with_every_loss_on_a_cifar10_fixture(tmp_path, l
 
 
 def test_cifar_config_plans_the_matrix(tmp_path):
+    write_cifar10(tmp_path / "data" / "cifar10")  # the files a dry run checks for at the config's root (not read)
     jobs = dry_run_jobs(tmp_path, REPO / "config" / "deepcustom-cifar.yaml")
     rules = [r for r, _ in jobs]
     assert rules.count("train_dgn") == 4 and rules.count("deepcustom_robust") == 6
@@ -141,7 +142,7 @@ def test_cifar_config_plans_the_matrix(tmp_path):
 
 def dgn_config(path: Path, change=None) -> Path:
     config = {
-        "seed": 0, "device": "cpu", "results": "results",
+        "seed": 0, "device": "cpu", "results": "results", "repetitions": 1,
         "datasets": {"mnist": {"loader": "mnist", "root": str(MNIST), "arch": "mnist_dense5x30",
                                "split": {"mode": "merged", "fractions": [0.7, 0.2, 0.1], "subset": 300},
                                "train": {"epochs": 2, "batch_size": 64, "optimizer": "adam"}, "adv_train_size": 20,

@@ -32,6 +32,8 @@ NOT_RUNNABLE = {
     "pip install -e .": "installs the package (done once for the test environment)",
     'pip install -e ".[test]"': "installs the package and the test extras",
     "pip install -e . snakemake-executor-plugin-slurm==2.8.0": "installs packages",
+    "pip install torch==2.14.1 torchvision==0.29.1 --index-url https://download.pytorch.org/whl/cpu":
+        "installs packages from PyTorch's CPU index",
     "python -m pytest": "the whole suite, of which this test is a part",
     "bash .ci/install-slurm.sh": "installs SLURM on the machine",
     "python -m pytest -m slurm tests/test_slurm_harness.py -q": "needs SLURM daemons (tests/test_slurm_*.py run it)",
@@ -157,6 +159,9 @@ def planned(command: str) -> list[str]:
     if argv[0] == "python" and argv[1].startswith("scripts/"):
         rest = argv[2:]
         return [sys.executable, "-m", "snakemake", "-n", "--cores", "1", *rest]
+    if argv[0] == "guided-retraining":  # the console entry point; `run` planned by `check` (a dry run)
+        args = ["check", *argv[2:]] if argv[1:2] == ["run"] else argv[1:]
+        return [sys.executable, "-m", "guided_retraining.cli", *args]
     raise AssertionError(f"{command!r}: not a command this test can run; add it to NOT_RUNNABLE with the reason")
 
 

@@ -4,7 +4,7 @@
    unknown keys rejected, defaults filled in.
 2. Checks a schema cannot express: split fractions summing to 1, loader options, layers
    that exist in the dataset's architecture, each metric's own options, data present on
-   disk; for a user's model (``arch: {factory: ...}``): the factory imports and returns a
+   disk (dry runs too, after every other check; ``download: true``: fetched by the prepare job); for a user's model (``arch: {factory: ...}``): the factory imports and returns a
    module, it maps the data's images to one logit per class, and the original weights fit.
    The factory is imported and called in dry runs too (its layer names decide which jobs exist):
    a config with a factory runs code like a Python script, so configs must come from trusted sources.
@@ -141,8 +141,10 @@ def check_device(config: dict) -> None:
                               f" CUDA device(s) (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
 
 
-def check_semantics(config: dict, check_data: bool = True) -> None:
-    """Checks beyond the schema (see module docstring)."""
+def check_semantics(config: dict, check_data: bool = True, check_model: bool = True) -> None:
+    """Checks beyond the schema (see module docstring). ``check_data``: each dataset's files are there (cheap:
+    dry runs too); ``check_model``: with ``check_data``, the model fits its data (reads the original weights;
+    not in dry runs)."""
     from .model_layers import layer_names
 
     check_results_path(config["results"], config.get("results_absolute", False))
@@ -178,17 +180,9 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
         _check_patience(name, ds, config)
         _check_budgets(config, name, ds)
         _check_objective_budgets(config, name, ds)
-        if check_data:
-            from . import datasets
-
-            try:
-                datasets.check_available(ds["loader"], ds.get("root"))
-            except GuidedRetrainingError as exc:
-                if datasets.loader(ds["loader"]).own_data:  # their messages name the path, not the key
-                    raise DataError(f"datasets.{name}.root: {exc}") from None
-                raise
-            if user_model or ds["original"].get("weights"):
-                _check_model_fits(name, ds, model if user_model else None)
+        if check_data and check_model and (user_model or ds["original"].get("weights")):
+            _check_data(name, ds)
+            _check_model_fits(name, ds, model if user_model else None)
     _check_metric_options(config)
     _check_attacks(config)
     _check_deepcustom(config)
@@ -203,6 +197,31 @@ def check_semantics(config: dict, check_data: bool = True) -> None:
                               f" {training.get('attack', 'fgsm')!r}); leave it out or set attack: pgd")
         if "C2" not in config["configurations"]:
             raise ConfigError("defences: the guided-retraining defence is C2's best model; add C2 to configurations")
+    if check_data:
+        for name, ds in config["datasets"].items():
+            _check_data(name, ds)
+
+
+def _check_data(name: str, ds: dict) -> None:
+    """The dataset's files are where ``root`` says (the loader's own cheap check: no image is read), the same
+    in dry runs as in real runs; with ``download: true`` the prepare job fetches what is absent."""
+    from . import datasets
+
+    if ds.get("download"):
+        if ds["loader"] not in datasets.DOWNLOADS:
+            raise ConfigError(f"datasets.{name}.download: loader {ds['loader']} cannot download its data; set"
+                              f" download: false and put the data under datasets.{name}.root")
+        if ds.get("root") in (None, ""):
+            raise ConfigError(f"datasets.{name}.root: download: true needs a directory to download into")
+        return
+    try:
+        datasets.check_available(ds["loader"], ds.get("root"))
+    except GuidedRetrainingError as exc:
+        hint = (f" (or set datasets.{name}.download: true to fetch it)" if ds["loader"] in datasets.DOWNLOADS
+                else "")
+        if datasets.loader(ds["loader"]).own_data:  # their messages name the path, not the key
+            raise DataError(f"datasets.{name}.root: {exc}{hint}") from None
+        raise type(exc)(f"{exc}{hint}") from None
 
 
 def _is_layer(model, name: str) -> bool:
@@ -415,9 +434,9 @@ def _check_metric_options(config: dict) -> None:
         resolve_options(opts.get("kind", metric), opts, where=f"metrics.{metric}")
 
 
-def check_or_exit(config: dict, schema_path, check_data: bool = True) -> None:
+def check_or_exit(config: dict, schema_path, check_data: bool = True, check_model: bool = True) -> None:
     """Run every check; on failure print one line to stderr and exit with status 1 (no traceback)."""
-    _or_exit(lambda: (validate_schema(config, schema_path), check_semantics(config, check_data)))
+    _or_exit(lambda: (validate_schema(config, schema_path), check_semantics(config, check_data, check_model)))
 
 
 def check_device_or_exit(config: dict) -> None:

@@ -7,7 +7,8 @@ so torch is imported once instead of once per job (about 4 s each); on a cluster
 each job is its own process and runs the same code.
 
 Alone, ``python scripts/<rule>.py TARGET [--configfile FILE]`` builds the same job
-object for the job that produces ``TARGET`` (see :func:`mock_job`) and runs it.
+object for the job that produces ``TARGET`` (see :func:`mock_job`) and runs it, with the Snakefile and
+library of the repository copy the script is in (not those of an installed copy).
 """
 
 from __future__ import annotations
@@ -154,6 +155,22 @@ def mock_job(target: str, configfiles=None, snakefile=None):
     raise SystemExit(f"no rule of {snakefile} produces {target}")
 
 
+def _use_library_of(root: Path) -> None:
+    """Run this process on the library of the repository copy ``root`` (``root/src``): when another copy's
+    (an installed one) was imported, re-execute the script with ``root/src`` first on PYTHONPATH, once."""
+    import os
+
+    import guided_retraining
+
+    src = root / "src"
+    here = Path(guided_retraining.__file__).resolve().parents[1]
+    if not (src / "guided_retraining").is_dir() or here == src or os.environ.get("GR_STANDALONE_SRC") == str(src):
+        return
+    path = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONPATH": path,
+                                                              "GR_STANDALONE_SRC": str(src)})
+
+
 def standalone(main) -> None:
     """``python scripts/<rule>.py TARGET [--configfile FILE ...]``: run the job producing TARGET alone."""
     import argparse
@@ -163,9 +180,9 @@ def standalone(main) -> None:
     parser.add_argument("target", help="an output file of this rule, e.g. results/digits/r1/original/model.pt")
     parser.add_argument("--configfile", action="append", default=[], help="config file(s), as for snakemake")
     args = parser.parse_args()
-    # the Snakefile of the copy the script belongs to (scripts/<rule>.py -> ../Snakefile), not the installed one's
-    snakefile = Path(inspect.getsourcefile(main)).resolve().parents[1] / "Snakefile"
-    job = mock_job(args.target, args.configfile, snakefile if snakefile.is_file() else None)
+    root = Path(main.__code__.co_filename).resolve().parents[1]  # the copy of the repository the script is in
+    _use_library_of(root)
+    job = mock_job(args.target, args.configfile, snakefile=root / "Snakefile")
     try:
         execute(main, job)
     except GuidedRetrainingError as exc:

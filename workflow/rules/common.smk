@@ -8,15 +8,20 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from guided_retraining.model_layers import last_hidden
 from guided_retraining.code_digest import code_digest
 from guided_retraining.config import check_device_or_exit, check_or_exit
+from guided_retraining.config_files import apply_layered_config_or_exit
 from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
 from guided_retraining.retraining import budget_point, is_budget
 from guided_retraining.runner import configure, run_script
 from guided_retraining.seeding import repetition_seed
 
+# The config: the default study (config/config.yaml beside the Snakefile) overridden by each --configfile,
+# then --config key=value; collections (datasets, attacks, metrics) given later replace, settings sections merge.
+apply_layered_config_or_exit(config, workflow)
 
-# Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included
-# (except in dry runs, which only plan): a bad config stops here with one line, before any job.
+
+# Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included (dry runs too;
+# whether a model fits its data only in real runs): a bad config stops here with one line, before any job.
 def is_dry_run():
     """True for `snakemake -n` (the executor is not known yet while the Snakefile is parsed)."""
     flags = [a for a in sys.argv[1:] if a.startswith("-") and not a.startswith("--")]
@@ -30,7 +35,7 @@ def is_dry_run():
 check_or_exit(
     config,
     Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
-    check_data=not is_dry_run(),
+    check_model=not is_dry_run(),
 )
 
 

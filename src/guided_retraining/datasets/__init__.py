@@ -18,6 +18,10 @@ from .split import SPLITS, merged_sizes, split, split_sizes
 LOADERS: dict[str, Loader] = {m.LOADER.name: m.LOADER for m in (digits, mnist, fashion_mnist, cifar10, gtsrb, intel,
                                                                  imagefolder, arrays)}
 
+#: Loaders that fetch their data with torchvision when ``download: true`` (their declarations' ``downloads``; intel:
+#: Kaggle only; imagefolder and arrays: the user's own data; digits: embedded).
+DOWNLOADS = frozenset(name for name, declared in LOADERS.items() if declared.downloads)
+
 
 def loader(name: str) -> Loader:
     """The registered loader ``name`` (KeyError listing the known ones otherwise)."""
@@ -59,5 +63,5 @@ def signature(name: str, root=None, options: dict | None = None) -> Signature:
     return loader(name).shape_classes_images(root, options)
 
 
-__all__ = ["LOADERS", "Loader", "RawDataset", "SPLITS", "Size", "check_available", "check_images", "load", "loader",
+__all__ = ["DOWNLOADS", "LOADERS", "Loader", "RawDataset", "SPLITS", "Size", "check_available", "check_images", "load", "loader",
            "merged_sizes", "prepared_sizes", "signature", "split", "split_sizes"]

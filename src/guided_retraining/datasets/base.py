@@ -95,6 +95,7 @@ class Loader:
       from its files (listings and headers), and the config check names ``root`` in its errors.
     - ``dgn``: DeepCustom's generator networks were built for this dataset (they apply when the loaded
       image shape is one they take, :data:`guided_retraining.deepcustom.generators.GENERATORS`).
+    - ``downloads``: ``read(root, download=True)`` fetches the files that are absent (torchvision's mirrors).
     """
 
     name: str
@@ -105,6 +106,7 @@ class Loader:
     n_classes: int | None = None
     signature: Callable[..., Signature] | None = None
     dgn: bool = False
+    downloads: bool = False
 
     def __post_init__(self) -> None:
         if (self.size is None) != (self.n_classes is None) or (self.size is None) == (self.signature is None):

@@ -144,4 +144,4 @@ def load_cifar10(root, download: bool = False, size=32, grayscale: bool = True, 
 
 
 LOADER = Loader(NAME, "CIFAR-10's python batches (MD5-checked, read without running pickled code)", load_cifar10,
-                check_cifar10, SIZE, len(CLASSES), dgn=True)
+                check_cifar10, SIZE, len(CLASSES), dgn=True, downloads=True)

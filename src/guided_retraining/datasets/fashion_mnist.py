@@ -29,4 +29,4 @@ def check_fashion_mnist(root) -> None:
 
 
 LOADER = Loader(NAME, "Fashion-MNIST's idx files (torchvision's layout or the four files)", load_fashion_mnist,
-                check_fashion_mnist, SIZE, len(CLASSES), dgn=True)
+                check_fashion_mnist, SIZE, len(CLASSES), dgn=True, downloads=True)

@@ -94,4 +94,5 @@ def load_gtsrb(root, download: bool = False, size=48, grayscale: bool = True, re
     return RawDataset(NAME, out[0], out[1], out[2], out[3], N_CLASSES)
 
 
-LOADER = Loader(NAME, "GTSRB in torchvision's layout", load_gtsrb, check_gtsrb, SIZE, N_CLASSES)
+LOADER = Loader(NAME, "GTSRB in torchvision's layout", load_gtsrb, check_gtsrb, SIZE, N_CLASSES,
+                downloads=True)

@@ -57,6 +57,15 @@ def check(name: str, root, tv_folder: str) -> None:
     locate(name, root, tv_folder)
 
 
+def available(name: str, root, tv_folder: str) -> bool:
+    """Whether the four idx files are in one of the layouts under ``root``."""
+    try:
+        locate(name, root, tv_folder)
+    except DataError:
+        return False
+    return True
+
+
 # Deflate's largest compression ratio is about 1032:1 (258-byte matches coded in 2 bits): a gzip file of
 # n bytes cannot hold more than ~1032 n bytes, so a header announcing more is rejected before decompressing.
 _DEFLATE_MAX_RATIO = 1032
@@ -101,7 +110,7 @@ def load_idx_dataset(name: str, root, tv_class: str, n_classes: int, download: b
     """Load an MNIST-style dataset; see the module docstring for the layouts."""
     shape = parse_size(name, size)
     mode = parse_resample(name, resample)
-    if download:
+    if download and not available(name, root, tv_class):  # fetched only when absent from every layout
         import torchvision.datasets as tvd
 
         base = root_path(name, root)

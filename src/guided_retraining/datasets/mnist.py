@@ -26,4 +26,4 @@ def check_mnist(root) -> None:
 
 
 LOADER = Loader(NAME, "MNIST's idx files (torchvision's layout or the four files)", load_mnist, check_mnist, SIZE, 10,
-                dgn=True)
+                dgn=True, downloads=True)
