@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from guided_retraining import plots, statistics, table_files, tables
+from guided_retraining import plots, statistics, tables
 from guided_retraining.errors import DataError
 from guided_retraining.io import load_json, load_npz
 
@@ -64,7 +64,7 @@ def main(job, log):
           " ranks), p_holm, unpaired A12, repetitions for 80% power", statistics.statistics_markdown(stats))
     write("statistics_pairs", pairs, f"Every metric against every other ({endpoints}): the paired comparison,"
           " Holm-corrected over every pair within dataset, attack, configuration and endpoint",
-          table_files.pairs_markdown(pairs))
+          statistics.pairs_markdown(pairs))
     against = pairs[(pairs["other"] == "random") & pairs["endpoint"].str.startswith("budget_")].merge(
         summary[statistics.ENDPOINT_GROUP + ["metric", "inputs_used_mean"]], on=statistics.ENDPOINT_GROUP + ["metric"])
 

@@ -51,3 +51,19 @@ def test_an_upward_import_or_a_circle_breaks_them(tmp_path):
     assert verdicts(proc.stdout) == {**dict.fromkeys(CONTRACTS, "BROKEN"), "datasets:": "KEPT",
                                      "without Snakemake": "KEPT"}
     assert "guided_retraining.architectures -> guided_retraining.models.user" in proc.stdout
+
+
+def test_every_module_of_the_package_has_a_layer():
+    """A new module is checked only once it is placed: every module and subpackage of guided_retraining is
+    named in the layers contract (and, unless it is the runner, in the no-Snakemake contract)."""
+    import tomllib
+
+    contracts = {c["id"]: c for c in tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+                 ["contracts"]}
+    placed = {name.strip() for layer in contracts["layers"]["layers"] for name in layer.split("|")}
+    package = REPO / "src/guided_retraining"
+    modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"} | {
+        p.parent.name for p in package.glob("*/__init__.py")}
+    assert modules - placed == set(), f"add these modules to a layer in pyproject.toml: {sorted(modules - placed)}"
+    unchecked = {m for m in modules if f"guided_retraining.{m}" not in contracts["no-snakemake"]["source_modules"]}
+    assert unchecked == {"runner"}, unchecked

@@ -38,7 +38,7 @@ def test_pairs_markdown_says_why_instead_of_nan():
     one = statistics.pairs(values({"dsa": [0.8], "random": [0.7]}, endpoint="auc"))
     frame = pd.concat([tied, one], ignore_index=True)
     assert frame.isna().any().any()  # the CSV's numbers keep their NaN where nothing is defined
-    md = table_files.pairs_markdown(frame)
+    md = statistics.pairs_markdown(frame)
     text = md.to_markdown(index=False)
     assert "nan" not in text.lower()
     assert len(md) == 3 + 1  # each unordered pair once

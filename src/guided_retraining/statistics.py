@@ -382,3 +382,41 @@ def statistics_markdown(stats: pd.DataFrame, baseline: str = "random") -> pd.Dat
              f"vs {baseline}: mean paired difference [95% CI]; paired share; non-zero pairs; Holm p": versus(r)}
             for r in stats.to_dict("records")]
     return pd.DataFrame(rows)
+
+
+def _number(value, fmt: str, missing: str = "n/a") -> str:
+    return missing if pd.isna(value) else format(value, fmt)
+
+
+def pairs_markdown(pairs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`guided_retraining.statistics.pairs` for reading: each unordered pair once (the first of its
+    two rows; the other is its mirror: difference negated, paired share 1 - share, same p), the mean
+    paired difference [95% CI], paired share, non-zero/n pairs, p_holm and A12. Where the numbers
+    cannot be computed the cell says why: all pairs tied ('n/a — all n pairs tied'), one repetition
+    ('n/a — 1 repetition: no interval')."""
+    if pairs.empty:
+        return pd.DataFrame()
+    seen, rows = set(), []
+    for r in pairs.to_dict("records"):
+        key = tuple(r[k] for k in ENDPOINT_GROUP) + (frozenset((r["metric"], r["other"])),)
+        if key in seen:
+            continue
+        seen.add(key)
+        n, nonzero = int(r["n"]), int(r["n_nonzero"])
+        if n and nonzero == 0:
+            difference = f"0 (n/a — all {n} pairs tied)"
+            test = f"n/a — all {n} pairs tied: nothing to test"
+        else:
+            interval = (f"[{r['diff_ci_low']:+.4f}, {r['diff_ci_high']:+.4f}]" if not pd.isna(r["diff_ci_low"])
+                        else f"[n/a — {n} repetition{'s' if n != 1 else ''}: no interval]")
+            difference = f"{_number(r['diff_mean'], '+.4f')} {interval}"
+            test = f"{_number(r['p_holm'], '.3g')}{' *' if r['significant'] else ''}"
+            if r.get("note"):
+                test += f" ({r['note']})"
+        rows.append({**{k: r[k] for k in ENDPOINT_GROUP}, "metric": r["metric"], "other": r["other"],
+                     "pairs (non-zero/n)": f"{nonzero}/{n}", "mean paired difference [95% CI]": difference,
+                     "paired share": _number(r["paired_share"], ".2f"), "p_holm": test,
+                     "A12": _number(r["a12_unpaired"], ".2f"),
+                     "80% power": ("n/a (no spread to estimate)" if pd.isna(r["reps_for_80_power"])
+                                   else f"{r['reps_for_80_power']:.0f} reps")})
+    return pd.DataFrame(rows)
