@@ -37,6 +37,8 @@ def test_read_table_with_and_without_comment_line(tmp_path):
 def test_words_state_directions():
     assert summary.a12_words(0.28) == "A12 0.28: lower than random in 72% of value pairs"
     assert summary.a12_words(0.75) == "A12 0.75: higher than random in 75% of value pairs"
+    # 0.735 is shown as 0.73 (binary float below 0.735): the share in words follows the shown value, not 74%
+    assert summary.a12_words(0.735) == "A12 0.73: higher than random in 73% of value pairs"
     assert summary.a12_words(0.5).startswith("A12 0.50: neither higher nor lower")
     assert summary.difference_words(-0.031, -0.05, -0.012, True) == "worse than random by 0.031 (95% CI −0.050 to −0.012)"
     assert summary.difference_words(0.02, 0.001, 0.04, True) == "better than random by 0.020 (95% CI 0.001 to 0.040)"
@@ -192,3 +194,15 @@ def test_nothing_to_compare_is_said_in_words():
     assert "No comparison with random (a single metric, or no repetitions)." in text
     empty = summary.summary_markdown(only_random.iloc[0:0], "/nonexistent")
     assert "- No comparison with random was made" in empty and "## digits" not in empty
+
+
+def test_ties_not_repetitions_put_p_out_of_reach():
+    base = np.linspace(0.60, 0.69, 10)
+    tied = base.copy()
+    tied[:5] += 0.01  # 5 pairs differ, 5 tie: the exact test keeps 5 untied pairs, p >= 2/32 = 0.0625
+    stats = stats_frame({("best", "random"): base, ("best", "a"): tied}, 10)
+    rows = summary.versus_random(stats)
+    assert rows["n_nonzero"].tolist() == [5]
+    third = summary.key_lines(rows, {})[2]
+    assert third.startswith("In 1 of 1 comparisons too many of the 10 pairs tied")
+    assert "needs at least 6 untied pairs" in third and "With 10 repetitions" not in third

@@ -112,9 +112,10 @@ def a12_words(a12: float) -> str:
         return ""
     if round(a12, 12) == 0.5:
         return "A12 0.50: neither higher nor lower than random (higher in half of the value pairs)"
+    shown = f"{a12:.2f}"  # the share in words is the shown A12's, so the two never disagree by rounding
     if a12 > 0.5:
-        return f"A12 {a12:.2f}: higher than random in {a12 * 100:.0f}% of value pairs"
-    return f"A12 {a12:.2f}: lower than random in {(1 - a12) * 100:.0f}% of value pairs"
+        return f"A12 {shown}: higher than random in {round(float(shown) * 100)}% of value pairs"
+    return f"A12 {shown}: lower than random in {round((1 - float(shown)) * 100)}% of value pairs"
 
 
 def pairs_needed(k: int, alpha: float = ALPHA) -> int:
@@ -248,9 +249,14 @@ def key_lines(rows: pd.DataFrame, warnings: dict[tuple[str, str], dict[str, str]
     flat = [w for per in warnings.values() for w in per.values()]
     if len(unreachable):
         need = max(pairs_needed(int(k)) for k in unreachable["family"])
-        third = (f"With {_count(reps, 'repetition')} p < 0.05 is out of reach in {len(unreachable)} of {total}"
-                 " comparisons (the exact signed-rank test over the untied pairs, Holm-corrected): run at least"
-                 f" {need} repetitions (config `repetitions`) to be able to tell.")
+        if reps >= need:  # enough repetitions, but tied pairs (dropped by the test) left too few
+            third = (f"In {len(unreachable)} of {total} comparisons too many of the {reps} pairs tied (the exact"
+                     f" signed-rank test drops them and needs at least {need} untied pairs, Holm-corrected), so"
+                     " p < 0.05 was out of reach there: more repetitions (config `repetitions`) would tell.")
+        else:
+            third = (f"With {_count(reps, 'repetition')} p < 0.05 is out of reach in {len(unreachable)} of {total}"
+                     " comparisons (the exact signed-rank test over the untied pairs, Holm-corrected): run at least"
+                     f" {need} repetitions (config `repetitions`) to be able to tell.")
     elif flat:
         third = "Warning: " + flat[0]
     else:
