@@ -125,20 +125,20 @@ def test_work_size():
     assert work_size(16, 24) == (32, 48)
 
 
-def test_corruption_is_the_librarys_channel_0_at_32x32():
-    """A 32x32 grayscale image: no resize; the result is channel 0 of the library's output / 255, with the
-    global state seeded by the image's own seed."""
+@pytest.mark.parametrize("name", ["gaussian_noise", "frost"])
+def test_corruption_is_the_librarys_channel_0_at_32x32(name):
+    """32x32 grayscale images: no resize; each result is channel 0 of the library's own output / 255, with the
+    global state seeded by the image's own seed (frost: its photographs cached, the same bytes)."""
     import imagecorruptions
 
-    x = np.random.default_rng(3).integers(0, 256, (1, 1, 32, 32)).astype(np.float32) / 255
-    out = corrupt(x, "gaussian_noise", 2, seed=11)
-    s = int(image_seeds(11, 1)[0])
+    x = np.random.default_rng(3).integers(0, 256, (3, 1, 32, 32)).astype(np.float32) / 255
+    out = corrupt(x, name, 2, seed=11)
     state = np.random.get_state()
-    np.random.seed(s)
-    ref = imagecorruptions.corrupt((x[0, 0] * 255).round().astype(np.uint8), severity=2,
-                                   corruption_name="gaussian_noise")
+    for img, got, s in zip(x, out, image_seeds(11, 3)):
+        np.random.seed(int(s))
+        ref = imagecorruptions.corrupt((img[0] * 255).round().astype(np.uint8), severity=2, corruption_name=name)
+        assert np.array_equal(got[0], ref[..., 0].astype(np.float32) / np.float32(255))
     np.random.set_state(state)
-    assert np.array_equal(out[0, 0], ref[..., 0].astype(np.float32) / np.float32(255))
 
 
 @pytest.mark.parametrize("name", ["gaussian_noise", "impulse_noise", "motion_blur", "fog", "elastic_transform"])
