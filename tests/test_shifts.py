@@ -14,7 +14,8 @@ from conftest import CONFIGS, REPO, snakemake, write_config
 from guided_retraining.config import check_semantics, merge_shifts, validate_schema
 from guided_retraining.datasets.prepared import Prepared
 from guided_retraining.errors import ConfigError, DataError
-from guided_retraining.shifts import CORRUPTIONS, FAMILIES, class_counts, corrupt, resample_to_priors, side_sets, split_pool, take
+from guided_retraining.shifts import (CORRUPTIONS, FAMILIES, class_counts, corrupt, resample_to_priors, resize, side_sets,
+                                      split_pool, take)
 from guided_retraining.shifts.corruption import image_seeds, work_size
 
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
@@ -118,6 +119,18 @@ def test_corruption_names_are_the_librarys():
     assert CORRUPTIONS == tuple(imagecorruptions.get_corruption_names("all"))
     for family in ("noise", "blur", "weather", "digital"):
         assert FAMILIES[family] == tuple(imagecorruptions.get_corruption_names(family))
+
+
+def test_resize_modes():
+    """nearest then area by a whole factor gives the image back (up to float32 rounding); bilinear is PIL's."""
+    from PIL import Image
+
+    x = np.random.default_rng(0).random((2, 1, 8, 8)).astype(np.float32)
+    assert np.allclose(resize(resize(x, (32, 32), "nearest"), (8, 8), "area"), x, rtol=0, atol=1e-6)
+    y = np.random.default_rng(1).random((1, 1, 28, 28)).astype(np.float32)
+    for size in ((32, 32), (8, 8)):
+        pil = np.asarray(Image.fromarray(y[0, 0], mode="F").resize(size[::-1], Image.BILINEAR))
+        assert np.allclose(resize(y, size)[0, 0], np.clip(pil, 0, 1), atol=1e-6)
 
 
 def test_work_size():

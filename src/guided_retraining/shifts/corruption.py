@@ -9,11 +9,13 @@ returns (H, W, 3) uint8. :func:`corrupt` wraps it for the workflow's arrays:
 * Pixels: float32 NCHW in [0, 1] -> uint8 HWC by ``round(255 x)``; the result back as ``u / 255``
   (float32), so a corrupted image holds multiples of 1/255.
 * Size: an image whose height or width is below 32 is first enlarged so that its smaller side is
-  32 (aspect kept, each side rounded up), corrupted there, then shrunk back to its own size,
-  both with bilinear interpolation (antialiased when shrinking; :mod:`.resize`). MNIST's 28x28
-  goes to 32x32 and back, digits' 8x8 to 32x32 (x4) and back. The round trip alone smooths
-  the image a little (measured in ``docs/shifts.md``); the corruption's severity is the library's
-  at 32x32.
+  32 (aspect kept, each side rounded up), corrupted there, then shrunk back to its own size
+  (:mod:`.resize`). By a whole factor k (digits' 8x8 -> 32x32, k = 4) each pixel becomes a k x k block
+  (nearest) and each k x k block is averaged back (area): without a corruption the round trip gives
+  the image back (up to float32 rounding, < 1e-6). Otherwise (MNIST's 28x28 -> 32x32) bilinear both ways, antialiased when
+  shrinking: the round trip alone moves a pixel by 0.027 on average (MNIST, measured in docs/shifts.md).
+  The corruption's severity is the library's at the enlarged size; shrinking averages neighbouring
+  pixels, so pixel noise is weaker at the image's own size (by about k for a whole factor k).
 * Grayscale: the library stacks a grayscale image into three equal channels and some corruptions
   (the noises, frost's and spatter's coloured overlays) then treat the channels apart; the
   grayscale image kept is **channel 0** of the result, so a noise keeps the standard deviation
@@ -120,7 +122,9 @@ def corrupt(x: np.ndarray, name: str, severity: int, seed: int, log=None, label:
     from imagecorruptions import corruptions as _library
 
     n, c, h, w = x.shape
-    big = resize(x, work_size(h, w))
+    hw = work_size(h, w)
+    whole = hw[0] % h == 0 and hw[1] % w == 0 and hw != (h, w)
+    big = resize(x, hw, "nearest" if whole else "bilinear")
     u8 = np.rint(big * 255.0).clip(0, 255).astype(np.uint8).transpose(0, 2, 3, 1)  # N, H, W, C
     takes_seed = "seed" in inspect.signature(corruption_dict[name]).parameters
     seeds = image_seeds(seed, n)
@@ -142,4 +146,4 @@ def corrupt(x: np.ndarray, name: str, severity: int, seed: int, log=None, label:
         finally:
             np.random.set_state(saved)
             _library.cv2 = cv2
-    return resize(out, (h, w))
+    return resize(out, (h, w), "area" if whole else "bilinear")
