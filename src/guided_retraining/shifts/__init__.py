@@ -149,7 +149,7 @@ def side_sets(entry: dict, data, adv_train_size: int, subset_seed: int, seed: in
                                      "corrupted_at": list(work_size(*shape[1:]))})
     rng = np.random.default_rng(seed)
     if kind == "label_shift":
-        priors = shift_priors(entry, n_classes, seed)
+        priors = shift_priors(entry, n_classes, derive_seed(seed, "priors"))
         idx = {p: resample_to_priors(data[f"y_{p}"], sizes[p], priors, rng, f"{p} inputs") for p in parts}
         repeats = {p: int(len(idx[p]) - len(np.unique(idx[p]))) for p in parts}
         return SideSets(data["x_train"][idx["train"]], data["y_train"][idx["train"]], idx["train"],
