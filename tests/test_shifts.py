@@ -198,7 +198,19 @@ BAD_SHIFTS = [
      ["attacks.s.source", "3 channel(s)", "1"]),
     ({"kind": "natural", "source": {"loader": "svhn"}}, ["attacks.s.source.loader", "'svhn'"]),
     ({"kind": "natural"}, ["attacks.s.source", "loader"]),
+    ({"kind": "natural", "source": {"loader": "mnist", "options": {"colour": True}}},
+     ["attacks.s.source.options", "colour", "grayscale"]),
 ]
+
+
+def test_natural_source_not_on_disk_stops_a_real_run_not_a_dry_run(tmp_path):
+    config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    config["shifts"] = {"s": {"kind": "natural", "source": {"loader": "mnist", "root": str(tmp_path / "none")}}}
+    merge_shifts(config)
+    validate_schema(config, SCHEMA)
+    check_semantics(config, check_data=False)
+    with pytest.raises(DataError, match=r"^attacks\.s\.source\.root: mnist: .*none"):
+        check_semantics(config, check_data=True)
 
 
 @pytest.mark.parametrize("entry,words", BAD_SHIFTS)

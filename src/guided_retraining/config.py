@@ -233,7 +233,7 @@ def _check_model_fits(name: str, ds: dict, model=None) -> None:
             raise DataError(f"datasets.{name}.original.weights: {exc}") from None
 
 
-def _check_loader_options(name: str, ds: dict) -> None:
+def _check_loader_options(name: str, ds: dict, prefix: str = "datasets") -> None:
     """``options`` must be keyword arguments of the loader (root and download are keys of their own)."""
     import inspect
 
@@ -242,7 +242,7 @@ def _check_loader_options(name: str, ds: dict) -> None:
     allowed = sorted(set(inspect.signature(LOADERS[ds["loader"]]).parameters) - {"root", "download"})
     extra = sorted(set(ds["options"]) - set(allowed))
     if extra:
-        raise ConfigError(f"datasets.{name}.options: unknown option(s) {', '.join(extra)} for loader "
+        raise ConfigError(f"{prefix}.{name}.options: unknown option(s) {', '.join(extra)} for loader "
                           f"{ds['loader']}; allowed: {', '.join(allowed) or 'none'}")
 
 
@@ -390,13 +390,14 @@ def _check_shifts(config: dict, check_data: bool = True) -> None:
             where, source_signature = f"attacks.{name}", None
             source = entry.get("source")
             if entry["kind"] == "natural" and isinstance(source, dict) and source.get("loader") in datasets.LOADERS:
+                _check_loader_options(f"{name}.source", {"loader": source["loader"],
+                                                         "options": source.get("options") or {}}, prefix="attacks")
                 try:
                     source_signature = datasets.signature(source["loader"], source.get("root"),
                                                           source.get("options") or {})
-                except GuidedRetrainingError as exc:
-                    raise ConfigError(f"{where}.source: {exc}") from None
-                except OSError:  # a user's source not on disk (dry run): checked by the job
-                    pass
+                except (GuidedRetrainingError, OSError) as exc:  # a user's source not on disk
+                    if check_data:
+                        raise DataError(f"{where}.source: {exc}") from None
             elif entry["kind"] == "natural" and isinstance(source, dict) and "loader" in source:
                 raise ConfigError(f"{where}.source.loader: {source['loader']!r} is not a loader; choose one of "
                                   f"{', '.join(datasets.LOADERS)}")
