@@ -233,6 +233,11 @@ def test_shifts_alias_joins_attacks_and_names_clash():
     assert list(config["attacks"]) == ["fgsm", "fog"] and "shifts" not in config
     with pytest.raises(ConfigError, match="shifts.fgsm"):
         merge_shifts({"attacks": {"fgsm": {}}, "shifts": {"fgsm": {}}})
+    only = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
+    only["shifts"] = only.pop("attacks")  # a config with shifts and no attacks section
+    merge_shifts(only)
+    validate_schema(only, SCHEMA)
+    assert list(only["attacks"]) == ["fgsm"]
 
 
 @pytest.mark.parametrize("entry,line", [
