@@ -276,3 +276,22 @@ def test_tiny_study_with_one_shift_of_each_kind(tmp_path):
     assert (np.load(res / "digits/r1/mnist/adversarial.npz")["idx_adv_train"] == -1).all()
     table = (res / "tables/table3.csv").read_text()
     assert all(name in table for name in kinds)
+
+
+def test_adversarial_file_accepts_minus_one_for_inputs_without_a_clean_source(tmp_path):
+    """A natural shift's Adv.Train rows have no source in Train: idx_adv_train -1 is read, -2 is not."""
+    from guided_retraining.datasets.prepared import load_adversarial
+    from guided_retraining.io import save_npz
+
+    x = np.zeros((4, 1, 8, 8), np.float32)
+    y = np.arange(4) % 2
+    data = Prepared({"x_train": x, "y_train": y, "x_val": x[:2], "y_val": y[:2], "x_test": x[:3], "y_test": y[:3]}, 2)
+    for idx, ok in (([-1, -1], True), ([-1, 3], True), ([-2, 0], False)):
+        path = tmp_path / f"adv{idx[0]}{idx[1]}.npz"
+        save_npz(path, x_adv_train=x[:2], y_adv_train=y[:2], idx_adv_train=np.array(idx, np.int64),
+                 x_adv_val=x[:2], y_adv_val=y[:2], x_adv_test=x[:3], y_adv_test=y[:3])
+        if ok:
+            assert load_adversarial(path, data)["idx_adv_train"].tolist() == idx
+        else:
+            with pytest.raises(DataError, match="idx_adv_train"):
+                load_adversarial(path, data)
