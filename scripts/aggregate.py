@@ -18,6 +18,8 @@ def main(job, log):
     scores = [load_json(f) for f in job.input.scores]
     original = {(a["dataset"], a["attack"], a["rep"]): {"acc_test_star": a["original_acc_test_star"],
                                                        "acc_val_star": a["original_acc_val_star"]} for a in attacks}
+    # a shift's side inputs are "shifted", not "adversarial" (guided_retraining.shifts; attack.json's "shift")
+    side = {a["attack"]: "shifted" if a.get("shift") else "adversarial" for a in attacks}
     points = tables.points_frame(records)
     out = Path(p.results)
     # the model jobs the tables read (retraining, attacks): empty when all ran on the CPU (score jobs of
@@ -92,13 +94,14 @@ def main(job, log):
         n_train = _same_n_train(arrays, orders, dataset, attack)
         total = len(next(iter(orders.values()))["order"])
         plots.score_distributions({m: a["scores"] for m, a in arrays.items()}, n_train,
-                                  f"Scores of Train*: {dataset}, {attack} (clean against adversarial)",
+                                  f"Scores of Train*: {dataset}, {attack} (clean against {side[attack]})",
                                   figure_paths("scores", dataset, attack),
                                   self_reference=[s["metric"] for s in scores if plots.clean_in_own_reference(s) and
                                                   (s["dataset"], s["attack"], s.get("rep", 1)) == (dataset, attack, 1)])
         share = plots.adversarial_share(sub[sub["rep"] == 1])  # as the score distributions: repetition 1
         overall = (total - n_train) / total if total else float("nan")
-        plots.adversarial_share_figure(share, overall, f"Adversarial share of the inputs used: {dataset}, {attack}",
+        plots.adversarial_share_figure(share, overall, f"{side[attack].capitalize()} share of the inputs used: {dataset},"
+                                       f" {attack}",
                                        figure_paths("adversarial_share", dataset, attack))
         shares.append(share.assign(dataset=dataset, attack=attack))
         log.info("%s/%s: %d clean and %d adversarial inputs; adversarial share of the first point: %s",

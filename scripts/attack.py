@@ -1,13 +1,16 @@
-"""Rule attack: Adv.Train from a seeded subset of Train, Adv.Val from all of Val and Adv.Test from all of Test."""
+"""Rule attack: Adv.Train from a seeded subset of Train, Adv.Val from all of Val and Adv.Test from all of Test;
+for a shift kind (guided_retraining.shifts) the same three side sets made by the shift, in the same files."""
 
 import numpy as np
 
-from guided_retraining.attacks import SoftmaxAsLogits, attack_from_config, filter_successful
+from guided_retraining.attacks import AttackResult, SoftmaxAsLogits, attack_from_config, filter_successful
+from guided_retraining.attacks.base import perturbation_norms
 from guided_retraining.errors import ConfigError, ModelError
 from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import result_provenance, save_json, save_npz
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
+from guided_retraining.shifts import is_shift, load_source, side_sets
 from guided_retraining.training import accuracy, predict_logits
 
 
@@ -15,6 +18,8 @@ def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
     model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
+    if is_shift(p.attack["kind"]):
+        return shift(job, log, data, model)
     n_train = len(data["x_train"])
     if p.adv_train_size > n_train:
         raise ConfigError(f"datasets.{w.dataset}.adv_train_size: {p.adv_train_size} exceeds the {n_train} training inputs")
@@ -75,6 +80,59 @@ def main(job, log):
     log.info("original accuracy: Test %.4f, Adv.Test %.4f; attack success on Train subset %.3f (fooled %d of %d"
              " correct), on Test %.3f", acc_test, acc_adv, summary["adv_train"]["success_rate"], int(fooled.sum()),
              int(correct_before.sum()), summary["adv_test"]["success_rate"])
+
+
+def shift(job, log, data, model):
+    """The side sets of a shift kind, written as an attack writes its own (same files, same keys)."""
+    p, w = job.params, job.wildcards
+    entry = p.attack
+    source = None
+    if entry["kind"] == "natural":
+        source = load_source(entry["source"])
+        log.info("natural shift: %d source images of shape %s", len(source[0]), source[0].shape[1:])
+    seed = derive_seed(p.seed, w.dataset, w.attack, "shift")
+    try:
+        sets = side_sets(entry, data, p.adv_train_size, derive_seed(p.seed, w.dataset, "adv_train_subset"), seed,
+                         log, source)
+    except ConfigError as err:  # name the key
+        raise ConfigError(f"attacks.{w.attack}.{err}" if not str(err).startswith("adv_train_size") else
+                          f"datasets.{w.dataset}.{err}") from None
+    results = {}
+    for part, x, y in (("train", sets.x_train, sets.y_train), ("val", sets.x_val, sets.y_val),
+                       ("test", sets.x_test, sets.y_test)):
+        wrong = predict_logits(model, x, p.batch_size_eval, p.device).argmax(axis=1) != y
+        if entry["kind"] == "corruption":  # the change a corruption made to each input
+            clean = data["x_train"][sets.idx_train] if part == "train" else data[f"x_{part}"]
+            norms = perturbation_norms(clean, x)
+        else:  # no clean counterpart: no norms
+            norms = {k: np.full(len(x), np.nan) for k in ("linf", "l2", "l1")}
+        results[part] = AttackResult(x_adv=x, success=wrong, **norms)
+    save_npz(job.output.adversarial,
+             x_adv_train=sets.x_train, y_adv_train=sets.y_train, idx_adv_train=sets.idx_train,
+             success_train=results["train"].success, x_adv_val=sets.x_val, y_adv_val=sets.y_val,
+             success_val=results["val"].success, x_adv_test=sets.x_test, y_adv_test=sets.y_test,
+             success_test=results["test"].success)
+    acc = {part: accuracy(model, data[f"x_{part}"], data[f"y_{part}"], p.batch_size_eval, p.device)
+           for part in ("val", "test")}
+    acc_side = {part: float(1.0 - results[part].success.mean()) if len(results[part].success) else float("nan")
+                for part in ("val", "test")}
+    n_test, n_val = len(data["y_test"]), len(data["y_val"])
+    summary = {
+        "dataset": w.dataset, "rep": int(w.rep), "attack": w.attack, "settings": entry, "seed": p.seed,
+        "job_seed": seed, "shift": entry["kind"], "adv_test_attack": entry["kind"], "shift_info": sets.info,
+        # "success" of a shift: the original model misclassifies the input
+        "adv_train": results["train"].summary(), "adv_test": results["test"].summary(),
+        "adv_train_kept": int(len(sets.y_train)),
+        "original_acc_test": acc["test"], "original_acc_adv_test": acc_side["test"],
+        "original_acc_test_star": (acc["test"] * n_test + acc_side["test"] * len(sets.y_test))
+        / (n_test + len(sets.y_test)),
+        "adv_val": results["val"].summary(), "original_acc_val": acc["val"], "original_acc_adv_val": acc_side["val"],
+        "original_acc_val_star": (acc["val"] * n_val + acc_side["val"] * len(sets.y_val)) / (n_val + len(sets.y_val)),
+        **result_provenance(p.device),
+    }
+    save_json(job.output.summary, summary)
+    log.info("%s (%s): original accuracy Test %.4f, shifted Test %.4f, shifted Val %.4f", w.attack, entry["kind"],
+             acc["test"], acc_side["test"], acc_side["val"])
 
 
 if __name__ == "__main__":

@@ -50,6 +50,22 @@ def test_a_later_files_collections_replace_and_settings_merge(tmp_path):
     assert config["aggregate"]["budgets"] == [0.05, 0.1, 0.25, 0.5]  # the schema's default applies
 
 
+def test_shifts_and_attacks_are_one_collection(tmp_path):
+    from guided_retraining.config import merge_shifts
+
+    shifts = write(tmp_path / "s.yaml", "shifts: {fog: {kind: corruption, name: fog, severity: 3}}\n")
+    config = layered_config(REPO, [shifts])
+    assert "attacks" not in config and config["shifts"] == {"fog": {"kind": "corruption", "name": "fog",
+                                                                     "severity": 3}}
+    merge_shifts(config)
+    assert list(config["attacks"]) == ["fog"]  # the default's fgsm replaced, not joined
+    both = write(tmp_path / "b.yaml", "attacks: {pgd: {kind: pgd}}\nshifts: {fog: {kind: corruption}}\n")
+    config = layered_config(REPO, [shifts, write(tmp_path / "a.yaml", "attacks: {bim: {kind: bim}}\n")])
+    assert (config["attacks"], "shifts" in config) == ({"bim": {"kind": "bim"}}, False)
+    config = layered_config(REPO, [both])  # one file may give both names: they join (merge_shifts)
+    assert set(config) >= {"attacks", "shifts"}
+
+
 def test_config_values_override_the_files(tmp_path):
     config = layered_config(REPO, [write(tmp_path / "a.yaml", "repetitions: 2\nseed: 4\n")],
                             {"repetitions": 7, "device": None})
@@ -68,9 +84,13 @@ def test_merge_does_not_modify_its_inputs():
 def test_shipped_configs_do_not_depend_on_the_default(path):
     """Every shipped and test config gives the same effective config alone as on top of the default study, so
     editing config/config.yaml changes no other study (a key left out would inherit the default's value)."""
+    from guided_retraining.config import merge_shifts
+
     alone = load_config_file(path)
+    merge_shifts(alone)  # `shifts`: another name of `attacks`, joined into it before the schema
     validate_schema(alone, SCHEMA_PATH)
     layered = layered_config(REPO, [path])
+    merge_shifts(layered)
     validate_schema(layered, SCHEMA_PATH)
     assert layered == alone
 

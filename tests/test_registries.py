@@ -11,6 +11,7 @@ from guided_retraining.architectures import SPECS
 from guided_retraining.attacks import ATTACKS
 from guided_retraining.datasets import LOADERS
 from guided_retraining.metrics.registry import readme_table, schema_fragment
+from guided_retraining.shifts import SHIFTS
 
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 CONFIG_KEYS = (REPO / "docs/config-keys.md").read_text()
@@ -51,9 +52,14 @@ def test_architectures():
 
 
 def test_attack_kinds():
-    assert enums(SCHEMA["$defs"]["attack"]["properties"]["kind"]) == set(ATTACKS)
+    """The grid's kinds are the attacks' and the shifts'; defences and adv_test take attacks only."""
+    assert enums(SCHEMA["$defs"]["attack"]["properties"]["kind"]) == set(ATTACKS) | set(SHIFTS)
     assert enums(SCHEMA["$defs"]["eval_attack"]["properties"]["kind"]) == set(ATTACKS) | {"none"}
-    assert readme_list("kind", "attacks.NAME") == set(ATTACKS)
+    assert enums(SCHEMA["$defs"]["test_attack"]["properties"]["kind"]) <= set(ATTACKS)
+    # the README's row lists the attacks (the shift kinds once the README names them too)
+    assert set(ATTACKS) <= readme_list("kind", "attacks.NAME") <= set(ATTACKS) | set(SHIFTS)
+    shifts_doc = (REPO / "docs/shifts.md").read_text()
+    assert all(f"`{kind}`" in shifts_doc for kind in SHIFTS)
 
 
 def test_metrics():

@@ -184,6 +184,7 @@ def check_semantics(config: dict, check_data: bool = True, check_model: bool = T
             _check_data(name, ds)
             _check_model_fits(name, ds, model if user_model else None)
     _check_metric_options(config)
+    _check_shifts(config, check_data)
     _check_attacks(config)
     _check_deepcustom(config)
     defences = config.get("defences")
@@ -252,14 +253,14 @@ def _check_model_fits(name: str, ds: dict, model=None) -> None:
             raise DataError(f"datasets.{name}.original.weights: {exc}") from None
 
 
-def _check_loader_options(name: str, ds: dict) -> None:
+def _check_loader_options(name: str, ds: dict, prefix: str = "datasets") -> None:
     """``options`` must be keyword arguments of the loader (root and download are keys of their own)."""
     from .datasets import loader
 
     allowed = sorted(loader(ds["loader"]).options)
     extra = sorted(set(ds["options"]) - set(allowed))
     if extra:
-        raise ConfigError(f"datasets.{name}.options: unknown option(s) {', '.join(extra)} for loader "
+        raise ConfigError(f"{prefix}.{name}.options: unknown option(s) {', '.join(extra)} for loader "
                           f"{ds['loader']}; allowed: {', '.join(allowed) or 'none'}")
 
 
@@ -412,8 +413,9 @@ def _check_patience(name: str, ds: dict, config: dict) -> None:
 def _check_attacks(config: dict) -> None:
     """Each attack's settings against its kind's own (unknown keys, types, ranges), as the attack job would."""
     from .attacks import attack_settings, make_attack
+    from .shifts import is_shift
 
-    entries = [(f"attacks.{n}", a) for n, a in config["attacks"].items()]
+    entries = [(f"attacks.{n}", a) for n, a in config["attacks"].items() if not is_shift(a["kind"])]
     entries += [(f"attacks.{n}.adv_test", a["adv_test"]) for n, a in config["attacks"].items() if a.get("adv_test")]
     entries += [(f"defences.attacks.{n}", a) for n, a in (config.get("defences") or {}).get("attacks", {}).items()
                 if a.get("kind") != "none"]
@@ -426,6 +428,63 @@ def _check_attacks(config: dict) -> None:
             raise ConfigError(f"{where}.{key}: {rest}" if key in settings else f"{where}: {err}") from None
 
 
+def _check_shifts(config: dict, check_data: bool = True) -> None:
+    """Each shift of the grid against every dataset: its settings, a corruption's image channels, a label
+    shift's priors per class, a natural shift's source (same classes and channels; its data on disk)."""
+    from . import datasets
+    from .shifts import check_shift, is_shift
+
+    shifts = {n: a for n, a in config["attacks"].items() if is_shift(a["kind"])}
+    if shifts and config.get("deepcustom", {}).get("whitebox"):
+        raise ConfigError(f"deepcustom.whitebox: re-runs the grid's attacks against each model, and "
+                          f"{', '.join(shifts)} {'is a shift' if len(shifts) == 1 else 'are shifts'}; drop whitebox")
+    for ds_name, ds in config["datasets"].items():
+        try:
+            shape, n_classes, _ = datasets.signature(ds["loader"], ds.get("root"), ds.get("options"))
+        except (GuidedRetrainingError, OSError):  # a user's data not on disk (dry run): checked by the job
+            shape = n_classes = None
+        for name, entry in shifts.items():
+            where, source_signature = f"attacks.{name}", None
+            source = entry.get("source")
+            if entry["kind"] == "natural" and isinstance(source, dict) and source.get("loader") in datasets.LOADERS:
+                _check_loader_options(f"{name}.source", {"loader": source["loader"],
+                                                         "options": source.get("options") or {}}, prefix="attacks")
+                try:
+                    source_signature = datasets.signature(source["loader"], source.get("root"),
+                                                          source.get("options") or {})
+                except (GuidedRetrainingError, OSError) as exc:  # a user's source not on disk
+                    if check_data:
+                        raise DataError(f"{where}.source: {exc}") from None
+            elif entry["kind"] == "natural" and isinstance(source, dict) and "loader" in source:
+                raise ConfigError(f"{where}.source.loader: {source['loader']!r} is not a loader; choose one of "
+                                  f"{', '.join(datasets.LOADERS)}")
+            check_shift(entry, where, shape, n_classes, source_signature)
+    for name, entry in shifts.items():
+        if entry["kind"] == "natural" and check_data:
+            try:
+                datasets.check_available(entry["source"]["loader"], entry["source"].get("root"))
+            except GuidedRetrainingError as exc:
+                raise DataError(f"attacks.{name}.source.root: {exc}") from None
+
+
+def merge_shifts(config: dict) -> None:
+    """``shifts`` is another name of ``attacks`` (the grid's axis of new inputs): its entries join
+    ``attacks``'s (a name in both stops the run); a config may give either or both."""
+    shifts = config.pop("shifts", None)
+    if shifts is None:
+        return
+    if not isinstance(shifts, dict):
+        raise ConfigError(f"shifts: expected a mapping of names to shift or attack entries, got {shifts!r}")
+    attacks = config.setdefault("attacks", {})
+    if not isinstance(attacks, dict):
+        return  # the schema names the problem
+    both = sorted(set(shifts) & set(attacks))
+    if both:
+        raise ConfigError(f"shifts.{both[0]}: also a name under attacks (one axis, one name each); rename one")
+    attacks.update(shifts)
+
+
+
 def _check_metric_options(config: dict) -> None:
     """Each metric's kind, option names, types and ranges, from the metric registry."""
     from .metrics import resolve_options
@@ -436,7 +495,8 @@ def _check_metric_options(config: dict) -> None:
 
 def check_or_exit(config: dict, schema_path, check_data: bool = True, check_model: bool = True) -> None:
     """Run every check; on failure print one line to stderr and exit with status 1 (no traceback)."""
-    _or_exit(lambda: (validate_schema(config, schema_path), check_semantics(config, check_data, check_model)))
+    _or_exit(lambda: (merge_shifts(config), validate_schema(config, schema_path),
+                      check_semantics(config, check_data, check_model)))
 
 
 def check_device_or_exit(config: dict) -> None:

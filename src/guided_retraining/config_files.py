@@ -7,6 +7,7 @@
 
    - a *collection* (``datasets``, ``attacks``, ``metrics``: names chosen by the user, each with its options)
      and a list (``configurations``) are replaced as a whole: a file that lists two metrics runs those two;
+     ``attacks`` and its other name ``shifts`` are one collection: a file giving either replaces both;
    - a *settings section* (``retrain``, ``aggregate``, ``defences``, ``deepcustom``: keys fixed by the schema)
      is merged key by key: the keys given replace theirs (each key's value as a whole, e.g. ``retrain.train``),
      the keys left out keep the earlier value;
@@ -28,6 +29,10 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+
+#: The grid's axis of new inputs: one collection with two names (``shifts`` is another name of ``attacks``,
+#: :func:`guided_retraining.config.merge_shifts`); a later file giving either replaces both.
+AXIS_NAMES = ("attacks", "shifts")
 
 #: The default study, relative to the directory of the Snakefile.
 DEFAULT_CONFIG = "config/config.yaml"
@@ -82,6 +87,9 @@ def settings_sections(schema: dict) -> set[str]:
 def merge(base: dict, override: dict, sections: set[str]) -> dict:
     """``base`` overridden by ``override`` (see the module docstring); neither is modified."""
     merged = copy.deepcopy(base)
+    if any(name in override for name in AXIS_NAMES):  # one collection under two names: replaced whole
+        for name in AXIS_NAMES:
+            merged.pop(name, None)
     for key, value in override.items():
         if value is None:
             merged.pop(key, None)

@@ -62,8 +62,9 @@ def load_adversarial(path, data: Prepared) -> dict[str, np.ndarray]:
     if adv["x_adv_train"].shape[1:] != data.shape or adv["x_adv_test"].shape[1:] != data.shape:
         raise DataError(f"{path}: adversarial images of shape {adv['x_adv_train'].shape[1:]}, data has {data.shape}")
     idx = adv["idx_adv_train"]
-    if len(idx) != len(adv["x_adv_train"]) or (len(idx) and (idx.min() < 0 or idx.max() >= len(data["x_train"]))):
-        raise DataError(f"{path}: idx_adv_train does not index the {len(data['x_train'])} training inputs")
+    # -1: an input with no clean source in Train (a natural shift's)
+    if len(idx) != len(adv["x_adv_train"]) or (len(idx) and (idx.min() < -1 or idx.max() >= len(data["x_train"]))):
+        raise DataError(f"{path}: idx_adv_train does not index the {len(data['x_train'])} training inputs (or -1)")
     if len(adv["x_adv_val"]) != len(data["x_val"]):
         raise DataError(f"{path}: {len(adv['x_adv_val'])} Adv.Val inputs for {len(data['x_val'])} validation inputs")
     if len(adv["x_adv_test"]) != len(data["x_test"]):
