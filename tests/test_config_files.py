@@ -27,7 +27,7 @@ def write(path, text):
 
 def test_sections_come_from_the_schema():
     assert settings_sections(yaml.safe_load(SCHEMA_PATH.read_text())) == {"retrain", "defences", "deepcustom",
-                                                                          "aggregate"}
+                                                                          "aggregate", "objectives"}
 
 
 def test_a_one_key_file_overrides_only_that_key(tmp_path):

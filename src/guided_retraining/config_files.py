@@ -8,7 +8,8 @@
    - a *collection* (``datasets``, ``attacks``, ``metrics``: names chosen by the user, each with its options)
      and a list (``configurations``) are replaced as a whole: a file that lists two metrics runs those two;
      ``attacks`` and its other name ``shifts`` are one collection: a file giving either replaces both;
-   - a *settings section* (``retrain``, ``aggregate``, ``defences``, ``deepcustom``: keys fixed by the schema)
+   - a *settings section* (``retrain``, ``aggregate``, ``objectives``, ``defences``, ``deepcustom``: keys fixed by
+     the schema)
      is merged key by key: the keys given replace theirs (each key's value as a whole, e.g. ``retrain.train``),
      the keys left out keep the earlier value;
    - any other value (``seed``, ``repetitions``, ...) is replaced;
