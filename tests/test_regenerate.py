@@ -11,6 +11,7 @@ from guided_retraining.datasets import LOADERS
 from guided_retraining.metrics.registry import readme_table
 
 SCHEMA = "workflow/schemas/config.schema.yaml"
+METRICS_DOC = "docs/metrics.md"
 
 
 def regenerate(root, *args):
@@ -26,17 +27,29 @@ def test_generated_fragments_are_fresh():
 
 def test_stale_fragments_are_named_then_rewritten(tmp_path):
     (tmp_path / "workflow/schemas").mkdir(parents=True)
-    schema, readme = (REPO / SCHEMA).read_text(), (REPO / "README.md").read_text()
+    (tmp_path / "docs").mkdir()
+    schema, readme = (REPO / SCHEMA).read_text(), (REPO / METRICS_DOC).read_text()
     line = f"loader: {{type: string, enum: [{', '.join(LOADERS)}]}}"
     last_row = readme_table().splitlines(keepends=True)[-1]
     assert schema.count(line) == 1 and readme.count(last_row) == 1
     (tmp_path / SCHEMA).write_text(schema.replace(line, "loader: {type: string, enum: [digits, mnist]}"))
-    (tmp_path / "README.md").write_text(readme.replace(last_row, ""))  # a metric without its row
+    (tmp_path / METRICS_DOC).write_text(readme.replace(last_row, ""))  # a metric without its row
     proc = regenerate(tmp_path, "--check")
     assert proc.returncode == 1
     hint = "(run python -m guided_retraining.regenerate)"
-    assert proc.stdout == f"stale: {SCHEMA} {hint}\nstale: README.md {hint}\n"
+    assert proc.stdout == f"stale: {SCHEMA} {hint}\nstale: {METRICS_DOC} {hint}\n"
     proc = regenerate(tmp_path)
-    assert (proc.returncode, proc.stdout) == (0, f"rewrote {SCHEMA}\nrewrote README.md\n")
-    assert (tmp_path / SCHEMA).read_text() == schema and (tmp_path / "README.md").read_text() == readme
+    assert (proc.returncode, proc.stdout) == (0, f"rewrote {SCHEMA}\nrewrote {METRICS_DOC}\n")
+    assert (tmp_path / SCHEMA).read_text() == schema and (tmp_path / METRICS_DOC).read_text() == readme
     assert regenerate(tmp_path, "--check").returncode == 0
+
+
+def test_a_missing_fragment_is_one_line(tmp_path):
+    (tmp_path / "workflow/schemas").mkdir(parents=True)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / SCHEMA).write_text((REPO / SCHEMA).read_text())
+    (tmp_path / METRICS_DOC).write_text("# Metrics\n\n(the table was deleted)\n")
+    proc = regenerate(tmp_path, "--check")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        proc.stderr.strip()] and proc.stderr.startswith(f"regenerate: {METRICS_DOC}: the metric table: expected one match")

@@ -6,7 +6,7 @@ naming the stale ones (tests/test_regenerate.py runs it). Each fragment is one `
 a pattern matching the fragment (its first group the text to keep before, its last group the text to
 keep after) and the text the registry gives.
 
-Fragments: the schema's ``loader`` enum (``datasets.LOADERS``) and the README's metric table
+Fragments: the schema's ``loader`` enum (``datasets.LOADERS``) and the metric table of docs/metrics.md
 (``metrics.registry.readme_table``).
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
-README = Path("README.md")
+METRICS_DOC = Path("docs/metrics.md")
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _metric_table() -> str:
 FRAGMENTS = [
     Fragment("the schema's loader enum", SCHEMA, r"^(\s+loader: \{type: string, enum: \[)([^\]]*)(\]\})",
              _loader_enum),
-    Fragment("the README's metric table", README,
+    Fragment("the metric table", METRICS_DOC,
              r"^()(\| kind \| score \(higher = picked first\) \|.*\n(?:\|.*\n)*)()", _metric_table),
 ]
 
@@ -76,7 +76,11 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, default=Path("."), help="the repository root (default: here)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a fragment is stale")
     args = parser.parse_args(argv)
-    changed = stale(args.root)
+    try:
+        changed = stale(args.root)
+    except (OSError, ValueError) as exc:  # a file missing or its fragment not found: one line, no traceback
+        print(f"regenerate: {exc}", file=sys.stderr)
+        return 2
     for path, text in changed.items():
         if args.check:
             print(f"stale: {path} (run python -m guided_retraining.regenerate)")

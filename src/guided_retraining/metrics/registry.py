@@ -4,7 +4,7 @@ Each ``Metric`` says what it is (a README row: what it scores, from which paper)
 options (defaults, types and ranges, checked before any job runs), what it reads
 (``READS``) and the function that computes it. Everything else is derived from here:
 the dispatcher (``dispatch.score``), the config checks (``resolve_options``), the score
-rule's inputs, the schema's metric kinds and options and the README's metric table
+rule's inputs, the schema's metric kinds and options and the metric table of docs/metrics.md
 (both checked against the registry by tests/test_metric_registry.py).
 """
 
