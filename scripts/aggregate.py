@@ -46,7 +46,8 @@ def _figures(results, p, files, out, chosen, log):
     order_files = dict(zip(keys, files.orders))
     for dataset, attack in p.grid:
         sub = points[(points["dataset"] == dataset) & (points["attack"] == attack)]
-        originals = [v["acc_test_star"] for (d, a, _), v in sorted(results.original.items()) if (d, a) == (dataset, attack)]
+        originals = [v["acc_test_star"] for (d, a, _), v in sorted(results.original.items())
+                     if (d, a) == (dataset, attack)]
         plots.figure3(sub, originals,
                       f"Figure 3: {dataset}, {attack} (accuracy on Test*; stars: best points {chosen})",
                       figure_paths("figure3", dataset, attack),
@@ -65,8 +66,9 @@ def _figures(results, p, files, out, chosen, log):
         plots.score_distributions({m: a["scores"] for m, a in arrays.items()}, n_train,
                                   f"Scores of Train*: {dataset}, {attack} (clean against adversarial)",
                                   figure_paths("scores", dataset, attack),
-                                  self_reference=[s["metric"] for s in results.scores if plots.clean_in_own_reference(s)
-                                                  and (s["dataset"], s["attack"], s.get("rep", 1)) == (dataset, attack, 1)])
+                                  self_reference=[s["metric"] for s in results.scores
+                                                  if plots.clean_in_own_reference(s) and
+                                                  (s["dataset"], s["attack"], s.get("rep", 1)) == (dataset, attack, 1)])
         share = tables.adversarial_share(sub[sub["rep"] == 1])  # as the score distributions: repetition 1
         overall = (total - n_train) / total if total else float("nan")
         plots.adversarial_share_figure(share, overall, f"Adversarial share of the inputs used: {dataset}, {attack}",

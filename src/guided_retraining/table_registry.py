@@ -207,15 +207,36 @@ _DECLARED = [
           "`budget`, `inputs_mean`, `better`, `n`, `mean`, `sd`, `ci_low`, `ci_high`, `random_expected`, `ideal`;"
           " against random: `n_nonzero`, `gain_mean`, `gain_sd`, `gain_ci_low`, `gain_ci_high`, `paired_share`,"
           " `p`, `p_holm`, `significant`, `a12_unpaired`, `reps_for_80_power`, `note` ([objectives](objectives.md))",
+          heading="Objectives of test selection over repetitions: fault detection (apfd; found_<budget>: share"
+          " of the original model's misclassified inputs among the first b), performance estimation"
+          " (abs_error_<budget>: |accuracy on the first b - accuracy on the pool|), retraining"
+          " (accuracy_<budget>: Test* accuracy retrained on the first b); scope: the pool ranked"
+          " (Train*, or its Adv.Train part) or the configuration; mean, sd, 95% t-interval;"
+          " random_expected / ideal: a random order's expected value and the best order's; against"
+          " random, paired over repetitions: gain (> 0 better: metric - random, random - metric for"
+          " abs_error) with its 95% t-interval, paired share (ties half), exact Wilcoxon signed-rank p,"
+          " Holm over the comparisons with random per dataset, attack, objective, scope and endpoint",
           caption="objectives", order=9),
     Table("defences", "defence_table", "Defences: accuracy on Test under each attack", "dataset, defence",
-          "`repetitions`, one accuracy column per attack (`none` = clean Test)", caption="defences"),
+          "`repetitions`, one accuracy column per attack (`none` = clean Test)",
+          heading="Defences: accuracy on Test under each attack (made against the defended model)",
+          caption="defences"),
     Table("defences_transfer", "defence_table", "Defences, transfer protocol: accuracy and loss on Test",
-          "dataset, defence", "as `defences`, plus `<attack>_loss`", caption="defences"),
+          "dataset, defence", "as `defences`, plus `<attack>_loss`",
+          heading="Defences, transfer protocol (run 004): accuracy and loss on Test under each attack made"
+          " against the undefended model",
+          caption="defences"),
     Table("deepcustom", "deepcustom_table", "Seed 003's robustness matrix (transfer)", "dataset, model",
-          "`repetitions`, one accuracy column per attack", caption="deepcustom"),
+          "`repetitions`, one accuracy column per attack",
+          heading="Seed 003's robustness matrix (the seed's protocol): accuracy on Test of each model (row) on"
+          " each attack's (column) Adv.Test, made once against the original model",
+          caption="deepcustom"),
     Table("deepcustom_whitebox", "deepcustom_table", "Robustness matrix, white-box", "dataset, model",
-          "as `deepcustom`", caption="deepcustom"),
+          "as `deepcustom`",
+          heading="Robustness matrix, white-box (the project's option): accuracy on Test of each model (row)"
+          " under each attack (column) re-run against that model (DGN data from the generators trained"
+          " against the original)",
+          caption="deepcustom"),
     Table("suspiciousness_<dataset>_r<rep>", "suspiciousness", "Tarantula suspiciousness of the original model's"
           " units", "class and suspicious unit", "`class`, `rank`, `layer`, `unit`, `tarantula`, `a_f`, `a_s`, `F`,"
           " `S`"),
