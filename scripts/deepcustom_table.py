@@ -3,15 +3,8 @@ transfer (the seed's protocol) as deepcustom.*, the optional white-box one as de
 
 from pathlib import Path
 
-from guided_retraining import plots, tables
+from guided_retraining import plots, table_registry, tables
 from guided_retraining.io import load_json
-
-TITLES = {
-    "transfer": "Seed 003's robustness matrix (the seed's protocol): accuracy on Test of each model (row) on each "
-                "attack's (column) Adv.Test, made once against the original model",
-    "whitebox": "Robustness matrix, white-box (the project's option): accuracy on Test of each model (row) under each "
-                "attack (column) re-run against that model (DGN data from the generators trained against the original)",
-}
 
 
 def main(job, log):
@@ -21,7 +14,8 @@ def main(job, log):
     for protocol in p.protocols:
         name = "deepcustom" if protocol == "transfer" else f"deepcustom_{protocol}"
         frame = tables.deepcustom([r for r in results if r["protocol"] == protocol], p.models, p.attacks)
-        tables.write(frame, out / f"tables/{name}.csv", out / f"tables/{name}.md", TITLES[protocol], p.source)
+        tables.write(frame, out / f"tables/{name}.csv", out / f"tables/{name}.md", table_registry.TABLES[name].heading,
+                     p.source)
         for d in p.datasets:
             plots.deepcustom_heatmap(frame[frame["dataset"] == d], f"Robustness matrix ({protocol}), {d}",
                                      [out / f"figures/{name}_{d}.{ext}" for ext in ("png", "pdf")])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from guided_retraining import plots, tables
+from guided_retraining import plots, table_registry, tables
 from guided_retraining.io import load_json
 
 
@@ -11,14 +11,13 @@ def main(job, log):
     frame = tables.defences([load_json(f) for f in job.input.results], p.attacks)
     out = Path(p.results)
     tables.write(frame, out / "tables/defences.csv", out / "tables/defences.md",
-                 "Defences: accuracy on Test under each attack (made against the defended model)", p.source)
+                 table_registry.TABLES["defences"].heading, p.source)
     for dataset in p.datasets:
         plots.defences(frame[frame["dataset"] == dataset], f"Defences on {dataset}",
                        [out / f"figures/defences_{dataset}.{ext}" for ext in ("png", "pdf")])
     transfer = tables.defences_transfer([load_json(f) for f in job.input.transfer], p.attacks)
     tables.write(transfer, out / "tables/defences_transfer.csv", out / "tables/defences_transfer.md",
-                 "Defences, transfer protocol (run 004): accuracy and loss on Test under each attack made against"
-                 " the undefended model", p.source)
+                 table_registry.TABLES["defences_transfer"].heading, p.source)
     log.info("%d white-box and %d transfer defence evaluations", len(job.input.results), len(job.input.transfer))
 
 

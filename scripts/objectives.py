@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from guided_retraining import objectives, plots, tables
+from guided_retraining import objectives, plots, table_registry, tables
 from guided_retraining.errors import ConfigError, DataError
 from guided_retraining.io import load_json, load_npz
 from guided_retraining.retraining import budget_size, is_budget, pool
@@ -53,16 +53,8 @@ def main(job, log):
         log.warning("retraining guidance: no rows, aggregate.budgets is empty (no retraining at fixed budgets)")
     table = objectives.objectives_table(pd.DataFrame(rows))
     out = Path(p.results)
-    title = ("Objectives of test selection over repetitions: fault detection (apfd; found_<budget>: share of the"
-             " original model's misclassified inputs among the first b), performance estimation (abs_error_<budget>:"
-             " |accuracy on the first b - accuracy on the pool|), retraining (accuracy_<budget>: Test* accuracy"
-             " retrained on the first b); scope: the pool ranked (Train*, or its Adv.Train part) or the"
-             " configuration; mean, sd, 95% t-interval; random_expected / ideal: a random order's expected value"
-             " and the best order's; against random, paired over repetitions: gain (> 0 better: metric - random,"
-             " random - metric for abs_error) with its 95% t-interval, paired share (ties half), exact Wilcoxon"
-             " signed-rank p, Holm over the comparisons with random per dataset, attack, objective, scope and"
-             " endpoint")
-    tables.write(table, out / "tables/objectives.csv", out / "tables/objectives.md", title, p.source,
+    tables.write(table, out / "tables/objectives.csv", out / "tables/objectives.md",
+                 table_registry.TABLES["objectives"].heading, p.source,
                  objectives.objectives_markdown(table))
     names = {"fault_detection": "fault detection", "estimation": "performance estimation (abs. error)",
              "retraining": "retraining guidance (Test* accuracy)"}

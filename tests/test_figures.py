@@ -152,7 +152,7 @@ def test_score_figure_warns_of_the_self_reference_artefact(tmp_path):
 def test_other_figures_are_readable(tmp_path):
     points = study_points().query("rep == 1")
     more = [points.assign(metric=f"metric_number_{i}") for i in range(5)]  # a legend wider than the figure
-    share = plots.adversarial_share(pd.concat([points, *more]))
+    share = tables.adversarial_share(pd.concat([points, *more]))
     assert "repetition 1" in assert_readable(plots.adversarial_share_figure(share, 0.25, "Share: d, a",
                                                                             [tmp_path / "a.png"]))
     histories = {"original": {"losses": [1.2, 0.6, 0.5], "val_acc": [0.7, 0.8, 0.79], "val_loss": [0.9, 0.6, 0.62],

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from guided_retraining import plots
+from guided_retraining import plots, tables
 from guided_retraining.io import load_npz
 from guided_retraining.retraining import point_size
 from guided_retraining.tables import read_csv
@@ -33,7 +33,7 @@ def test_adversarial_share_by_hand():
     points = pd.DataFrame({"configuration": ["C2", "C2", "C2", "C1", "C3"], "metric": ["m"] * 5,
                            "point": ["p1", "p2", "atc3", "p1", "p1"], "inputs_used": [1750, 2270, 100, 1750, 50],
                            "adversarial_used": [875, 900, 100, 0, 50]})
-    share = plots.adversarial_share(points)
+    share = tables.adversarial_share(points)
     assert share.inputs.tolist() == [1750, 2270] and share.point.tolist() == [1, 2]
     assert share.adversarial_share.tolist() == [0.5, 900 / 2270]
 

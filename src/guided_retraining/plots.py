@@ -12,7 +12,7 @@
   against those of the adversarial inputs of Train* (one panel per metric).
 - :func:`adversarial_share_figure`: the share of adversarial inputs in the prefix of
   Train* each data point of C1/C2 uses, one line per metric (data from
-  :func:`adversarial_share`).
+  :func:`guided_retraining.tables.adversarial_share`).
 - :func:`training_curves`: loss and accuracy per epoch of the original and defended models.
 - :func:`objectives_heatmap`: per objective and dataset, the paired gain of every metric over random
   (metric x attack or shift), one panel per pool or configuration and endpoint.
@@ -443,30 +443,8 @@ def score_distributions(scores: dict[str, np.ndarray], n_train: int, title: str,
     return _finish(fig, paths, caption, handles)
 
 
-def adversarial_share(points: pd.DataFrame) -> pd.DataFrame:
-    """Share of adversarial inputs among the inputs each C1/C2 data point used, per metric.
-
-    ``points`` has one row per retrained model (:func:`guided_retraining.tables.points_frame`:
-    ``configuration``, ``metric``, ``point``, ``inputs_used``, ``adversarial_used``), so the sizes
-    are the ones retraining used, configured ``steps`` included. C1 and C2 take the same prefixes of
-    Train*; C2's rows are used where present, else C1's. Returns one row per metric and point:
-    ``metric``, ``point`` (k), ``inputs`` and ``adversarial_share``.
-    """
-    columns = ["metric", "point", "inputs", "adversarial_share"]
-    rows = points[points["point"].astype(str).str.fullmatch(r"p\d+")]
-    configuration = "C2" if (rows["configuration"] == "C2").any() else "C1"
-    rows = rows[rows["configuration"] == configuration]
-    if rows.empty:
-        return pd.DataFrame(columns=columns)
-    inputs = rows["inputs_used"].to_numpy()
-    share = np.where(inputs > 0, rows["adversarial_used"].to_numpy() / np.maximum(inputs, 1), np.nan)
-    frame = pd.DataFrame({"metric": rows["metric"].to_numpy(), "point": rows["point"].str[1:].astype(int).to_numpy(),
-                          "inputs": inputs, "adversarial_share": share}, columns=columns)
-    return frame.sort_values(["metric", "point"], kind="stable").reset_index(drop=True)
-
-
 def adversarial_share_figure(share: pd.DataFrame, overall: float, title: str, paths):
-    """Draw :func:`adversarial_share`'s rows of one dataset/attack: inputs used against share adversarial.
+    """Draw :func:`guided_retraining.tables.adversarial_share`'s rows of one dataset/attack: inputs used against share adversarial.
 
     One line per metric; the dashed line is ``overall``, the adversarial share of the
     whole of Train* (what a metric blind to adversarial inputs selects on average).

@@ -6,8 +6,9 @@ naming the stale ones (tests/test_regenerate.py runs it). Each fragment is one `
 a pattern matching the fragment (its first group the text to keep before, its last group the text to
 keep after) and the text the registry gives.
 
-Fragments: the schema's ``loader`` enum (``datasets.LOADERS``) and the metric table of docs/metrics.md
-(``metrics.registry.readme_table``).
+Fragments: the schema's ``loader`` enum (``datasets.LOADERS``), docs/metrics.md's metric table
+(``metrics.registry.readme_table``) and docs/figures-and-tables.md's list of tables
+(``table_registry.docs_rows``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Callable
 
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
 METRICS_DOC = Path("docs/metrics.md")
+TABLES_DOC = Path("docs/figures-and-tables.md")
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,19 @@ def _metric_table() -> str:
     return readme_table()
 
 
+def _table_rows() -> str:
+    from .table_registry import docs_rows
+
+    return docs_rows()
+
+
 FRAGMENTS = [
     Fragment("the schema's loader enum", SCHEMA, r"^(\s+loader: \{type: string, enum: \[)([^\]]*)(\]\})",
              _loader_enum),
-    Fragment("the metric table", METRICS_DOC,
+    Fragment("the docs' metric table", METRICS_DOC,
              r"^()(\| kind \| score \(higher = picked first\) \|.*\n(?:\|.*\n)*)()", _metric_table),
+    Fragment("the docs' list of tables", TABLES_DOC,
+             r"^(<!-- the tables: generated .*-->\n)((?:.*\n)*?)(<!-- end of the generated tables -->)$", _table_rows),
 ]
 
 

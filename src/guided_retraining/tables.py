@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .io import atomic_path
@@ -342,3 +343,34 @@ def deepcustom(results: list[dict], models: list[str], attacks: list[str]) -> pd
     wide["model"] = wide["model"].astype(str)
     wide.columns.name = None
     return wide[["dataset", "model", "repetitions", *attacks]]
+
+
+def adversarial_share(points: pd.DataFrame) -> pd.DataFrame:
+    """Share of adversarial inputs among the inputs each C1/C2 data point used, per metric.
+
+    ``points`` has one row per retrained model (:func:`guided_retraining.tables.points_frame`:
+    ``configuration``, ``metric``, ``point``, ``inputs_used``, ``adversarial_used``), so the sizes
+    are the ones retraining used, configured ``steps`` included. C1 and C2 take the same prefixes of
+    Train*; C2's rows are used where present, else C1's. Returns one row per metric and point:
+    ``metric``, ``point`` (k), ``inputs`` and ``adversarial_share``.
+    """
+    columns = ["metric", "point", "inputs", "adversarial_share"]
+    rows = points[points["point"].astype(str).str.fullmatch(r"p\d+")]
+    configuration = "C2" if (rows["configuration"] == "C2").any() else "C1"
+    rows = rows[rows["configuration"] == configuration]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    inputs = rows["inputs_used"].to_numpy()
+    share = np.where(inputs > 0, rows["adversarial_used"].to_numpy() / np.maximum(inputs, 1), np.nan)
+    frame = pd.DataFrame({"metric": rows["metric"].to_numpy(), "point": rows["point"].str[1:].astype(int).to_numpy(),
+                          "inputs": inputs, "adversarial_share": share}, columns=columns)
+    return frame.sort_values(["metric", "point"], kind="stable").reset_index(drop=True)
+
+
+def adversarial_shares(points: pd.DataFrame, grid) -> pd.DataFrame:
+    """:func:`adversarial_share` of repetition 1 per (dataset, attack) of ``grid``, in its order: columns
+    ``dataset``, ``attack``, ``metric``, ``point``, ``inputs``, ``adversarial_share``."""
+    columns = ["dataset", "attack", "metric", "point", "inputs", "adversarial_share"]
+    shares = [adversarial_share(points[(points["dataset"] == d) & (points["attack"] == a) & (points["rep"] == 1)])
+              .assign(dataset=d, attack=a) for d, a in grid]
+    return pd.concat(shares, ignore_index=True)[columns] if shares else pd.DataFrame(columns=columns)

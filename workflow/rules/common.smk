@@ -7,7 +7,12 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from guided_retraining.model_layers import last_hidden
 from guided_retraining.code_digest import code_digest
-from guided_retraining.config import check_device_or_exit, check_or_exit
+from guided_retraining import table_registry
+from guided_retraining.config import (
+    check_device_or_exit,
+    check_or_exit,
+    _or_exit as config_or_exit,
+)
 from guided_retraining.config_files import apply_layered_config_or_exit
 from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
@@ -37,6 +42,8 @@ check_or_exit(
     Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
     check_model=not is_dry_run(),
 )
+# Result tables declared outside the package (extra_tables: modules that call table_registry.register)
+config_or_exit(lambda: table_registry.load_extra(config.get("extra_tables", [])))
 
 
 # The device is a property of the machine that runs the jobs: checked before the first job of a local
@@ -185,55 +192,20 @@ def score_inputs(w):
     return inputs
 
 
-# file stem -> (caption in workflow/report/, label shown in the report)
-REPORT_TABLES = {
-    "table3": ("table3", "Table 3: best accuracy on Test* and inputs used"),
-    "table4": ("table4", "Table 4: C2 at C3's input count against C3"),
-    "table5": ("table5", "Table 5: metric time, charged what it reads"),
-    "retraining_time": (
-        "retraining_time",
-        "Retraining time per configuration and metric (wall and CPU)",
-    ),
-    "adversarial_share": (
-        "adversarial_share_table",
-        "Adversarial share of each data point's inputs",
-    ),
-    "cross_attack": (
-        "cross_attack",
-        "Accuracy on the Adv.Test of every attack (model x attack)",
-    ),
-    "statistics": (
-        "statistics",
-        "Statistics over repetitions: paired differences to random per endpoint",
-    ),
-    "statistics_pairs": (
-        "statistics_pairs",
-        "Every metric against every other: paired differences, Wilcoxon (Holm)",
-    ),
-}
+# The result tables and figures: declared in guided_retraining.table_registry (with the config's extra_tables).
+# file stem -> (caption for report(), label shown in the report)
+REPORT_TABLES = table_registry.report_tables("aggregate")
 REPORT_FIGURES = {
-    "figure3": ("figure3", "Figure 3: accuracy on Test* against inputs used"),
-    "scores": ("scores", "Score distributions: clean against adversarial inputs"),
-    "adversarial_share": (
-        "adversarial_share_figure",
-        "Adversarial share of each data point's inputs",
-    ),
-    "budgets": (
-        "budgets",
-        "Paired difference to random at fixed budgets (beside Figure 3)",
-    ),
-    "paired_share": (
-        "paired_share",
-        "Paired share of every metric against every other (significant cells marked)",
-    ),
+    f.name: (f"../report/{f.caption}.rst", f.title)
+    for f in table_registry.FIGURES.values()
 }
 
 
 def aggregate_outputs():
     """Tables (CSV, Markdown) over the grid; figures (PNG, PDF) per dataset and attack."""
     tables = [
-        f"{R}/tables/{name}.{ext}"
-        for name in REPORT_TABLES
+        f"{R}/tables/{table.name}.{ext}"
+        for table in table_registry.of_rule("aggregate")
         for ext in ("csv", "json", "md")
     ]
     figures = [
@@ -252,8 +224,8 @@ REPORT_CATEGORIES = {
     "figures": "3 Figures",
     "training": "4 Training",
 }
-# the study's tables first, then the statistics, then the rest (REPORT_TABLES' order)
-REPORT_TABLE_ORDER = ["table3", "table4", "table5", "statistics", "statistics_pairs"]
+# the report's tables in their order (table_registry: the study's tables first, then the statistics, then the rest)
+REPORT_TABLE_ORDER = table_registry.report_order()
 
 
 def numbered(names):
@@ -277,7 +249,7 @@ def report_entries():
     )
     entries = {
         f"{R}/report/{name}.html": dict(
-            caption=f"../report/{caption}.rst",
+            caption=caption,
             category=REPORT_CATEGORIES["tables"],
             labels={"table": f"{tables[name]} {title}"},
         )
@@ -288,7 +260,7 @@ def report_entries():
         for name, (caption, title) in REPORT_FIGURES.items():
             # dataset and attack: the subcategory (labels for them would widen the menu beside the figure)
             entries[f"{R}/report/{name}_{d}_{a}.html"] = dict(
-                caption=f"../report/{caption}.rst",
+                caption=caption,
                 category=REPORT_CATEGORIES["figures"],
                 subcategory=f"{d}, {a}",
                 labels={"figure": f"{figures[name]} {title}"},
@@ -471,12 +443,7 @@ def objectives_outputs():
     ]
 
 
-OBJECTIVES_TABLES = {
-    "objectives": (
-        "objectives",
-        "Objectives: fault detection, estimation, retraining against random",
-    )
-}
+OBJECTIVES_TABLES = table_registry.report_tables("objectives")
 OBJECTIVE_TITLES = {
     "fault_detection": "Fault detection: gain over random (APFD, faults found)",
     "estimation": "Performance estimation: gain over random (absolute error)",
