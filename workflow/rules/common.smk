@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-# The workflow's own Python (job plumbing, per-rule tables): workflow/lib, not the library
+# The workflow's own Python (job plumbing, code digests, job costs) is in workflow/lib, not the library
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "lib"))
 
 from guided_retraining.model_layers import last_hidden
