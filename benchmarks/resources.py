@@ -21,9 +21,11 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "workflow" / "lib"))
 
 from guided_retraining.config import validate_schema  # noqa: E402
 from guided_retraining.resources import estimate  # noqa: E402
+from job_costs import JOB_COSTS  # noqa: E402
 
 # benchmark file stem prefix -> the rule whose estimate applies (defences reuse training/attack estimates)
 RULES = {"prepare": "prepare", "train_original": "train_original", "attack": "attack", "activations": "activations",
@@ -59,7 +61,7 @@ def main() -> None:
         sys.exit(f"no benchmark files under {args.results}/benchmarks (run the workflow first)")
     print(f"{'rule':<17}{'dataset':<14}{'jobs':>5}{'max s':>9}{'ask min':>9}{'max MB':>9}{'ask MB':>9}  note")
     for (rule, dataset), rows in sorted(measured.items()):
-        ask = estimate(RULES[rule], config["datasets"][dataset])
+        ask = estimate(JOB_COSTS[RULES[rule]], config["datasets"][dataset])
         wall, rss = max(r[0] for r in rows), max(r[1] for r in rows)
         tight = wall > 0.8 * ask["runtime"] * 60 or rss > 0.8 * ask["mem_mb"]
         print(f"{rule:<17}{dataset:<14}{len(rows):>5}{wall:>9.1f}{ask['runtime']:>9}{rss:>9.0f}{ask['mem_mb']:>9}"

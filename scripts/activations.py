@@ -47,7 +47,11 @@ def main(job, log):
              " (cpu %.2f s)", w.layer, len(x), seconds, cpu_seconds, len(data["x_val"]), val_seconds, val_cpu_seconds)
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

@@ -43,7 +43,11 @@ def main(job, log):
     log.info("%s under %s (%s): accuracy %.4f (%.1f s)", w.robust, w.eval_attack, w.protocol, acc, seconds)
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

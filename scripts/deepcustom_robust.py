@@ -2,7 +2,7 @@
 
 from guided_retraining.attacks import attack_from_config
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.defences import adversarial_train
+from guided_retraining.defences import AdversarialTraining, adversarial_train
 from guided_retraining.errors import DataError
 from guided_retraining.io import load_npz, result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
@@ -24,7 +24,8 @@ def main(job, log):
         crafter = attack_from_config(p.attack, seed, job.input.generators, data.shape, data.n_classes)
     model = build_model(p.arch, data.shape, data.n_classes, seed=seed)
     losses = adversarial_train(model, data["x_train"], data["y_train"], TrainSettings.from_config(p.train), seed,
-                               alpha_mix=p.alpha_mix, device=p.device, log=log, label=f"adversarial training on {w.attack}",
+                               AdversarialTraining(alpha_mix=p.alpha_mix), device=p.device, log=log,
+                               label=f"adversarial training on {w.attack}",
                                crafter=crafter, x_adv=x_adv,
                                validation=(data["x_val"], data["y_val"]) if len(data["y_val"]) else None)
     save_state_dict(job.output.model, model.cpu())
@@ -37,7 +38,11 @@ def main(job, log):
     log.info("robust to %s: clean accuracy on Test %.4f", w.attack, acc)
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

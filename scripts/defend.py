@@ -2,7 +2,7 @@
 validation split as the original model does (early stopping with ``train.patience``, as run 004)."""
 
 from guided_retraining.datasets.prepared import load_prepared
-from guided_retraining.defences import adversarial_fit, train_squeezed
+from guided_retraining.defences import AdversarialTraining, adversarial_fit, train_squeezed
 from guided_retraining.io import result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
@@ -18,8 +18,8 @@ def main(job, log):
     x, y = data["x_train"], data["y_train"]
     validation = (data["x_val"], data["y_val"]) if len(data["y_val"]) else None
     if w.defence == "adversarial_training":
-        history = adversarial_fit(model, x, y, settings, seed, device=p.device, log=log, validation=validation,
-                                  **p.settings)
+        history = adversarial_fit(model, x, y, settings, seed, AdversarialTraining.from_config(p.settings),
+                                  device=p.device, log=log, validation=validation)
         classifier = model
     else:
         classifier = train_squeezed(model, x, y, settings, seed, size=p.settings["size"], device=p.device, log=log,
@@ -33,7 +33,11 @@ def main(job, log):
     })
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

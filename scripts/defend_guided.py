@@ -7,8 +7,9 @@ whose accuracy Table 3 reports.
 
 from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
 from guided_retraining.io import load_json, result_provenance, save_json, save_state_dict
-from guided_retraining.retraining import retrain
+from guided_retraining.retraining import RetrainJob, retrain
 from guided_retraining.tables import selection_column
+from guided_retraining.training import TrainSettings
 
 
 def main(job, log):
@@ -21,10 +22,9 @@ def main(job, log):
     data = load_prepared(job.input.data)
     adv = load_adversarial(job.input.adversarial, data)
     order = load_order(job.input.orders[p.metrics.index(best["metric"])], data, adv)
-    model, used, _, seeds = retrain(
-        data, adv, order, original_weights=job.input.model, arch=p.arch, configuration="C2", point=best["point"],
-        n_points=p.data_points, step=p.step, train_settings=p.train, seed=p.seed, dataset=w.dataset,
-        attack=p.attack, device=p.device, log=log)
+    point = RetrainJob(w.dataset, p.attack, "C2", best["point"], p.data_points, p.step, p.seed)
+    model, used, _, seeds = retrain(data, adv, order, point, TrainSettings.from_config(p.train),
+                                    original_weights=job.input.model, arch=p.arch, device=p.device, log=log)
     save_state_dict(job.output.model, model.cpu())
     save_json(job.output.summary, {
         "dataset": w.dataset, "rep": int(w.rep), "defence": "guided", "attack": p.attack, "metric": best["metric"],
@@ -34,7 +34,11 @@ def main(job, log):
     })
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

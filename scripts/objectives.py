@@ -89,7 +89,11 @@ def _faults(softmax_path, data_path, adversarial_path) -> tuple[np.ndarray, int]
     return objectives.faults(soft["pred"], np.concatenate([y_train, y_adv])), n_train
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

@@ -10,8 +10,8 @@ import time
 
 from guided_retraining.datasets.prepared import load_adversarial, load_order, load_prepared
 from guided_retraining.io import result_provenance, save_json
-from guided_retraining.retraining import is_regular, retrain
-from guided_retraining.training import accuracy
+from guided_retraining.retraining import RetrainJob, is_regular, retrain
+from guided_retraining.training import TrainSettings, accuracy
 
 
 def main(job, log):
@@ -21,10 +21,9 @@ def main(job, log):
     order = load_order(job.input.order, data, adv)
     n_train = len(data["x_train"])
     start, cpu = time.perf_counter(), time.thread_time()
-    model, used, total, seeds = retrain(
-        data, adv, order, original_weights=job.input.model, arch=p.arch, configuration=w.configuration,
-        point=w.point, n_points=p.data_points, step=p.step, train_settings=p.train, seed=p.seed, dataset=w.dataset,
-        attack=w.attack, device=p.device, log=log)
+    point = RetrainJob(w.dataset, w.attack, w.configuration, w.point, p.data_points, p.step, p.seed)
+    model, used, total, seeds = retrain(data, adv, order, point, TrainSettings.from_config(p.train),
+                                        original_weights=job.input.model, arch=p.arch, device=p.device, log=log)
     seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu
 
     def acc(x, y):
@@ -58,7 +57,11 @@ def main(job, log):
              w.point, len(used), total, result["acc_test_star"], seconds, cpu_seconds)
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

@@ -97,7 +97,11 @@ def _read_data(job, p, entry, target, reference, n_train):
         target["inputs"], _ = train_star(data, load_adversarial(job.input.adversarial, data))
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

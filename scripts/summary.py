@@ -38,7 +38,11 @@ def main(job, log):
              " | ".join(summary.key_lines(summary.versus_random(stats), warnings)))
 
 
-if __name__ == "__main__":
-    from guided_retraining.runner import standalone
+if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "lib"))
+    from jobs import standalone
 
     standalone(main)

@@ -20,9 +20,10 @@ class Files(SimpleNamespace):
 
 def script(name: str):
     """The module of ``scripts/{name}.py``, loaded as a rule loads it (its ``main(job, log)`` called by tests)."""
-    from guided_retraining.runner import _load
+    sys.path.insert(0, str(REPO / "workflow" / "lib"))  # the workflow's job plumbing, beside the rules
+    from jobs import load_script
 
-    return _load(REPO / "scripts" / f"{name}.py")
+    return load_script(REPO / "scripts" / f"{name}.py")
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = None, profile: str = "default",

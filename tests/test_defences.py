@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from guided_retraining.attacks import make_attack
-from guided_retraining.defences import MedianFilterModel, adversarial_train, median_filter, train_squeezed
+from guided_retraining.defences import (AdversarialTraining, MedianFilterModel, adversarial_train, median_filter,
+                                        train_squeezed)
 from guided_retraining.errors import ConfigError
 from guided_retraining.models import build_model
 from guided_retraining.training import TrainSettings, accuracy, train
@@ -70,7 +71,7 @@ def test_adversarial_training_improves_fgsm_robustness(digits):
     plain = build_model("digits_cnn", (1, 8, 8), 10, seed=0)
     train(plain, xtr, ytr, settings, seed=1)
     robust = build_model("digits_cnn", (1, 8, 8), 10, seed=0)
-    losses = adversarial_train(robust, xtr, ytr, settings, seed=1, attack="fgsm", eps=eps)
+    losses = adversarial_train(robust, xtr, ytr, settings, 1, AdversarialTraining(attack="fgsm", eps=eps))
     assert len(losses) == 6 and losses[-1] < losses[0] and not robust.training
     fgsm = make_attack("fgsm", eps=eps)
     adv_plain = accuracy(plain, fgsm.run(plain, xte, yte).x_adv, yte)
@@ -86,11 +87,12 @@ def test_adversarial_training_with_pgd_is_seeded(digits):
     for seed in (3, 3, 4):
         model = build_model("digits_cnn", (1, 8, 8), 10, seed=0)  # layer constructors draw from the global RNG
         torch_state, np_state = torch.get_rng_state(), np.random.get_state()[1]
-        adversarial_train(model, xtr[:256], ytr[:256], settings, seed=seed, attack="pgd", eps=0.1, attack_steps=3)
+        adversarial_train(model, xtr[:256], ytr[:256], settings, seed=seed,
+                          adversarial=AdversarialTraining(attack="pgd", eps=0.1, attack_steps=3))
         assert torch.equal(torch.get_rng_state(), torch_state) and np.array_equal(np.random.get_state()[1], np_state)
         weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
     assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
     with pytest.raises(ConfigError, match="attack must be one of"):
-        adversarial_train(model, xtr[:8], ytr[:8], settings, seed=0, attack="cw")
+        AdversarialTraining(attack="cw")
     with pytest.raises(ConfigError, match="alpha_mix"):
-        adversarial_train(model, xtr[:8], ytr[:8], settings, seed=0, alpha_mix=1.5)
+        AdversarialTraining.from_config({"alpha_mix": 1.5})

@@ -55,7 +55,7 @@ def test_an_upward_import_or_a_circle_breaks_them(tmp_path):
 
 def test_every_module_of_the_package_has_a_layer():
     """A new module is checked only once it is placed: every module and subpackage of guided_retraining is
-    named in the layers contract (and, unless it is the runner, in the no-Snakemake contract)."""
+    named in the layers contract and in the no-Snakemake contract."""
     import tomllib
 
     contracts = {c["id"]: c for c in tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
@@ -66,4 +66,4 @@ def test_every_module_of_the_package_has_a_layer():
         p.parent.name for p in package.glob("*/__init__.py")}
     assert modules - placed == set(), f"add these modules to a layer in pyproject.toml: {sorted(modules - placed)}"
     unchecked = {m for m in modules if f"guided_retraining.{m}" not in contracts["no-snakemake"]["source_modules"]}
-    assert unchecked == {"runner"}, unchecked
+    assert unchecked == set(), unchecked

@@ -17,6 +17,8 @@ the first ``c`` (c <= T), so every metric of a configuration trains on the same 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 CONFIGURATIONS = {
@@ -120,14 +122,37 @@ def order_by_scores(scores: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
     return order, int(counts[counts > 1].sum())
 
 
-def retrain(data, adv: dict, order: np.ndarray, *, original_weights, arch, configuration: str, point: str,
-            n_points: int, step: int | None, train_settings: dict, seed: int, dataset: str, attack: str,
+@dataclass(frozen=True)
+class RetrainJob:
+    """Which model one retraining builds: the data point ``point`` of ``configuration`` for the order of one
+    metric on ``dataset`` under ``attack``; ``n_points`` and ``step`` (the config's ``retrain.data_points``
+    and the dataset's ``steps`` for the configuration; None for a budget point, whose size is its own name)
+    size a regular point; ``seed`` is the repetition's seed, from which the job's seeds derive."""
+
+    dataset: str
+    attack: str
+    configuration: str
+    point: str
+    n_points: int | None
+    step: int | None
+    seed: int
+
+    def seeds(self) -> dict[str, int]:
+        """The seeds of the initial weights and of the batch order: the job's identity, not its metric."""
+        from .seeding import derive_seed
+
+        return {name: derive_seed(self.seed, self.dataset, self.attack, self.configuration, self.point, name)
+                for name in ("init", "train")}
+
+
+def retrain(data, adv: dict, order: np.ndarray, job: RetrainJob, settings, *, original_weights, arch,
             device: str = "cpu", log=None):
     """Retrain one data point: returns ``(model, used, total, seeds)``.
 
     ``data`` is the prepared data (:func:`guided_retraining.datasets.prepared.load_prepared`), ``adv``
     the attack's arrays, ``order`` the metric's permutation of Train* = Train + Adv.Train
-    (checked by :func:`guided_retraining.datasets.prepared.load_order`). ``point``
+    (checked by :func:`guided_retraining.datasets.prepared.load_order`), ``settings`` the
+    :class:`~guided_retraining.training.TrainSettings` of retraining. ``job.point``
     is ``p<k>``, ``atc3`` (C2 at C3's total input count, for Table 4) or a budget point
     (:func:`budget_point`).
 
@@ -140,26 +165,24 @@ def retrain(data, adv: dict, order: np.ndarray, *, original_weights, arch, confi
     from .datasets.prepared import train_star
     from .io import load_state_dict
     from .models import build_model
-    from .seeding import derive_seed
-    from .training import TrainSettings, fit
+    from .training import fit
 
     x_star, y_star = train_star(data, adv)
-    candidates = pool(order, len(data["x_train"]), configuration)
-    if point == "atc3":
+    candidates = pool(order, len(data["x_train"]), job.configuration)
+    if job.point == "atc3":
         size = len(adv["x_adv_train"])
-    elif point.startswith("p"):
-        size = point_size(int(point[1:]), n_points, len(candidates), step)
+    elif job.point.startswith("p"):
+        size = point_size(int(job.point[1:]), job.n_points, len(candidates), job.step)
     else:
-        size = budget_size(point, len(candidates))
+        size = budget_size(job.point, len(candidates))
     used = candidates[:size]
-    seeds = {name: derive_seed(seed, dataset, attack, configuration, point, name) for name in ("init", "train")}
-    settings = TrainSettings.from_config(train_settings)
+    seeds = job.seeds()
     model = build_model(arch, data.shape, data.n_classes, seed=seeds["init"], init=settings.init)
-    if CONFIGURATIONS[configuration]["from_original"]:
+    if CONFIGURATIONS[job.configuration]["from_original"]:
         load_state_dict(original_weights, model)
     chosen = np.sort(used)  # the batches depend on the set of inputs, not on the metric's order of it
     # early stopping (patience) watches the validation split (fit stops the run when the split has none)
     validation = (data["x_val"], data["y_val"]) if settings.patience is not None else None
     fit(model, x_star[chosen], y_star[chosen], settings, seeds["train"], device, log,
-        f"retrain {configuration} {point}", validation=validation)
+        f"retrain {job.configuration} {job.point}", validation=validation)
     return model, used, len(candidates), seeds

@@ -4,9 +4,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The workflow's own Python (job plumbing, code digests, job costs) is in workflow/lib, not the library
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "lib"))
 
 from guided_retraining.model_layers import last_hidden
-from guided_retraining.code_digest import code_digest
 from guided_retraining import table_registry
 from guided_retraining.config import (
     check_device_or_exit,
@@ -17,30 +18,26 @@ from guided_retraining.config_files import apply_layered_config_or_exit
 from guided_retraining.metrics import METRICS
 from guided_retraining.resources import estimate
 from guided_retraining.retraining import budget_point, is_budget
-from guided_retraining.runner import configure, run_script
+from guided_retraining.runner import configure
 from guided_retraining.seeding import repetition_seed
+from code_digest import code_digest
+from job_costs import JOB_COSTS
+from jobs import run_script
 
 # The config: the default study (config/config.yaml beside the Snakefile) overridden by each --configfile,
 # then --config key=value; collections (datasets, attacks, metrics) given later replace, settings sections merge.
 apply_layered_config_or_exit(config, workflow)
 
 
-# Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included (dry runs too;
-# whether a model fits its data only in real runs): a bad config stops here with one line, before any job.
-def is_dry_run():
-    """True for `snakemake -n` (the executor is not known yet while the Snakefile is parsed)."""
-    flags = [a for a in sys.argv[1:] if a.startswith("-") and not a.startswith("--")]
-    return (
-        workflow.dryrun
-        or any(a in ("--dry-run", "--dryrun") for a in sys.argv)
-        or any("n" in f for f in flags)
-    )
-
-
+# Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included (dry runs too):
+# a bad config stops here with one line, before any job. Whether a model fits its data (it reads the
+# original weights) is checked in real runs only: in onstart, which Snakemake runs after planning and
+# before the first job, never in dry runs (Snakemake has no public way to tell a dry run while the
+# Snakefile is parsed).
 check_or_exit(
     config,
     Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
-    check_model=not is_dry_run(),
+    check_model=False,
 )
 # Result tables declared outside the package (extra_tables: modules that call table_registry.register)
 config_or_exit(lambda: table_registry.load_extra(config.get("extra_tables", [])))
@@ -51,6 +48,11 @@ config_or_exit(lambda: table_registry.load_extra(config.get("extra_tables", []))
 # where the jobs run (its GPUs, or none, say nothing of the nodes'): there a job on a node without a GPU
 # stops with the same one-line error when it resolves the device (guided_retraining.training.resolve_device).
 onstart:
+    check_or_exit(
+        config,
+        Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
+        check_model=True,
+    )
     if workflow.local_exec and not workflow.remote_exec:
         check_device_or_exit(config)
 
@@ -79,7 +81,7 @@ wildcard_constraints:
 
 
 def run(rule_name, input, output, params, wildcards, threads, log):
-    """Call scripts/<rule>.py's main() in this process (see guided_retraining.runner)."""
+    """Call scripts/<rule>.py's main() in this process (workflow/lib/jobs.py)."""
     run_script(
         workflow.basedir, rule_name, input, output, params, wildcards, threads, log
     )
@@ -87,7 +89,7 @@ def run(rule_name, input, output, params, wildcards, threads, log):
 
 def code_of(rule_name):
     """Digest of scripts/<rule>.py and the library modules it imports: a rule's `code` param, so that
-    editing them marks its jobs outdated (Snakemake's params trigger; see guided_retraining.code_digest).
+    editing them marks its jobs outdated (Snakemake's params trigger; see workflow/lib/code_digest.py).
     """
     return code_digest(workflow.basedir, rule_name)
 
@@ -166,12 +168,14 @@ def config_source():
     return f"{names} (effective config sha256 {digest})"
 
 
-def resources_of(rule_name):
-    """mem_mb and runtime (minutes) of a rule's jobs, from the dataset's size (guided_retraining.resources)."""
+def resources_of(kind):
+    """mem_mb and runtime (minutes) of a rule's jobs of this kind (workflow/lib/job_costs.py), from the
+    dataset's size (the formula: guided_retraining.resources.estimate)."""
 
     def of(w):
         return estimate(
-            rule_name, config["datasets"][w.dataset] if "dataset" in w.keys() else None
+            JOB_COSTS[kind],
+            config["datasets"][w.dataset] if "dataset" in w.keys() else None,
         )
 
     return {"mem_mb": lambda w: of(w)["mem_mb"], "runtime": lambda w: of(w)["runtime"]}

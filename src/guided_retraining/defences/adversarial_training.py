@@ -22,6 +22,7 @@ generator seeded ``seed + 2``. No global random state is used.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -36,6 +37,34 @@ from ..training import History, TrainSettings, fit
 ATTACKS = ("fgsm", "pgd")
 
 
+@dataclass(frozen=True)
+class AdversarialTraining:
+    """How adversarial inputs are mixed in: the config's ``defences.adversarial_training`` section.
+
+    ``attack``: "fgsm" (``eps``) or "pgd" (L-inf, ``eps``, seeded random start, ``attack_steps`` steps of
+    ``attack_alpha``, by default Madry et al.'s 2.5 * eps / attack_steps); ``alpha_mix``: the clean
+    loss's weight ``a`` (0.5 in the paper). Bad values are a one-line ConfigError when it is built."""
+
+    attack: str = "fgsm"
+    eps: float = 0.05
+    alpha_mix: float = 0.5
+    attack_steps: int = 10
+    attack_alpha: float | None = None
+
+    def __post_init__(self):
+        if self.attack not in ATTACKS:
+            raise ConfigError(f"adversarial training: attack must be one of {list(ATTACKS)}, got {self.attack!r}")
+        if not 0.0 <= self.alpha_mix <= 1.0:
+            raise ConfigError(f"adversarial training: alpha_mix must be in [0, 1], got {self.alpha_mix!r}")
+        if not self.eps > 0:
+            raise ConfigError(f"adversarial training: eps must be > 0, got {self.eps!r}")
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> "AdversarialTraining":
+        """From the config section (keys left out keep their defaults)."""
+        return cls(**{f.name: cfg[f.name] for f in fields(cls) if f.name in cfg})
+
+
 def adversarial_train(*args, **kwargs) -> list[float]:
     """Train ``model`` in place on clean and on-the-fly adversarial inputs; return each epoch's mean loss
     (:func:`adversarial_fit`'s arguments)."""
@@ -48,11 +77,7 @@ def adversarial_fit(
     y: np.ndarray,
     settings: TrainSettings,
     seed: int,
-    attack: str = "fgsm",
-    eps: float = 0.05,
-    alpha_mix: float = 0.5,
-    attack_steps: int = 10,
-    attack_alpha: float | None = None,
+    adversarial: AdversarialTraining = AdversarialTraining(),
     device: str = "cpu",
     log: logging.Logger | None = None,
     label: str = "adversarial training",
@@ -64,17 +89,13 @@ def adversarial_fit(
     :class:`~guided_retraining.training.History` (mean loss per epoch; with ``validation``, the clean
     validation accuracy per epoch, which ``settings.patience`` watches for early stopping).
 
-    ``attack``: "fgsm" (``eps``) or "pgd" (L-inf, ``eps``, seeded random start,
-    ``attack_steps`` steps of ``attack_alpha``, by default Madry et al.'s 2.5 * eps / attack_steps);
-    ``crafter``: an attack object used instead (``attack``, ``eps`` and the step settings are then ignored);
-    ``x_adv``: stored adversarial inputs, ``x_adv[i]`` the counterpart of ``x[i]`` (no crafting at all).
+    ``adversarial``: the attack crafting the adversarial inputs and the mix (:class:`AdversarialTraining`);
+    ``crafter``: an attack object used instead (``adversarial``'s attack, ``eps`` and step settings are
+    then ignored); ``x_adv``: stored adversarial inputs, ``x_adv[i]`` the counterpart of ``x[i]`` (no
+    crafting at all).
     """
-    if attack not in ATTACKS:
-        raise ConfigError(f"adversarial training: attack must be one of {list(ATTACKS)}, got {attack!r}")
-    if not 0.0 <= alpha_mix <= 1.0:
-        raise ConfigError(f"adversarial training: alpha_mix must be in [0, 1], got {alpha_mix!r}")
-    if not eps > 0:
-        raise ConfigError(f"adversarial training: eps must be > 0, got {eps!r}")
+    attack, eps, alpha_mix = adversarial.attack, adversarial.eps, adversarial.alpha_mix
+    attack_steps, attack_alpha = adversarial.attack_steps, adversarial.attack_alpha
     if x_adv is not None:
         return _fit_on_stored(model, x, y, x_adv, settings, seed, alpha_mix, device, log, label, validation)
     if crafter is not None:

@@ -1,7 +1,7 @@
 """The code a rule runs, as one digest: its entry script plus every library module it imports.
 
 Rules call their scripts from ``run:`` blocks (jobs run as threads of one process, see
-``runner``), so Snakemake's own code trigger sees only the one-line ``run:`` block, never
+workflow/lib/jobs.py), so Snakemake's own code trigger sees only the one-line ``run:`` block, never
 the script. Each rule therefore passes ``code_digest(basedir, rule)`` as a param: when
 ``scripts/<rule>.py`` or a ``guided_retraining`` module it imports (directly or through
 other modules, found statically from the ``import`` statements) changes, the param changes
