@@ -120,7 +120,7 @@ def test_changing_the_budgets_runs_only_the_new_points(study):
 
 def test_identical_runs_give_byte_identical_tables_and_figures(study):
     outputs = sorted(p for d in ("tables", "figures") for p in (study / "results" / d).iterdir())
-    assert {p.suffix for p in outputs} == {".csv", ".md", ".png", ".pdf"}
+    assert {p.suffix for p in outputs} == {".csv", ".json", ".md", ".png", ".pdf"}  # .json: each table's provenance
     assert any(p.name.startswith("budgets_") for p in outputs) and any(p.name.startswith("paired_share_")
                                                                       for p in outputs)
     before = {p.name: p.read_bytes() for p in outputs}

@@ -44,7 +44,7 @@ def test_check_counts_the_jobs(tmp_path):
     shutil.copy(CONFIGS / "tiny.yaml", tmp_path)
     proc = cli(tmp_path, "check", "tiny.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.splitlines()[-1] == "tiny.yaml: config and data OK; 80 jobs to run"
+    assert proc.stdout.splitlines()[-1] == "tiny.yaml: config and data OK; 83 jobs to run"
     proc = cli(tmp_path, "check", "tiny.yaml", "--config", "repetitions=2")  # passed on to snakemake
     assert proc.stdout.splitlines()[-1] == "tiny.yaml: config and data OK; 156 jobs to run", proc.stderr[-3000:]
 

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 import yaml
@@ -241,7 +242,9 @@ def test_the_debugging_command_runs_one_job_alone(tmp_path):
                           env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((root / target).read_text())
-    assert (result["configuration"], result["metric"], result["point"], result["rep"]) == ("C3", "random", "p05", 1)
+    parts = Path(target).parts  # results/<dataset>/r<rep>/<attack>/retrain/<configuration>/<metric>/<point>.json
+    assert (result["configuration"], result["metric"], result["point"], result["rep"]) == (
+        parts[-3], parts[-2], Path(target).stem, int(parts[2].removeprefix("r")))
 
 
 def pinned_plugin_version() -> str:

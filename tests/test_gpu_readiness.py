@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -258,8 +259,13 @@ def test_report_captions_escape_config_values(tmp_path, value):
     config.update(results=value, configurations=[value])
     config["datasets"] = {value: config["datasets"]["digits"]}
     config["attacks"], config["metrics"] = {value: {}}, {value: {}}
+    # the landing page (workflow.rst) also gets the report's categories: one with the run's summary page
+    summary_page = SimpleNamespace(path=Path(value) / "report/summary.html")
+    category = type("Category", (), {"name": "1 Summary"})()  # hashable, as Snakemake's categories are
+    categories = {category: {"": [summary_page]}}
     for caption in sorted((REPO / "workflow/report").glob("*.rst")):
-        text = Environment().from_string(caption.read_text()).render(snakemake=SimpleNamespace(config=config))
+        text = Environment().from_string(caption.read_text()).render(snakemake=SimpleNamespace(config=config),
+                                                                     categories=categories)
         html = publish_parts(text, writer="html", settings_overrides={"report_level": 5})["body"]
         assert "SECRET-CONTENT" not in html and "<b>hi" not in html and "<script" not in html, caption.name
         assert "javascript:" not in html.replace("&lt;javascript:", ""), caption.name

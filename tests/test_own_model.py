@@ -348,7 +348,7 @@ def test_example_data_command_writes_the_same_folder_every_time(tmp_path):
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
     image = Image.open(tmp_path / "a/train/square/0000.png")
     assert image.size == (32, 32) and image.mode == "RGB"
-    raw = datasets.load_imagefolder(tmp_path / "a")
+    raw = datasets.LOADERS["imagefolder"].read(tmp_path / "a")
     assert raw.x_train.shape == (16, 3, 32, 32) and raw.x_test.shape == (4, 3, 32, 32)
 
 

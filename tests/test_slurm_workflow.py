@@ -43,7 +43,8 @@ def test_study_runs_through_sbatch(cluster, tmp_path):
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, f"{proc.stderr[-6000:]}\n{cluster.log_tail()}"
 
-    # Every job but the local rules (order x 2, aggregate, training_curves) ran inside a SLURM job: 6 single
+    # Every job but the local rules (order x 2, aggregate, training_curves, objectives, summary, report_pages)
+    # ran inside a SLURM job: 6 single
     # jobs plus the 10 retrain jobs in one group job.
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", proc.stderr)
     assert len(submitted) == 7, proc.stderr[-4000:]
@@ -51,7 +52,7 @@ def test_study_runs_through_sbatch(cluster, tmp_path):
     states = dict(line.split() for line in q if line.strip())
     assert all(states.get(j) == "COMPLETED" for j in submitted), states
     logs = sorted((tmp_path / "results/logs").rglob("*.log"))
-    assert len(logs) == 20  # 16 cluster jobs and the 4 local ones
+    assert len(logs) == 23  # 16 cluster jobs and the 7 local ones
     # A benchmark file (time, peak memory of the job's own process) per job run on the cluster.
     benchmarks = sorted((tmp_path / "results/benchmarks").rglob("*.tsv"))
     assert len(benchmarks) == 16 and all("max_rss" in b.read_text() for b in benchmarks)
