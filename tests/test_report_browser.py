@@ -125,6 +125,7 @@ def test_figures_fill_the_content_area(browser, report):
     from selenium.webdriver.common.by import By
 
     _open(browser, report, "3 Figures")
+    _click(browser, By.XPATH, "//span[normalize-space(text())='digits, fgsm']")  # beside 'digits, objectives'
     frame = _view(browser, "1. Figure 3")
     image = browser.find_element(By.TAG_NAME, "img")
     assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
