@@ -96,3 +96,20 @@ def test_activations_average_conv_layers_over_space_and_resolve_last_hidden():
         conv = model.conv2(model.conv1(torch.from_numpy(x)))
     assert np.allclose(acts["layer:conv2"], conv.mean(dim=(2, 3)).numpy(), atol=1e-6)
     assert np.allclose(acts["probs"].sum(1), 1, atol=1e-5) and (acts["pred"] == acts["probs"].argmax(1)).all()
+
+
+def test_saved_weights_are_byte_identical_whatever_the_file_name(tmp_path):
+    """The same weights give the same bytes in model.pt files of any name (torch.save to a path would name
+    the archive's records after the atomic write's random temporary file)."""
+    import torch
+
+    from guided_retraining.io import load_state_dict, save_state_dict
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    save_state_dict(tmp_path / "a/model.pt", model)
+    save_state_dict(tmp_path / "b/other.pt", model)
+    assert (tmp_path / "a/model.pt").read_bytes() == (tmp_path / "b/other.pt").read_bytes()
+    copy = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    load_state_dict(tmp_path / "b/other.pt", copy)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), copy.parameters()))

@@ -122,13 +122,22 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def save_state_dict(path: str | os.PathLike, model) -> None:
-    """Save a model's state dict atomically (tensors only, loadable with ``weights_only=True``)."""
+def save_tensors(path: str | os.PathLike, state: dict) -> None:
+    """Save a dict of tensors atomically, loadable with ``weights_only=True``; the same tensors give the same
+    bytes. (``torch.save`` to a path names the archive's records after the file: after the temporary file of
+    the atomic write, a random name; saved to memory they are named ``archive/...`` whatever the path.)"""
     import torch
 
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    buffer = _io.BytesIO()
+    torch.save(state, buffer)
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        Path(tmp).write_bytes(buffer.getvalue())
+
+
+def save_state_dict(path: str | os.PathLike, model) -> None:
+    """Save a model's state dict atomically (tensors only, loadable with ``weights_only=True``; byte-identical
+    for the same weights: :func:`save_tensors`)."""
+    save_tensors(path, {k: v.detach().cpu() for k, v in model.state_dict().items()})
 
 
 def load_state_dict(path: str | os.PathLike, model) -> None:

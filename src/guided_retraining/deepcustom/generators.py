@@ -315,11 +315,10 @@ def generate(generators: list[nn.Module], x: torch.Tensor, y: torch.Tensor, epsi
 
 def save_generators(path, generators: list[nn.Module]) -> None:
     """All class generators in one file of tensors (``class{c}.{name}``), loadable with ``weights_only=True``."""
-    from ..io import atomic_path
+    from ..io import save_tensors
 
     state = {f"class{c}.{k}": v.detach().cpu() for c, net in enumerate(generators) for k, v in net.state_dict().items()}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    save_tensors(path, state)
 
 
 def load_generators(path, shape, n_classes: int) -> list[nn.Module]:
