@@ -35,11 +35,11 @@ def test_read_table_with_and_without_comment_line(tmp_path):
 
 
 def test_words_state_directions():
-    assert summary.a12_words(0.28) == "A12 0.28: lower than random in 72% of value pairs"
-    assert summary.a12_words(0.75) == "A12 0.75: higher than random in 75% of value pairs"
+    assert summary.a12_words(0.28) == "A12 0.28: lower than random in 72% of value pairs, ties counting half"
+    assert summary.a12_words(0.75) == "A12 0.75: higher than random in 75% of value pairs, ties counting half"
     # 0.735 is shown as 0.73 (binary float below 0.735): the share in words follows the shown value, not 74%
-    assert summary.a12_words(0.735) == "A12 0.73: higher than random in 73% of value pairs"
-    assert summary.a12_words(0.5).startswith("A12 0.50: neither higher nor lower")
+    assert summary.a12_words(0.735) == "A12 0.73: higher than random in 73% of value pairs, ties counting half"
+    assert summary.a12_words(0.5) == "A12 0.50: neither higher nor lower than random (ties counting half)"
     assert summary.difference_words(-0.031, -0.05, -0.012, True) == "worse than random by 0.031 (95% CI −0.050 to −0.012)"
     assert summary.difference_words(0.02, 0.001, 0.04, True) == "better than random by 0.020 (95% CI 0.001 to 0.040)"
     assert summary.difference_words(-0.004, -0.02, 0.012, False) == (
@@ -206,3 +206,13 @@ def test_ties_not_repetitions_put_p_out_of_reach():
     third = summary.key_lines(rows, {})[2]
     assert third.startswith("In 1 of 1 comparisons too many of the 10 pairs tied")
     assert "needs at least 6 untied pairs" in third and "With 10 repetitions" not in third
+
+
+def test_power_is_never_below_what_the_exact_test_can_reach():
+    row = {"n": 3, "n_nonzero": 3, "p": 0.25, "p_holm": 1.0, "significant": False, "reps_for_80_power": 3.0}
+    text = summary.certainty_words(row, 5)  # Holm over 5 metrics: p_holm < 0.05 needs 8 untied pairs
+    assert text.endswith("; 80% power at the observed difference: 8 repetitions (a paired t-test would need 3; the"
+                         " exact test needs at least 8 untied pairs)")
+    row["reps_for_80_power"] = 12.0
+    assert summary.certainty_words(row, 5).endswith("; 80% power at the observed difference: 12 repetitions")
+    assert summary.certainty_words({**row, "n_nonzero": 0, "n": 1}, 5) == "all 1 pair equal: nothing to test"

@@ -106,16 +106,17 @@ def difference_words(mean: float, low: float, high: float, significant: bool) ->
 
 
 def a12_words(a12: float) -> str:
-    """The unpaired A12 of metric against random with its direction: the share of (metric value, random
-    value) pairs where the metric's is higher (A12) or lower (1 - A12), ties counting half."""
+    """The unpaired A12 of metric against random with its direction. A12 = P(metric > random) +
+    P(metric = random) / 2 over every (metric value, random value) pair, so the share in words counts ties
+    as half: "higher than random in 72% of value pairs, ties counting half" (lower: 1 - A12)."""
     if pd.isna(a12):
         return ""
-    if round(a12, 12) == 0.5:
-        return "A12 0.50: neither higher nor lower than random (higher in half of the value pairs)"
     shown = f"{a12:.2f}"  # the share in words is the shown A12's, so the two never disagree by rounding
+    if round(a12, 12) == 0.5:
+        return "A12 0.50: neither higher nor lower than random (ties counting half)"
     if a12 > 0.5:
-        return f"A12 {shown}: higher than random in {round(float(shown) * 100)}% of value pairs"
-    return f"A12 {shown}: lower than random in {round((1 - float(shown)) * 100)}% of value pairs"
+        return f"A12 {shown}: higher than random in {round(float(shown) * 100)}% of value pairs, ties counting half"
+    return f"A12 {shown}: lower than random in {round((1 - float(shown)) * 100)}% of value pairs, ties counting half"
 
 
 def pairs_needed(k: int, alpha: float = ALPHA) -> int:
@@ -133,7 +134,7 @@ def certainty_words(r: dict, k: int) -> str:
     ties = n - m
     used = f"{m} of {n} pairs ({_count(ties, 'tied pair')} dropped)" if ties else _count(n, "pair")
     if m == 0:
-        return f"all {n} pairs equal: nothing to test"
+        return f"all {n} pair{'s' if n != 1 else ''} equal: nothing to test"
     text = f"p {r['p']:.3g}, p_holm {r['p_holm']:.3g} (Holm over {k} metric{'s' if k != 1 else ''}), {used}"
     if r["significant"]:
         return text
@@ -145,7 +146,9 @@ def certainty_words(r: dict, k: int) -> str:
     power = r.get("reps_for_80_power")
     if power is not None and not pd.isna(power):
         text += ("; no number of repetitions gives 80% power for a difference this small" if math.isinf(power)
-                 else f"; 80% power at the observed difference: {power:.0f} repetitions")
+                 else f"; 80% power at the observed difference: {max(power, need):.0f} repetitions"
+                 + (f" (a paired t-test would need {power:.0f}; the exact test needs at least {need} untied pairs)"
+                    if power < need else ""))
     return text
 
 
@@ -203,7 +206,7 @@ def leakage(metrics: dict, remedies: dict[str, set], scores: dict | None = None)
                                                          ("reference", "reference: validation"))
                  if option in remedies[kind]]
         out[name] = text + (f". To score without it set {' or '.join(fixes)} under metrics.{name}"
-                            " (README: the SA reference set)." if fixes else ".")
+                            " (docs/metrics.md: the SA reference set)." if fixes else ".")
     return out
 
 
