@@ -46,7 +46,7 @@ def test_check_counts_the_jobs(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.splitlines()[-1] == "tiny.yaml: config and data OK; 83 jobs to run"
     proc = cli(tmp_path, "check", "tiny.yaml", "--config", "repetitions=2")  # passed on to snakemake
-    assert proc.stdout.splitlines()[-1] == "tiny.yaml: config and data OK; 156 jobs to run", proc.stderr[-3000:]
+    assert proc.stdout.splitlines()[-1] == "tiny.yaml: config and data OK; 159 jobs to run", proc.stderr[-3000:]
 
 
 def test_a_missing_or_broken_config_is_one_line(tmp_path):
