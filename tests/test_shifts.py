@@ -295,3 +295,18 @@ def test_adversarial_file_accepts_minus_one_for_inputs_without_a_clean_source(tm
         else:
             with pytest.raises(DataError, match="idx_adv_train"):
                 load_adversarial(path, data)
+
+
+def test_a_corruption_stops_in_one_line_where_its_library_cannot_import(monkeypatch):
+    """OpenCV (needed by imagecorruptions) fails to import on a machine without libGL: the config check says so
+    before any job, naming the key."""
+    import sys
+
+    from guided_retraining.shifts.corruption import check_corruption
+
+    monkeypatch.setitem(sys.modules, "imagecorruptions", None)  # import raises ImportError
+    with pytest.raises(ConfigError) as err:
+        check_corruption("fog", 3, 1, "attacks.fog3")
+    message = str(err.value)
+    assert message.startswith("attacks.fog3: the corruption library does not import here (")
+    assert "apt-get install libgl1" in message and "\n" not in message

@@ -68,6 +68,18 @@ def check_corruption(name, severity, channels: int | None = None, where: str = "
         raise ConfigError(f"{where}.severity: {severity!r} is not allowed; expected an integer 1 to 5")
     if channels is not None and channels not in (1, 3):
         raise ConfigError(f"{where}: corruptions apply to images with 1 or 3 channels, the dataset's have {channels}")
+    check_library(where)
+
+
+def check_library(where: str = "corruption") -> None:
+    """One-line :class:`ConfigError` unless the corruption library imports here: ``imagecorruptions`` needs
+    OpenCV (``opencv-python``), whose import fails on a machine without the system's ``libGL.so.1``."""
+    try:
+        import imagecorruptions  # noqa: F401
+    except (ImportError, OSError) as exc:
+        raise ConfigError(f"{where}: the corruption library does not import here ({type(exc).__name__}: {exc});"
+                          " install imagecorruptions-imaug (pip install -e . does), and for OpenCV the system's"
+                          " libGL (Debian/Ubuntu: apt-get install libgl1)") from None
 
 
 def work_size(h: int, w: int) -> tuple[int, int]:
