@@ -259,7 +259,7 @@ def report_entries():
         )
         for name, (caption, title) in shown.items()
     }
-    figures = numbered(list(REPORT_FIGURES) + OBJECTIVES)
+    figures = numbered(list(REPORT_FIGURES) + list(OBJECTIVES))
     for d, a in grid():
         for name, (caption, title) in REPORT_FIGURES.items():
             # dataset and attack: the subcategory (labels for them would widen the menu beside the figure)
@@ -431,9 +431,8 @@ def deepcustom_model(w):
 # The objectives of test selection (workflow/rules/objectives.smk)
 from types import SimpleNamespace
 
-from guided_retraining.objectives import config_budgets
+from guided_retraining.objectives import OBJECTIVES, config_budgets
 
-OBJECTIVES = ["fault_detection", "estimation", "retraining"]
 # the budgets of fault detection and estimation (no retraining); retraining guidance's are BUDGETS (aggregate.budgets)
 OBJECTIVE_BUDGETS = [budget_point(b) for b in config_budgets(config)]
 
