@@ -25,10 +25,12 @@ def main(job, log):
     if devices:
         log.warning("the tables pool jobs run on: %s", devices)
     words = results.words()
+    # the rows whose new inputs are a distribution shift (attack.json's "shift": its kind): the Markdown says so
+    shifts = {a["attack"]: a["shift"] for a in results.attacks if a.get("shift")}
     for table in table_registry.of_rule("aggregate"):
         frame, markdown = table.frames(results)
         tables.write(frame, out / f"tables/{table.name}.csv", out / f"tables/{table.name}.md",
-                     table.heading.format(**words), source, markdown)
+                     table.heading.format(**words), source, markdown, shifts)
     _figures(results, p, job.input, out, words["chosen"], log)
     log.info("aggregated %d retrained models, %d score files", len(results.records), len(scores))
 

@@ -55,12 +55,14 @@ def main(job, log):
     out = Path(p.results)
     tables.write(table, out / "tables/objectives.csv", out / "tables/objectives.md",
                  table_registry.TABLES["objectives"].heading, p.source,
-                 objectives.objectives_markdown(table))
+                 objectives.objectives_markdown(table), p.shifts)
     names = {"fault_detection": "fault detection", "estimation": "performance estimation (abs. error)",
              "retraining": "retraining guidance (Test* accuracy)"}
     for objective in objectives.OBJECTIVES:
         for dataset in dict.fromkeys(d for d, _ in p.grid):
             sub = table[(table["objective"] == objective) & (table["dataset"] == dataset)]
+            # a shift's column says so: "noise2 (corruption)"
+            sub = sub.assign(attack=sub["attack"].map(lambda a: f"{a} ({p.shifts[a]})" if a in p.shifts else a))
             paths = [out / f"figures/objectives_{objective}_{dataset}.{ext}" for ext in ("png", "pdf")]
             plots.objectives_heatmap(sub, f"{names[objective]}: {dataset}\npaired gain over random (mean over"
                                      f" {len(p.reps)} repetition(s); * Holm p < 0.05)", paths)

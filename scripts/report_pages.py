@@ -3,12 +3,13 @@ report shows inline across its content area (a CSV there is only a download, a P
 
 from guided_retraining import summary
 from guided_retraining.io import atomic_path
+from guided_retraining.table_files import label_shifts
 
 
 def main(job, log):
     p = job.params
     for name, csv, md, out in zip(p.tables, job.input.csv, job.input.md, job.output.tables):
-        frame = summary.read_table(csv)
+        frame = label_shifts(summary.read_table(csv), p.shifts)  # a shift's rows say so, as in the Markdown
         with atomic_path(out) as tmp:
             tmp.write_text(summary.table_html(frame, summary.table_title(md, name)))
         log.info("%s: %d rows", name, len(frame))

@@ -28,14 +28,14 @@ def main(job, log):
         if found:
             warnings[dataset, attack] = found
             log.warning("%s/%s: reference set contains the scored clean inputs: %s", dataset, attack, ", ".join(found))
-    text = summary.summary_markdown(stats, Path(job.output.markdown).parent, warnings, p.source)
+    text = summary.summary_markdown(stats, Path(job.output.markdown).parent, warnings, p.source, p.shifts)
     rst = summary.to_rst(text)
     for path, content in ((job.output.markdown, text), (job.output.rst, rst),
                           (job.output.html, summary.rst_to_html(rst, "What this run found"))):
         with atomic_path(path) as tmp:
             tmp.write_text(content)
     log.info("summary: %d comparisons with random; %s", len(summary.versus_random(stats)),
-             " | ".join(summary.key_lines(summary.versus_random(stats), warnings)))
+             " | ".join(summary.key_lines(summary.versus_random(stats), warnings, p.shifts)))
 
 
 if __name__ == "__main__":  # run one job alone: python scripts/<rule>.py TARGET (workflow/lib/jobs.py)

@@ -276,6 +276,15 @@ def test_tiny_study_with_one_shift_of_each_kind(tmp_path):
     assert (np.load(res / "digits/r1/mnist/adversarial.npz")["idx_adv_train"] == -1).all()
     table = (res / "tables/table3.csv").read_text()
     assert all(name in table for name in kinds)
+    # the Markdown, the summary and the objectives say "shift" where a row is not an attack; the CSV keeps its key
+    assert table.splitlines()[0].startswith("dataset,attack,")
+    md = (res / "tables/table3.md").read_text()
+    assert "| attack or shift " in md and "fog3 (corruption)" in md and "skewed (label_shift)" in md
+    assert "| fgsm " in md and "fgsm (" not in md
+    assert "- shift: a row whose new inputs are a distribution shift" in md
+    summary = (res / "summary.md").read_text()
+    assert "## digits, mnist (shift: natural)" in summary and "## digits, fgsm\n" in summary
+    assert "mnist (natural)" in (res / "tables/objectives.md").read_text()
 
 
 def test_adversarial_file_accepts_minus_one_for_inputs_without_a_clean_source(tmp_path):
@@ -310,3 +319,33 @@ def test_a_corruption_stops_in_one_line_where_its_library_cannot_import(monkeypa
     message = str(err.value)
     assert message.startswith("attacks.fog3: the corruption library does not import here (")
     assert "apt-get install libgl1" in message and "\n" not in message
+
+
+def test_markdown_tables_name_shifts_as_shifts_and_keep_attacks_as_they_were():
+    """The Markdown's key column is "attack" with no shift, "shift" when every row is one, "attack or shift" when
+    mixed, each shift followed by its kind; the footnote defines the sets for shifts only where a shift is shown."""
+    import pandas as pd
+
+    from guided_retraining.table_files import footnote, label_shifts
+
+    frame = pd.DataFrame({"dataset": ["d", "d", "d"], "attack": ["fgsm", "fog3", "fgsm"], "acc": [0.5, 0.6, 0.7]})
+    shifts = {"fog3": "corruption", "unused": "natural"}
+    mixed = label_shifts(frame, shifts)
+    assert list(mixed.columns) == ["dataset", "attack or shift", "acc"]
+    assert mixed["attack or shift"].tolist() == ["fgsm", "fog3 (corruption)", "fgsm"]
+    only = label_shifts(frame[frame["attack"] == "fog3"], shifts)
+    assert list(only.columns) == ["dataset", "shift", "acc"] and only["shift"].tolist() == ["fog3 (corruption)"]
+    assert label_shifts(frame[frame["attack"] == "fgsm"], shifts) is not None
+    assert list(label_shifts(frame[frame["attack"] == "fgsm"], shifts).columns) == ["dataset", "attack", "acc"]
+    assert label_shifts(frame, {}).equals(frame) and label_shifts(frame, None).equals(frame)
+    plain, shifted = footnote("accuracy on Test*", "| attack |"), footnote("accuracy on Test*", "| shift |", shifts=True)
+    assert "the attack's adversarial version of every one" in plain and "shift:" not in plain
+    assert "or a shift's test set" in shifted and "- shift: a row whose new inputs" in shifted
+
+
+def test_the_summary_names_a_shift_with_its_kind():
+    from guided_retraining.summary import new_inputs_words
+
+    assert new_inputs_words("fog3", {"fog3": "corruption"}) == "fog3 (shift: corruption)"
+    assert new_inputs_words("fgsm", {"fog3": "corruption"}) == "fgsm"
+    assert new_inputs_words("fgsm", None) == "fgsm"

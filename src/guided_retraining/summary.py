@@ -210,8 +210,14 @@ def leakage(metrics: dict, remedies: dict[str, set], scores: dict | None = None)
     return out
 
 
-def key_lines(rows: pd.DataFrame, warnings: dict[tuple[str, str], dict[str, str]]) -> list[str]:
-    """The three most important lines of the run.
+def new_inputs_words(attack: str, shifts: dict[str, str] | None) -> str:
+    """How the summary names a row's new inputs: the attack's name, or a shift's name with ``(shift: <kind>)``."""
+    return f"{attack} (shift: {shifts[attack]})" if shifts and attack in shifts else attack
+
+
+def key_lines(rows: pd.DataFrame, warnings: dict[tuple[str, str], dict[str, str]],
+              shifts: dict[str, str] | None = None) -> list[str]:
+    """The three most important lines of the run (``shifts``: name -> kind of the rows that are shifts).
 
     1. the verdict: how many comparisons with random were significant, in which direction (or that no
        metric beat random at any endpoint);
@@ -235,7 +241,7 @@ def key_lines(rows: pd.DataFrame, warnings: dict[tuple[str, str], dict[str, str]
                  f" better (p_holm < 0.05), {len(worse)} significantly worse; {_count(reps, 'repetition')}.")
 
     def where(r):
-        return f"{r['dataset']}, {r['attack']}, {r['configuration']}"
+        return f"{r['dataset']}, {new_inputs_words(r['attack'], shifts)}, {r['configuration']}"
 
     if len(better):
         r = better.loc[better["diff_mean"].idxmax()]
@@ -287,8 +293,9 @@ def _links(results: Path, dataset: str, attack: str) -> list[str]:
 
 
 def summary_markdown(stats: pd.DataFrame, results, warnings: dict[tuple[str, str], dict[str, str]] | None = None,
-                     source: str = "") -> str:
-    """The whole summary as Markdown (links relative to ``results``, the directory summary.md lies in).
+                     source: str = "", shifts: dict[str, str] | None = None) -> str:
+    """The whole summary as Markdown (links relative to ``results``, the directory summary.md lies in;
+    ``shifts``: name -> kind of the grid's entries that are distribution shifts, named so).
 
     ``stats``: the statistics table (:func:`statistics.statistics_table`, read back with :func:`read_table`);
     ``warnings``: (dataset, attack) -> metric -> warning (:func:`leakage`)."""
@@ -311,9 +318,9 @@ def summary_markdown(stats: pd.DataFrame, results, warnings: dict[tuple[str, str
             " untied pairs the exact test cannot give p below 2 / 2^m (p_holm: that times the number of metrics), so"
             " a run with few repetitions cannot show any difference; the lines say so and give the repetitions"
             " needed.", ""]
-    out += [f"## {KEY_HEADING}", ""] + [f"- {line}" for line in key_lines(rows, warnings) if line] + [""]
+    out += [f"## {KEY_HEADING}", ""] + [f"- {line}" for line in key_lines(rows, warnings, shifts) if line] + [""]
     for (dataset, attack), group in stats.groupby(["dataset", "attack"], sort=True):
-        out += [f"## {dataset}, {attack}", ""]
+        out += [f"## {dataset}, {new_inputs_words(attack, shifts)}", ""]
         for line in _links(results, dataset, attack):
             out += [line, ""]
         for metric, text in warnings.get((dataset, attack), {}).items():

@@ -66,12 +66,51 @@ GLOSSARY = [
 ]
 
 
-def footnote(*texts: str) -> str:
+# The terms whose definition differs when the grid's new inputs include distribution shifts (guided_retraining.shifts):
+# a shift makes Adv.Train, Adv.Val and Adv.Test the way an attack does, but they are not adversarial.
+SHIFT_GLOSSARY = {
+    "Train*": "Train* = Train + Adv.Train: the clean training inputs and the new inputs (an attack's adversarial"
+              " versions, or a shift's shifted inputs); the set the metrics score and order.",
+    "Test*": "Test* = Test + Adv.Test: the clean test inputs and the new test inputs (an attack's adversarial"
+             " version of every one, or a shift's test set); accuracy on Test* is the study's measure.",
+    "Val*": "Val* = Val + Adv.Val: the validation inputs and the new validation inputs (adversarial or shifted);"
+            " the best point is chosen on it (aggregate.select_on: validation), so Test is never read to choose.",
+    "Adv.Test": "Adv.Test: the new test inputs: the attack applied to every clean test input, or the shift's test"
+                " set (corrupted Test, another dataset's images, or Test resampled to other class priors).",
+    "shift": "shift: a row whose new inputs are a distribution shift, not an attack; its kind in brackets"
+             " (corruption, natural, label_shift: docs/shifts.md).",
+}
+
+
+def footnote(*texts: str, shifts: bool = False) -> str:
     """The Markdown footnote defining each :data:`GLOSSARY` term found in ``texts`` (a table's title and
-    Markdown), one bullet per term in the glossary's order; empty when none occurs."""
+    Markdown), one bullet per term in the glossary's order; empty when none occurs. ``shifts``: some rows
+    are distribution shifts, so the terms of :data:`SHIFT_GLOSSARY` take its definitions and ``shift`` is
+    defined."""
     joined = "\n".join(texts)
-    found = [f"- {definition}" for _, pattern, definition in GLOSSARY if re.search(pattern, joined)]
+    glossary = GLOSSARY + ([("shift", r"\bshift\b", "")] if shifts else [])
+    found = [f"- {SHIFT_GLOSSARY.get(term, definition) if shifts else definition}"
+             for term, pattern, definition in glossary if re.search(pattern, joined)]
     return "Terms:\n\n" + "\n".join(found) if found else ""
+
+
+def new_inputs_column(shifts: dict[str, str], names) -> str:
+    """The header of the column naming the grid's new inputs (the tables' ``attack`` key): ``attack`` when no
+    row is a shift, ``shift`` when every row is, ``attack or shift`` otherwise. ``shifts``: name -> kind of
+    the config's entries that are shifts."""
+    names = list(names)
+    n = sum(name in shifts for name in names)
+    return "attack" if n == 0 else "shift" if n == len(names) else "attack or shift"
+
+
+def label_shifts(frame: pd.DataFrame, shifts: dict[str, str] | None) -> pd.DataFrame:
+    """``frame`` (a table for reading) with its ``attack`` column named by :func:`new_inputs_column` and each
+    shift's name followed by its kind (``noise2 (corruption)``); unchanged when no row is a shift."""
+    if not shifts or "attack" not in frame.columns or not frame["attack"].isin(list(shifts)).any():
+        return frame
+    header = new_inputs_column(shifts, frame["attack"])
+    labelled = frame["attack"].map(lambda a: f"{a} ({shifts[a]})" if a in shifts else a)
+    return frame.assign(attack=labelled).rename(columns={"attack": header})
 
 
 def json_path(csv_path) -> Path:

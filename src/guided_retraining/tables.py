@@ -305,23 +305,29 @@ def devices_note(records) -> str:
     return text + (": pooled from different devices" if len(counts) > 1 else "")
 
 
-def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markdown: pd.DataFrame | None = None) -> None:
+def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markdown: pd.DataFrame | None = None,
+          shifts: dict[str, str] | None = None) -> None:
     """Write ``frame`` as a plain CSV (header on the first line: ``pandas.read_csv(path)`` reads it), its
     provenance as JSON beside it (``<name>.json``: title, source, columns, versions;
     :func:`guided_retraining.table_files.provenance`) and (``markdown`` or ``frame``) as a Markdown table
     with its title, source and a footnote defining the terms it uses
-    (:func:`guided_retraining.table_files.footnote`); all atomically.
+    (:func:`guided_retraining.table_files.footnote`); all atomically. ``shifts``: name -> kind of the grid's
+    entries that are distribution shifts; in the Markdown their rows say so (``shift`` / ``attack or shift``
+    as the column's header, the kind beside the name: :func:`~guided_retraining.table_files.label_shifts`) and
+    the footnote defines the sets for shifts too. The CSV keeps its ``attack`` key column.
     """
     from .io import save_json
-    from .table_files import footnote, json_path, provenance
+    from .table_files import footnote, json_path, label_shifts, provenance
 
     with atomic_path(csv_path) as tmp:
         with open(tmp, "w") as fh:
             frame.to_csv(fh, index=False, lineterminator="\n")
     save_json(json_path(csv_path), provenance(frame, csv_path, md_path, title, source))
     md = markdown if markdown is not None else frame
+    has_shifts = bool(shifts) and "attack" in md.columns and bool(md["attack"].isin(list(shifts)).any())
+    md = label_shifts(md, shifts)
     body = md.to_markdown(index=False, floatfmt=".4f") if not md.empty else "(no rows)"
-    note = footnote(title, body)
+    note = footnote(title, body, shifts=has_shifts)
     with atomic_path(md_path) as tmp:
         tmp.write_text(f"# {title}\n\nSource: `{source}`\n\n{body}\n" + (f"\n{note}\n" if note else ""))
 

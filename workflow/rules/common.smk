@@ -157,6 +157,13 @@ def grid():
     return [(d, a) for d in config["datasets"] for a in config["attacks"]]
 
 
+def shift_kinds():
+    """name -> kind of the grid's entries that are distribution shifts, not attacks (the tables say "shift")."""
+    from guided_retraining.shifts import is_shift
+
+    return {a: e["kind"] for a, e in config["attacks"].items() if is_shift(e["kind"])}
+
+
 def config_source():
     """Names the config a table came from: the config file names and a digest of the effective config."""
     import hashlib, json

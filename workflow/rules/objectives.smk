@@ -43,6 +43,7 @@ rule objectives:
         metrics=list(config["metrics"]),
         budgets=OBJECTIVE_BUDGETS,
         retraining_budgets=BUDGETS,
+        shifts=shift_kinds(),
         results=lambda w, output: str(Path(output[0]).parents[1]),
     run:
         run(rule, input, output, params, wildcards, threads, log)

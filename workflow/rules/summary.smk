@@ -35,6 +35,7 @@ rule summary:
         code=code_of("summary"),
         metrics=config["metrics"],
         grid=grid(),
+        shifts=shift_kinds(),
         source=config_source(),
     run:
         run(rule, input, output, params, wildcards, threads, log)
@@ -57,6 +58,7 @@ rule report_pages:
     params:
         code=code_of("report_pages"),
         tables=list(all_report_tables()),
+        shifts=shift_kinds(),
         figure_titles=[title for _, _, title in report_figures()],
     run:
         run(rule, input, output, params, wildcards, threads, log)
