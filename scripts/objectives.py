@@ -56,6 +56,11 @@ def main(job, log):
     tables.write(table, out / "tables/objectives.csv", out / "tables/objectives.md",
                  table_registry.TABLES["objectives"].heading, p.source,
                  objectives.objectives_markdown(table), p.shifts)
+    overview = objectives.overview(table)
+    wide = objectives.overview_markdown(overview)  # one column per attack or shift: a shift's says so
+    tables.write(overview, out / "tables/objectives_overview.csv", out / "tables/objectives_overview.md",
+                 table_registry.TABLES["objectives_overview"].heading, p.source,
+                 wide.rename(columns={a: f"{a} ({k})" for a, k in p.shifts.items()}), p.shifts)
     names = {"fault_detection": "fault detection", "estimation": "performance estimation (abs. error)",
              "retraining": "retraining guidance (Test* accuracy)"}
     for objective in objectives.OBJECTIVES:

@@ -139,6 +139,24 @@ def test_table_orients_the_error_so_that_a_positive_gain_is_better_and_holm_corr
     assert flipped.set_index("metric").loc["good", "gain_mean"] == pytest.approx(-rows["good"].gain_mean)
 
 
+def test_overview_names_the_best_metric_and_counts_intervals_above_and_below_zero():
+    """Hand-checkable: gains over random are good +0.1 (each rep), flat 0 (ties), bad -0.2 +- 0.01."""
+    values = {"good": [0.6, 0.7, 0.8], "flat": [0.5, 0.6, 0.7], "bad": [0.31, 0.39, 0.5], "random": [0.5, 0.6, 0.7]}
+    table = objectives.objectives_table(_values(values, "apfd"))
+    view = objectives.overview(table)
+    assert list(view.columns) == objectives.OVERVIEW_COLUMNS and len(view) == 1
+    row = view.iloc[0]
+    assert (row.best, row.n, row.compared) == ("good", 3, 3)
+    assert row.gain_mean == pytest.approx(0.1) and row.paired_share == 1.0
+    # good's gains are +0.1 each time (sd 0: its interval is [0.1, 0.1]); bad's -0.19, -0.21, -0.2
+    assert (row.better_by_ci, row.worse_by_ci) == (1, 1)
+    assert row.ranking == "good > flat > bad"
+    wide = objectives.overview_markdown(view)
+    assert list(wide.columns) == ["dataset", "objective", "scope", "endpoint", "a"]
+    assert wide.iloc[0]["a"].startswith("good +0.100 [+0.100, +0.100]; 1 above, 1 below 0 of 3")
+    assert objectives.overview(objectives.objectives_table(_values({"good": [0.6, 0.7]}))).empty
+
+
 def test_without_random_the_table_says_so():
     table = objectives.objectives_table(_values({"good": [0.01, 0.02, 0.03]}))
     assert pd.isna(table["gain_mean"].iloc[0]) and "no random metric" in table["note"].iloc[0]

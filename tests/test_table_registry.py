@@ -41,7 +41,7 @@ def test_every_table_has_its_caption_and_docs_row():
 def test_report_order_is_the_study_tables_then_the_statistics():
     assert table_registry.report_order()[:6] == ["table3", "table4", "table5", "statistics", "statistics_pairs",
                                                  "retraining_time"]
-    assert set(table_registry.report_tables("objectives")) == {"objectives"}
+    assert set(table_registry.report_tables("objectives")) == {"objectives", "objectives_overview"}
 
 
 def test_every_table_is_an_output_of_its_rule(tmp_path):

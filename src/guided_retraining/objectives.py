@@ -313,3 +313,58 @@ def objectives_markdown(table, baseline: str = "random"):
                           "random (expected)": ref(r["random_expected"]), "ideal": ref(r["ideal"]),
                           f"gain over {baseline} [95% CI] (> 0 better); paired share; Holm p": versus(r)}
                          for r in table.to_dict("records")])
+
+
+# ---- which metric for which shift and objective: one line per group, the metrics ranked by their gain
+
+OVERVIEW_COLUMNS = ["dataset", "objective", "scope", "endpoint", "attack", "n", "best", "gain_mean", "gain_ci_low",
+                    "gain_ci_high", "paired_share", "p_holm", "better_by_ci", "worse_by_ci", "compared", "ranking"]
+
+
+def overview(table, baseline: str = "random"):
+    """Which metric for which attack or shift and objective, from :func:`objectives_table`: per dataset,
+    objective, scope, endpoint and attack or shift, the metric with the largest mean paired gain over
+    ``baseline`` (``best``, its gain with the 95% t-interval, paired share and Holm p), how many of the
+    ``compared`` metrics have a t-interval above 0 (``better_by_ci``) or below it (``worse_by_ci``), and
+    ``ranking``: every compared metric by mean gain, best first (``a > b`` where a's mean gain is higher,
+    ``a = b`` where equal to 4 decimals). The t-interval, not the exact test, marks a direction here: with
+    few repetitions the exact Wilcoxon test cannot reach p < 0.05 (2 / 2^n), which ``p_holm`` shows.
+    Rows in the order of ``table``; empty without a baseline."""
+    import pandas as pd
+
+    rows = []
+    compared = table[(table["metric"] != baseline) & table["gain_mean"].notna()]
+    keys = ["dataset", "objective", "scope", "endpoint", "attack"]
+    for key, g in compared.groupby(keys, sort=False):
+        g = g.sort_values("gain_mean", ascending=False, kind="stable")
+        best = g.iloc[0]
+        ranking = " ".join(f"{'= ' if i and round(a, 4) == round(b, 4) else '> ' if i else ''}{m}"
+                           for i, (m, a, b) in enumerate(zip(g["metric"], g["gain_mean"],
+                                                             [float("nan"), *g["gain_mean"].iloc[:-1]])))
+        rows.append({**dict(zip(keys, key)), "n": int(best["n"]), "best": best["metric"],
+                     **{c: float(best[c]) for c in ("gain_mean", "gain_ci_low", "gain_ci_high", "paired_share",
+                                                    "p_holm")},
+                     "better_by_ci": int((g["gain_ci_low"] > 0).sum()), "worse_by_ci": int((g["gain_ci_high"] < 0).sum()),
+                     "compared": len(g), "ranking": ranking})
+    return pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
+
+
+def overview_markdown(frame):
+    """:func:`overview` laid out for reading: one row per dataset, objective, scope and endpoint, one column
+    per attack or shift; a cell is the best metric, its gain over random with the 95% t-interval, and how
+    many metrics' intervals lie above / below 0 of those compared."""
+    import pandas as pd
+
+    if frame.empty:
+        return pd.DataFrame()
+
+    def cell(r):
+        return (f"{r['best']} {r['gain_mean']:+.3f} [{r['gain_ci_low']:+.3f}, {r['gain_ci_high']:+.3f}];"
+                f" {r['better_by_ci']} above, {r['worse_by_ci']} below 0 of {r['compared']}")
+
+    keys = ["dataset", "objective", "scope", "endpoint"]
+    wide = {}
+    for r in frame.to_dict("records"):
+        wide.setdefault(tuple(r[k] for k in keys), {})[r["attack"]] = cell(r)
+    attacks = list(dict.fromkeys(frame["attack"]))
+    return pd.DataFrame([{**dict(zip(keys, k)), **{a: v.get(a, "") for a in attacks}} for k, v in wide.items()])

@@ -217,6 +217,15 @@ _DECLARED = [
           " abs_error) with its 95% t-interval, paired share (ties half), exact Wilcoxon signed-rank p,"
           " Holm over the comparisons with random per dataset, attack, objective, scope and endpoint",
           caption="objectives", order=9),
+    Table("objectives_overview", "objectives", "Which metric for which attack or shift and objective",
+          "dataset, objective, scope, endpoint, attack or shift",
+          "`n`, `best` (the metric with the largest mean gain over random), its `gain_mean`, `gain_ci_low`,"
+          " `gain_ci_high`, `paired_share`, `p_holm`; `better_by_ci` / `worse_by_ci` (metrics whose 95% interval"
+          " lies above / below 0), `compared`, `ranking` (every metric by mean gain, best first)",
+          heading="Which metric for which attack or shift and objective: per objective, scope and endpoint, the"
+          " metric with the largest mean paired gain over random (> 0 better) with its 95% t-interval, and how"
+          " many metrics' intervals lie above or below 0 (from the objectives table)",
+          caption="objectives_overview", order=10),
     Table("defences", "defence_table", "Defences: accuracy on Test under each attack", "dataset, defence",
           "`repetitions`, one accuracy column per attack (`none` = clean Test)",
           heading="Defences: accuracy on Test under each attack (made against the defended model)",
