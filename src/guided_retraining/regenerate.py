@@ -7,8 +7,8 @@ a pattern matching the fragment (its first group the text to keep before, its la
 keep after) and the text the registry gives.
 
 Fragments: the schema's ``loader`` enum (``datasets.LOADERS``), docs/metrics.md's metric table
-(``metrics.registry.readme_table``) and docs/figures-and-tables.md's list of tables
-(``table_registry.docs_rows``).
+(``metrics.registry.readme_table``) docs/figures-and-tables.md's list of tables
+(``table_registry.docs_rows``) and docs/datasets.md's loader table (``datasets.docs_table``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Callable
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
 METRICS_DOC = Path("docs/metrics.md")
 TABLES_DOC = Path("docs/figures-and-tables.md")
+DATASETS_DOC = Path("docs/datasets.md")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ def _metric_table() -> str:
     return readme_table()
 
 
+def _loader_table() -> str:
+    from .datasets import docs_table
+
+    return docs_table()
+
+
 def _table_rows() -> str:
     from .table_registry import docs_rows
 
@@ -69,6 +76,8 @@ FRAGMENTS = [
              r"^()(\| kind \| score \(higher = picked first\) \|.*\n(?:\|.*\n)*)()", _metric_table),
     Fragment("the docs' list of tables", TABLES_DOC,
              r"^(<!-- the tables: generated .*-->\n)((?:.*\n)*?)(<!-- end of the generated tables -->)$", _table_rows),
+    Fragment("the docs' loader table", DATASETS_DOC,
+             r"^(<!-- the loaders: generated .*-->\n)((?:.*\n)*?)(<!-- end of the generated loaders -->)$", _loader_table),
 ]
 
 

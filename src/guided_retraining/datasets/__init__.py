@@ -65,3 +65,21 @@ def signature(name: str, root=None, options: dict | None = None) -> Signature:
 
 __all__ = ["DOWNLOADS", "LOADERS", "Loader", "RawDataset", "SPLITS", "Size", "check_available", "check_images", "load", "loader",
            "merged_sizes", "prepared_sizes", "signature", "split", "split_sizes"]
+
+
+def docs_table() -> str:
+    """The loader table of docs/datasets.md (Markdown; ``python -m guided_retraining.regenerate``): one row per
+    declared loader, from its declaration: name, what it reads, module, image size and classes (read from
+    the files for a user's own data), the options it takes, whether it downloads and whether DeepCustom's
+    generators apply."""
+    head = ("| name | reads | module | default size (C x H x W) | classes | options | `download: true` | DGN |\n"
+            "|---|---|---|---|---|---|---|---|\n")
+    rows = []
+    for name, declared in LOADERS.items():
+        module = declared.read.__module__.rsplit(".", 1)[-1]
+        size = "x".join(map(str, declared.size.shape)) if declared.size else "from the files"
+        classes = str(declared.n_classes) if declared.n_classes else "from the files"
+        options = ", ".join(f"`{o}`" for o in declared.options) or "none"
+        rows.append(f"| `{name}` | {declared.summary} | `{module}.py` | {size} | {classes} | {options} |"
+                    f" {'yes' if declared.downloads else 'no'} | {'yes' if declared.dgn else 'no'} |\n")
+    return head + "".join(rows)
