@@ -79,6 +79,11 @@ def test_three_repetitions_say_why_no_p_below_005():
     assert lines[1].startswith("Largest observed difference (not significant): digits, fgsm, C2: `a` at the best point")
     assert lines[2].startswith("With 3 repetitions p < 0.05 is out of reach in 2 of 2 comparisons")
     assert "run at least 7 repetitions" in lines[2]
+    # a metric equal to random in every repetition: all pairs tied, counted apart from the unreachable ones
+    tied = stats_frame({("best", "random"): [0.70, 0.71, 0.72], ("best", "a"): up, ("best", "c"): [0.70, 0.71, 0.72]}, 3)
+    third = summary.key_lines(summary.versus_random(tied), {})[2]
+    assert third.startswith("With 3 repetitions p < 0.05 is out of reach in 1 of 2 comparisons (the exact signed-rank"
+                            " test over the untied pairs, Holm-corrected; in 1 more every pair tied, nothing to test)")
 
 
 def test_significant_result_is_named_first():

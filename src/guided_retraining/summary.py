@@ -263,9 +263,11 @@ def key_lines(rows: pd.DataFrame, warnings: dict[tuple[str, str], dict[str, str]
                      f" signed-rank test drops them and needs at least {need} untied pairs, Holm-corrected), so"
                      " p < 0.05 was out of reach there: more repetitions (config `repetitions`) would tell.")
         else:
+            tied = int((rows["n_nonzero"] == 0).sum())
             third = (f"With {_count(reps, 'repetition')} p < 0.05 is out of reach in {len(unreachable)} of {total}"
-                     " comparisons (the exact signed-rank test over the untied pairs, Holm-corrected): run at least"
-                     f" {need} repetitions (config `repetitions`) to be able to tell.")
+                     " comparisons (the exact signed-rank test over the untied pairs, Holm-corrected"
+                     + (f"; in {tied} more every pair tied, nothing to test" if tied else "")
+                     + f"): run at least {need} repetitions (config `repetitions`) to be able to tell.")
     elif flat:
         third = "Warning: " + flat[0]
     else:
