@@ -155,6 +155,10 @@ def test_overview_names_the_best_metric_and_counts_intervals_above_and_below_zer
     assert list(wide.columns) == ["dataset", "objective", "scope", "endpoint", "a"]
     assert wide.iloc[0]["a"].startswith("good +0.100 [+0.100, +0.100]; 1 above, 1 below 0 of 3")
     assert objectives.overview(objectives.objectives_table(_values({"good": [0.6, 0.7]}))).empty
+    # a group with fewer repetitions (a metric undefined in one) says so
+    fewer = pd.concat([view, view.assign(attack="b", n=2)], ignore_index=True)
+    cells = objectives.overview_markdown(fewer)
+    assert "(n = 2)" in cells.iloc[0]["b"] and "(n =" not in cells.iloc[0]["a"]
 
 
 def test_without_random_the_table_says_so():

@@ -352,14 +352,17 @@ def overview(table, baseline: str = "random"):
 def overview_markdown(frame):
     """:func:`overview` laid out for reading: one row per dataset, objective, scope and endpoint, one column
     per attack or shift; a cell is the best metric, its gain over random with the 95% t-interval, and how
-    many metrics' intervals lie above / below 0 of those compared."""
+    many metrics' intervals lie above / below 0 of those compared; ``(n = k)`` where the best metric's gain
+    comes from fewer repetitions than the table's most (e.g. APFD is undefined in a repetition without faults)."""
     import pandas as pd
 
     if frame.empty:
         return pd.DataFrame()
+    most = int(frame["n"].max())
 
     def cell(r):
-        return (f"{r['best']} {r['gain_mean']:+.3f} [{r['gain_ci_low']:+.3f}, {r['gain_ci_high']:+.3f}];"
+        fewer = f" (n = {r['n']})" if int(r["n"]) < most else ""
+        return (f"{r['best']} {r['gain_mean']:+.3f} [{r['gain_ci_low']:+.3f}, {r['gain_ci_high']:+.3f}]{fewer};"
                 f" {r['better_by_ci']} above, {r['worse_by_ci']} below 0 of {r['compared']}")
 
     keys = ["dataset", "objective", "scope", "endpoint"]
