@@ -17,7 +17,7 @@ def main(job, log):
     data = load_prepared(job.input.data)
     model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
     seed = derive_seed(p.seed, w.dataset, w.attack, "dgn")
-    attack = make_attack("dgn", seed=seed, **attack_settings(p.attack))  # the workflow's keys left out
+    attack = make_attack(p.attack["kind"], seed=seed, **attack_settings(p.attack))  # the workflow's keys left out
     scores = None
     if job.input.suspiciousness:
         arrays = load_npz(job.input.suspiciousness[0])

@@ -52,10 +52,13 @@ def test_architectures():
 
 
 def test_attack_kinds():
-    """The grid's kinds are the attacks' and the shifts'; defences and adv_test take attacks only."""
+    """The grid's kinds are the attacks' and the shifts'; defences and adv_test take the attacks declared for
+    them (dgn, whose generators only the grid trains: neither), the defences also none."""
     assert enums(SCHEMA["$defs"]["attack"]["properties"]["kind"]) == set(ATTACKS) | set(SHIFTS)
-    assert enums(SCHEMA["$defs"]["eval_attack"]["properties"]["kind"]) == set(ATTACKS) | {"none"}
-    assert enums(SCHEMA["$defs"]["test_attack"]["properties"]["kind"]) <= set(ATTACKS)
+    assert enums(SCHEMA["$defs"]["eval_attack"]["properties"]["kind"]) == set(ATTACKS) - {"dgn"} | {"none"}
+    assert enums(SCHEMA["$defs"]["test_attack"]["properties"]["kind"]) == set(ATTACKS) - {"dgn"}
+    assert [k for k, d in ATTACKS.items() if d.needs_generators] == ["dgn"]
+    assert all(d.name == k == d.cls.name for k, d in ATTACKS.items())
     # the README's row lists the attacks (the shift kinds once the README names them too)
     assert set(ATTACKS) <= readme_list("kind", "attacks.NAME") <= set(ATTACKS) | set(SHIFTS)
     shifts_doc = (REPO / "docs/shifts.md").read_text()

@@ -3,8 +3,8 @@
 A shift makes the side sets an attack makes (rule attack, ``adversarial.npz``): Adv.Train
 (``adv_train_size`` inputs, for retraining), Adv.Val (as many as Val) and Adv.Test (as many as Test),
 so scoring, ordering, retraining, tables and statistics apply unchanged. ``SHIFTS`` maps each kind
-to its settings; :func:`side_sets` makes the three sets; :func:`check_shift` checks an entry before
-any job.
+to its declaration (:class:`ShiftKind`: summary, settings); :func:`side_sets` makes the three sets;
+:func:`check_shift` checks an entry before any job.
 
 * ``corruption`` (``name``, ``severity`` 1-5): the seeded Adv.Train subset of Train (the attacks'),
   all of Val and all of Test, corrupted (:mod:`.corruption`); ``idx_adv_train`` their rows in Train.
@@ -27,15 +27,20 @@ import numpy as np
 from ..errors import ConfigError
 from ..seeding import derive_seed
 from .corruption import CORRUPTIONS, FAMILIES, check_corruption, corrupt, work_size
+from .kind import ShiftKind
 from .resize import resize
 from .sampling import check_priors, class_counts, dirichlet_priors, resample_to_priors, split_pool, take
 
-#: shift kind -> its own settings (beside ``kind``); every one optional unless the checks say otherwise
-SHIFTS: dict[str, tuple[str, ...]] = {
-    "corruption": ("name", "severity"),
-    "natural": ("source",),
-    "label_shift": ("priors", "alpha"),
-}
+#: the shift kinds by name, declared once (:class:`ShiftKind`); settings: every one optional unless the checks say
+#: otherwise
+SHIFTS: dict[str, ShiftKind] = {k.name: k for k in [
+    ShiftKind("corruption", "the seeded Adv.Train subset of Train, all of Val and all of Test, corrupted"
+              " (imagecorruptions' 19 at severity 1 to 5)", ("name", "severity"), paired=True),
+    ShiftKind("natural", "inputs of another dataset with the same classes and channels, resized", ("source",),
+              reads_source=True),
+    ShiftKind("label_shift", "Train, Val and Test resampled to other class priors (given, or Dirichlet-drawn)",
+              ("priors", "alpha")),
+]}
 #: workflow keys of an attack entry that cannot apply to a shift (set, they stop the run)
 ATTACK_ONLY = ("keep_successful", "softmax_as_logits", "adv_test")
 SOURCE_KEYS = ("loader", "root", "options")
@@ -65,7 +70,7 @@ def check_shift(entry: dict, where: str, shape=None, n_classes: int | None = Non
     to a dataset of image ``shape`` (C, H, W) and ``n_classes`` (each ``None`` when unknown).
     ``source_signature``: ``(shape, n_classes, images)`` of a natural shift's source, when known."""
     kind = entry["kind"]
-    allowed = SHIFTS[kind]
+    allowed = SHIFTS[kind].settings
     unknown = sorted(k for k in entry if k != "kind" and k not in allowed and k not in ATTACK_ONLY)
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: not a setting of shift kind {kind!r}; allowed: "
@@ -174,6 +179,6 @@ def side_sets(entry: dict, data, adv_train_size: int, subset_seed: int, seed: in
     raise ConfigError(f"kind: {kind!r} is not a shift; choose one of {', '.join(SHIFTS)}")
 
 
-__all__ = ["ATTACK_ONLY", "CORRUPTIONS", "FAMILIES", "SHIFTS", "SideSets", "check_corruption", "check_priors",
+__all__ = ["ATTACK_ONLY", "CORRUPTIONS", "FAMILIES", "SHIFTS", "ShiftKind", "SideSets", "check_corruption", "check_priors",
            "check_shift", "class_counts", "corrupt", "dirichlet_priors", "is_shift", "load_source",
            "resample_to_priors", "resize", "shift_priors", "side_sets", "split_pool", "take"]

@@ -1,0 +1,76 @@
+"""The kinds of new inputs on the grid's axis, from their declarations: the attack kinds
+(:data:`guided_retraining.attacks.ATTACKS`, ``AttackKind``) and the shift kinds
+(:data:`guided_retraining.shifts.SHIFTS`, ``ShiftKind``).
+
+Where each may be used derives from them: :func:`names` for the grid's attacks (``attacks.NAME.kind``: attacks
+and shifts), an attack's ``adv_test`` and the defences' attacks (``defences.attacks.NAME.kind``, beside
+``none``). These lists are the schema's three enums (written by ``python -m guided_retraining.regenerate``) and,
+with a plugin's kinds registered, the enums the config is validated against (:func:`schema_enums`). The table of
+docs/attacks.md is :func:`docs_table`.
+"""
+
+from __future__ import annotations
+
+from .attacks import ATTACKS
+from .shifts import SHIFTS
+
+#: the schema's ``$defs`` entry of each use (its ``kind`` enum); ``defences`` also takes ``none`` (clean Test)
+SCHEMA_DEFS = {"grid": "attack", "adv_test": "test_attack", "defences": "eval_attack"}
+EXTRA = {"defences": ["none"]}
+
+
+def declared(kind: str):
+    """The declaration of grid kind ``kind`` (an ``AttackKind`` or a ``ShiftKind``), None when there is none."""
+    return ATTACKS.get(kind) or SHIFTS.get(kind)
+
+
+def names(use: str) -> list[str]:
+    """The kinds that may be used in ``use`` (``grid``, ``adv_test``, ``defences``), in declaration order:
+    the attacks', then the shifts' (and ``none`` for the defences)."""
+    return EXTRA.get(use, []) + [k for k, d in {**ATTACKS, **SHIFTS}.items() if use in d.uses]
+
+
+def schema_enums(schema: dict) -> dict:
+    """``schema`` with its three kind enums, its loader enum and its metric kinds set from the registries as they
+    are now (a plugin's names included)."""
+    from .datasets import LOADERS
+    from .metrics import METRICS
+
+    defs = schema.get("$defs", {})
+    for use, name in SCHEMA_DEFS.items():
+        kind = defs.get(name, {}).get("properties", {}).get("kind")
+        if isinstance(kind, dict) and "enum" in kind:
+            kind["enum"] = names(use)
+    for name, key, values in (("dataset", "loader", list(LOADERS)), ("metric", "kind", list(METRICS))):
+        prop = defs.get(name, {}).get("properties", {}).get(key)
+        if isinstance(prop, dict) and "enum" in prop:
+            prop["enum"] = values
+    return schema
+
+
+def needs_generators(config: dict) -> dict[str, dict]:
+    """The grid's attacks whose kind needs generators (trained by the workflow before the attack runs)."""
+    return {name: a for name, a in config["attacks"].items()
+            if getattr(declared(a.get("kind")), "needs_generators", False)}
+
+
+def docs_table() -> str:
+    """The table of grid kinds in docs/attacks.md (Markdown): one row per attack and shift kind of the package."""
+    rows = ["| kind | what it makes | settings (defaults) | used in | source |", "|---|---|---|---|---|"]
+    for kind in ATTACKS.values():
+        settings = ", ".join(f"`{k}` {_default(v)}" for k, v in kind.settings().items())
+        uses = ", ".join(kind.uses) + (" (generators trained first)" if kind.needs_generators else "")
+        rows.append(f"| `{kind.name}` | {kind.summary} | {settings or '—'} | {uses} | {kind.paper} |")
+    for kind in SHIFTS.values():
+        rows.append(f"| `{kind.name}` | shift: {kind.summary} | {', '.join(f'`{k}`' for k in kind.settings)} | "
+                    f"{', '.join(kind.uses)} | [shifts](shifts.md) |")
+    return "\n".join(rows) + "\n"
+
+
+def _default(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "(from the others)"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
