@@ -48,6 +48,25 @@ def schema_enums(schema: dict) -> dict:
     return schema
 
 
+def check_uses(config: dict) -> None:
+    """A kind declared, but not for where the config uses it (``adv_test``, ``defences.attacks``): one line naming
+    the key and where the kind may stand (run before the schema, whose enums would only say "not allowed")."""
+    from .errors import ConfigError
+
+    attacks = config.get("attacks") if isinstance(config.get("attacks"), dict) else {}
+    defences = config.get("defences") if isinstance(config.get("defences"), dict) else {}
+    entries = [(f"attacks.{n}.adv_test.kind", a.get("adv_test"), "adv_test") for n, a in attacks.items()
+               if isinstance(a, dict)]
+    entries += [(f"defences.attacks.{n}.kind", a, "defences") for n, a in (defences.get("attacks") or {}).items()]
+    for where, entry, use in entries:
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        d = declared(kind) if isinstance(kind, str) else None
+        if d is not None and use not in d.uses:
+            hint = ("compare models against it with deepcustom.robust" if use == "defences" else
+                    f"choose one of {', '.join(names(use))}")
+            raise ConfigError(f"{where}: {kind!r} is declared for {', '.join(d.uses)} only, not {use}; {hint}")
+
+
 def needs_generators(config: dict) -> dict[str, dict]:
     """The grid's attacks whose kind needs generators (trained by the workflow before the attack runs)."""
     return {name: a for name, a in config["attacks"].items()
