@@ -44,9 +44,10 @@ def one_line(exc) -> str:
     return message
 
 
-def test_a_plugin_registers_one_of_each_and_loads_once(clean_registries):
-    plugins.load([str(PLUGIN)])
-    plugins.load([str(PLUGIN)])  # imported once per process: no duplicate
+def test_a_plugin_registers_one_of_each_and_loads_once(clean_registries, monkeypatch):
+    monkeypatch.chdir(REPO)
+    plugins.load(["tests/plugins/toy_plugin.py"])  # a path relative to the working directory
+    plugins.load([str(PLUGIN)])  # the same file: imported once per process, no duplicate
     assert datasets.LOADERS["digits3"].n_classes == 3
     assert attacks.ATTACKS["uniform_noise"].settings() == {"eps": 0.1, "seed": 0}
     assert "activation_norm" in metrics.registry.LAYER_METRICS
@@ -102,14 +103,10 @@ def test_a_plugin_that_cannot_import_is_one_line(clean_registries, tmp_path):
 
 
 def tiny_plugin_config(path, **changes):
-    """tests/configs/tiny.yaml on the plugin's loader, attack kind and metric (one epoch of retraining, one point)."""
-    config = yaml.safe_load((CONFIGS / "tiny.yaml").read_text())
-    config.update({"plugins": [str(PLUGIN)], "configurations": ["C1"],
-                   "datasets": {"d3": {"loader": "digits3", "arch": "digits_cnn", "split": {"fractions": [0.7, 0.2, 0.1]},
-                                       "train": {"epochs": 4, "batch_size": 32}, "adv_train_size": 60}},
-                   "attacks": {"noise": {"kind": "uniform_noise", "eps": 0.2}},
-                   "metrics": {"norm": {"kind": "activation_norm", "layers": ["last_hidden"]}, "random": {}},
-                   "retrain": {"data_points": 1, "train": {"epochs": 1}}}, **changes)
+    """tests/configs/plugins.yaml (the plugin's loader, attack kind, metric and table; C1 at one point), the
+    plugin named by its absolute path (the run's working directory is elsewhere)."""
+    config = yaml.safe_load((CONFIGS / "plugins.yaml").read_text())
+    config.update({"plugins": [str(PLUGIN)], **changes})
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
