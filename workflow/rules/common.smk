@@ -375,7 +375,7 @@ def defence_outputs():
 
 
 # Seed 003 (DeepCustom), workflow/rules/deepcustom.smk
-def trains_generators(attack):
+def is_dgn(attack):
     """The attack's kind needs generators (its declaration's needs_generators: dgn), trained by rule train_dgn."""
     return attack in needs_generators(config)
 
@@ -384,7 +384,7 @@ def dgn_generators(w):
     """The generators file of a dgn attack (the attack rule's and robust rules' extra input); none for the others."""
     attack = getattr(w, "attack", None) or getattr(w, "eval_attack")
     return (
-        [f"{R}/{w.dataset}/r{w.rep}/{attack}/generators.pt"] if trains_generators(attack) else []
+        [f"{R}/{w.dataset}/r{w.rep}/{attack}/generators.pt"] if is_dgn(attack) else []
     )
 
 
