@@ -16,7 +16,7 @@ def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
     model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
-    seed = derive_seed(p.seed, w.dataset, w.attack, "dgn")
+    seed = derive_seed(p.seed, w.dataset, w.attack, "dgn")  # the seed's label (the same seeds as before)
     attack = make_attack(p.attack["kind"], seed=seed, **attack_settings(p.attack))  # the workflow's keys left out
     scores = None
     if job.input.suspiciousness:
