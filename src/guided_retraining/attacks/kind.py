@@ -14,7 +14,6 @@ settings' types) in its ``__init__`` signature, their ranges checked by its cons
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 #: where a kind may be used: the grid's attacks (``attacks.NAME``), an attack's ``adv_test`` (the attack that
@@ -44,10 +43,8 @@ class AttackKind:
             raise ValueError(f"attack kind {self.name!r}: uses {unknown} unknown; choose from {', '.join(USES)}")
 
     def settings(self) -> dict[str, object]:
-        """The settings it takes and their defaults (the class's keyword arguments)."""
-        params = inspect.signature(self.cls.__init__).parameters
-        return {k: p.default for k, p in params.items()
-                if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        """The settings it takes and their defaults (the class's keyword arguments, ``Attack.setting_defaults``)."""
+        return self.cls.setting_defaults()
 
     def make(self, seed: int | None = None, **settings):
         """The attack with ``settings`` (ConfigError naming the setting otherwise); ``seed`` goes to attacks
