@@ -102,6 +102,16 @@ def test_a_plugin_that_cannot_import_is_one_line(clean_registries, tmp_path):
     assert one_line(exc).startswith("extra_tables: cannot import module 'no_such_plugin_x'")
 
 
+def test_a_duplicate_in_a_plugin_names_the_key_it_was_loaded_by(clean_registries, tmp_path):
+    duplicate = tmp_path / "duplicate.py"
+    duplicate.write_text("from guided_retraining import attacks\n"
+                         "attacks.register(attacks.AttackKind('fgsm', attacks.FGSM, 'again'))\n")
+    for key in ("plugins", "extra_tables"):
+        with pytest.raises(ConfigError) as exc:
+            plugins.load_config({key: [str(duplicate)]})
+        assert one_line(exc) == f"{key}: attack kind 'fgsm' is already declared; choose another name"
+
+
 def tiny_plugin_config(path, **changes):
     """tests/configs/plugins.yaml (the plugin's loader, attack kind, metric and table; C1 at one point), the
     plugin named by its absolute path (the run's working directory is elsewhere)."""

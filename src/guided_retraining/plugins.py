@@ -25,6 +25,13 @@ from pathlib import Path
 from .errors import ConfigError
 
 _lock = threading.RLock()
+_loading: list[str] = []  # the config key whose module is being imported (its register() calls name it)
+
+
+def key() -> str:
+    """The config key a ``register()`` error names: that of the module being loaded (``plugins`` or
+    ``extra_tables``), ``plugins`` when called from elsewhere."""
+    return _loading[-1] if _loading else "plugins"
 
 
 def load_config(config: dict) -> None:
@@ -42,7 +49,11 @@ def load(names, key: str = "plugins") -> None:
         if not isinstance(name, str) or not name:
             raise ConfigError(f"{key}: {name!r} is not a module name or a .py file path")
         with _lock:
-            _load_one(name, key)
+            _loading.append(key)
+            try:
+                _load_one(name, key)
+            finally:
+                _loading.pop()
 
 
 def _load_one(name: str, key: str) -> None:
@@ -78,12 +89,13 @@ def _load_one(name: str, key: str) -> None:
 
 def check_new(what: str, name: str, registry: dict, declaration, cls: type) -> None:
     """A declaration a plugin registers: of type ``cls``, its ``name`` not one already in ``registry``
-    (one-line ConfigError otherwise). Registering the very same declaration again (a module loaded twice)
-    passes."""
+    (one-line ConfigError naming :func:`key` otherwise). Registering the very same declaration again (a module
+    loaded twice) passes."""
     if not isinstance(declaration, cls):
-        raise ConfigError(f"plugins: register() of a {what} takes a {cls.__name__}, got {type(declaration).__name__}")
+        raise ConfigError(f"{key()}: register() of a {what} takes a {cls.__name__}, got "
+                          f"{type(declaration).__name__}")
     if not isinstance(name, str) or not name.isidentifier():
-        raise ConfigError(f"plugins: {what} name {name!r} is not allowed; use letters, digits and underscores")
+        raise ConfigError(f"{key()}: {what} name {name!r} is not allowed; use letters, digits and underscores")
     known = registry.get(name)
     if known is not None and known is not declaration and known != declaration:
-        raise ConfigError(f"plugins: {what} {name!r} is already declared; choose another name")
+        raise ConfigError(f"{key()}: {what} {name!r} is already declared; choose another name")

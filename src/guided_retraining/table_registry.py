@@ -258,13 +258,13 @@ FIGURES: dict[str, Figure] = {f.name: f for f in [
 def register(table: Table) -> None:
     """Add a table declared outside the package (a module of the config's ``plugins`` or ``extra_tables``); its
     rule: ``aggregate``, its caption: an absolute path, its name: not one already declared."""
-    from .plugins import check_new
+    from .plugins import check_new, key
 
     check_new("table", getattr(table, "name", None), TABLES, table, Table)
     if table.rule != "aggregate" or table.compute is None:
-        raise ConfigError(f"plugins: table {table.name!r}: expected rule 'aggregate' and a compute function")
+        raise ConfigError(f"{key()}: table {table.name!r}: expected rule 'aggregate' and a compute function")
     if table.caption is None or not Path(table.caption).is_absolute():
-        raise ConfigError(f"plugins: table {table.name!r}: expected caption as an absolute path to an .rst file")
+        raise ConfigError(f"{key()}: table {table.name!r}: expected caption as an absolute path to an .rst file")
     TABLES[table.name] = table
 
 

@@ -363,13 +363,13 @@ ORDER_METRICS = {k for k, m in METRICS.items() if m.produces == "order"}
 def register(m: Metric) -> None:
     """Add a metric declared outside the package (a module of the config's ``plugins``): its kind not one
     already declared, its reads among :data:`READS`; one-line ConfigError otherwise."""
-    from ..plugins import check_new
+    from ..plugins import check_new, key
 
     check_new("metric", getattr(m, "kind", None), METRICS, m, Metric)
     unknown = sorted(set(m.reads) - set(READS))
     if unknown or m.produces not in ("scores", "order"):
-        raise ConfigError(f"plugins: metric {m.kind!r}: reads {unknown} unknown (choose from {', '.join(READS)})"
-                          if unknown else f"plugins: metric {m.kind!r}: produces {m.produces!r}; expected 'scores'"
+        raise ConfigError(f"{key()}: metric {m.kind!r}: reads {unknown} unknown (choose from {', '.join(READS)})"
+                          if unknown else f"{key()}: metric {m.kind!r}: produces {m.produces!r}; expected 'scores'"
                           " or 'order'")
     METRICS[m.kind] = m
     METRIC_OPTIONS[m.kind] = {key: opt.default for key, opt in m.options.items()}
