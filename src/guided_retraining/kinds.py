@@ -57,7 +57,8 @@ def check_uses(config: dict) -> None:
     defences = config.get("defences") if isinstance(config.get("defences"), dict) else {}
     entries = [(f"attacks.{n}.adv_test.kind", a.get("adv_test"), "adv_test") for n, a in attacks.items()
                if isinstance(a, dict)]
-    entries += [(f"defences.attacks.{n}.kind", a, "defences") for n, a in (defences.get("attacks") or {}).items()]
+    defence_attacks = defences.get("attacks") if isinstance(defences.get("attacks"), dict) else {}
+    entries += [(f"defences.attacks.{n}.kind", a, "defences") for n, a in defence_attacks.items()]
     for where, entry, use in entries:
         kind = entry.get("kind") if isinstance(entry, dict) else None
         d = declared(kind) if isinstance(kind, str) else None
