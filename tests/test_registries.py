@@ -69,3 +69,20 @@ def test_metrics():
     """The schema's metric kinds and option names/types and docs/metrics.md's metric table are the registry's."""
     assert SCHEMA["$defs"]["metric"] == schema_fragment()
     assert readme_table() in METRICS_DOC
+
+
+def test_no_branch_on_a_kind_name_outside_its_own_module():
+    """The code asks a kind's declaration (needs_generators, reads_source, paired, uses), never its name: no
+    comparison with an attack or shift kind's name outside the module declaring it. The adversarial training's
+    own option (defences.adversarial_training.attack: fgsm or pgd, implemented in its module) is its own."""
+    kinds = set(ATTACKS) | set(SHIFTS)
+    compare = re.compile(r"""(==|!=|\bin)\s*\(?["'](%s)["']""" % "|".join(sorted(kinds)))
+    own = {f"src/guided_retraining/attacks/{k}.py" for k in ATTACKS} | {
+        f"src/guided_retraining/shifts/{k}.py" for k in SHIFTS} | {"src/guided_retraining/defences/adversarial_training.py"}
+    files = [*(REPO / "src").rglob("*.py"), *(REPO / "scripts").glob("*.py"), *(REPO / "workflow").rglob("*.smk"),
+             *(REPO / "workflow/lib").glob("*.py"), REPO / "Snakefile"]
+    found = [f"{path.relative_to(REPO)}:{n}: {line.strip()}" for path in files
+             if str(path.relative_to(REPO)) not in own
+             for n, line in enumerate(path.read_text().splitlines(), 1)
+             if compare.search(line) and 'training.get("attack"' not in line]  # the adversarial training's option
+    assert found == []
