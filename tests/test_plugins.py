@@ -19,25 +19,6 @@ from guided_retraining.io import load_npz
 PLUGIN = REPO / "tests/plugins/toy_plugin.py"
 
 
-@pytest.fixture()
-def clean_registries(monkeypatch):
-    """The registries as the package declares them, restored after the test (a plugin's names do not leak)."""
-    import sys
-
-    from guided_retraining.metrics import registry
-
-    for module, names in ((datasets, ["LOADERS"]), (attacks, ["ATTACKS"]), (registry, ["METRICS", "METRIC_OPTIONS"]),
-                          (table_registry, ["TABLES"])):
-        for name in names:
-            monkeypatch.setattr(module, name, dict(getattr(module, name)))
-    for name in ("LAYER_METRICS", "MODEL_METRICS", "ORDER_METRICS"):
-        monkeypatch.setattr(registry, name, set(getattr(registry, name)))
-    monkeypatch.setattr(datasets, "DOWNLOADS", datasets.DOWNLOADS)
-    yield
-    for name in [n for n in sys.modules if n.startswith("guided_retraining_plugin_")]:
-        del sys.modules[name]  # loaded again by the next test that loads it
-
-
 def one_line(exc) -> str:
     message = str(exc.value)
     assert "\n" not in message, message

@@ -11,8 +11,7 @@ docs/attacks.md is :func:`docs_table`.
 
 from __future__ import annotations
 
-from .attacks import ATTACKS
-from .shifts import SHIFTS
+from . import attacks, shifts
 
 #: the schema's ``$defs`` entry of each use (its ``kind`` enum); ``defences`` also takes ``none`` (clean Test)
 SCHEMA_DEFS = {"grid": "attack", "adv_test": "test_attack", "defences": "eval_attack"}
@@ -21,20 +20,20 @@ EXTRA = {"defences": ["none"]}
 
 def declared(kind: str):
     """The declaration of grid kind ``kind`` (an ``AttackKind`` or a ``ShiftKind``), None when there is none."""
-    return ATTACKS.get(kind) or SHIFTS.get(kind)
+    return attacks.ATTACKS.get(kind) or shifts.SHIFTS.get(kind)
 
 
 def names(use: str) -> list[str]:
     """The kinds that may be used in ``use`` (``grid``, ``adv_test``, ``defences``), in declaration order:
     the attacks', then the shifts' (and ``none`` for the defences)."""
-    return EXTRA.get(use, []) + [k for k, d in {**ATTACKS, **SHIFTS}.items() if use in d.uses]
+    return EXTRA.get(use, []) + [k for k, d in {**attacks.ATTACKS, **shifts.SHIFTS}.items() if use in d.uses]
 
 
 def schema_enums(schema: dict) -> dict:
     """``schema`` with its three kind enums, its loader enum and its metric kinds set from the registries as they
     are now (a plugin's names included)."""
     from .datasets import LOADERS
-    from .metrics import METRICS
+    from .metrics.registry import METRICS
 
     defs = schema.get("$defs", {})
     for use, name in SCHEMA_DEFS.items():
@@ -77,11 +76,11 @@ def needs_generators(config: dict) -> dict[str, dict]:
 def docs_table() -> str:
     """The table of grid kinds in docs/attacks.md (Markdown): one row per attack and shift kind of the package."""
     rows = ["| kind | what it makes | settings (defaults) | used in | source |", "|---|---|---|---|---|"]
-    for kind in ATTACKS.values():
+    for kind in attacks.ATTACKS.values():
         settings = ", ".join(f"`{k}` {_default(v)}" for k, v in kind.settings().items())
         uses = ", ".join(kind.uses) + (" (generators trained first)" if kind.needs_generators else "")
         rows.append(f"| `{kind.name}` | {kind.summary} | {settings or '—'} | {uses} | {kind.paper} |")
-    for kind in SHIFTS.values():
+    for kind in shifts.SHIFTS.values():
         rows.append(f"| `{kind.name}` | shift: {kind.summary} | {', '.join(f'`{k}`' for k in kind.settings)} | "
                     f"{', '.join(kind.uses)} | [shifts](shifts.md) |")
     return "\n".join(rows) + "\n"
