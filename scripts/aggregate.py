@@ -1,7 +1,8 @@
 """Rule aggregate: the tables declared for it (guided_retraining.table_registry: Tables 3, 4, 5, the retraining
 time, the adversarial share, the cross-attack accuracies, the statistics over repetitions, and any table of
 the config's plugins or extra_tables, loaded by guided_retraining.runner.execute), Figure 3, the paired
-differences at fixed budgets, the paired-share heat maps, the score distributions and the adversarial share figures from the per-job results."""
+differences at fixed budgets, the paired-share heat maps, the score distributions and the adversarial share
+figures from the per-job results."""
 
 from pathlib import Path
 
