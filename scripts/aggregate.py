@@ -1,7 +1,8 @@
 """Rule aggregate: the tables declared for it (guided_retraining.table_registry: Tables 3, 4, 5, the retraining
 time, the adversarial share, the cross-attack accuracies, the statistics over repetitions, and any table of
-the config's extra_tables), Figure 3, the paired differences at fixed budgets, the paired-share heat maps, the
-score distributions and the adversarial share figures from the per-job results."""
+the config's plugins or extra_tables, loaded by guided_retraining.runner.execute), Figure 3, the paired
+differences at fixed budgets, the paired-share heat maps, the score distributions and the adversarial share
+figures from the per-job results."""
 
 from pathlib import Path
 
@@ -12,7 +13,6 @@ from guided_retraining.io import load_json, load_npz
 
 def main(job, log):
     p = job.params
-    table_registry.load_extra(p.extra_tables)
     scores = [load_json(f) for f in job.input.scores]
     results = table_registry.StudyResults([load_json(f) for f in job.input.retrain],
                                           [load_json(f) for f in job.input.attacks], scores,

@@ -10,7 +10,7 @@ from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import result_provenance, save_json, save_npz
 from guided_retraining.models import load_model
 from guided_retraining.seeding import derive_seed
-from guided_retraining.shifts import is_shift, load_source, side_sets
+from guided_retraining.shifts import SHIFTS, is_shift, load_source, side_sets
 from guided_retraining.training import accuracy, predict_logits
 
 
@@ -30,7 +30,7 @@ def main(job, log):
     # Adv.Test with FGSM); Adv.Val is made as Adv.Test, so choosing on Val* mirrors evaluating on Test*
     test_settings = p.attack["adv_test"] or p.attack
     seed_attack = derive_seed(p.seed, w.dataset, w.attack, "attack")
-    # dgn: with the generators of rule train_dgn
+    # a kind that needs generators (dgn): with those of rule train_dgn
     generators = getattr(job.input, "generators", [])  # absent in jobs built by hand (tests)
     train_attack = attack_from_config(p.attack, seed_attack, generators, data.shape, data.n_classes)
     test_attack = attack_from_config(test_settings, seed_attack, generators, data.shape, data.n_classes) \
@@ -87,7 +87,7 @@ def shift(job, log, data, model):
     p, w = job.params, job.wildcards
     entry = p.attack
     source = None
-    if entry["kind"] == "natural":
+    if SHIFTS[entry["kind"]].reads_source:  # a natural shift: inputs of another dataset
         source = load_source(entry["source"])
         log.info("natural shift: %d source images of shape %s", len(source[0]), source[0].shape[1:])
     seed = derive_seed(p.seed, w.dataset, w.attack, "shift")
@@ -101,7 +101,7 @@ def shift(job, log, data, model):
     for part, x, y in (("train", sets.x_train, sets.y_train), ("val", sets.x_val, sets.y_val),
                        ("test", sets.x_test, sets.y_test)):
         wrong = predict_logits(model, x, p.batch_size_eval, p.device).argmax(axis=1) != y
-        if entry["kind"] == "corruption":  # the change a corruption made to each input
+        if SHIFTS[entry["kind"]].paired:  # the change a corruption made to each input
             clean = data["x_train"][sets.idx_train] if part == "train" else data[f"x_{part}"]
             norms = perturbation_norms(clean, x)
         else:  # no clean counterpart: no norms

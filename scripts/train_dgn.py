@@ -16,8 +16,8 @@ def main(job, log):
     p, w = job.params, job.wildcards
     data = load_prepared(job.input.data)
     model = load_model(job.input.model, p.arch, data.shape, data.n_classes)
-    seed = derive_seed(p.seed, w.dataset, w.attack, "dgn")
-    attack = make_attack("dgn", seed=seed, **attack_settings(p.attack))  # the workflow's keys left out
+    seed = derive_seed(p.seed, w.dataset, w.attack, "dgn")  # the seed's label (the same seeds as before)
+    attack = make_attack(p.attack["kind"], seed=seed, **attack_settings(p.attack))  # the workflow's keys left out
     scores = None
     if job.input.suspiciousness:
         arrays = load_npz(job.input.suspiciousness[0])

@@ -96,3 +96,21 @@ def write_config(path: Path, change) -> Path:
     change(config)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+@pytest.fixture()
+def clean_registries(monkeypatch):
+    """The registries as the package declares them, restored after the test (a plugin's names do not leak)."""
+    from guided_retraining import attacks, datasets, table_registry
+    from guided_retraining.metrics import registry
+
+    for module, names in ((datasets, ["LOADERS"]), (attacks, ["ATTACKS"]), (registry, ["METRICS", "METRIC_OPTIONS"]),
+                          (table_registry, ["TABLES"])):
+        for name in names:
+            monkeypatch.setattr(module, name, dict(getattr(module, name)))
+    for name in ("LAYER_METRICS", "MODEL_METRICS", "ORDER_METRICS"):
+        monkeypatch.setattr(registry, name, set(getattr(registry, name)))
+    monkeypatch.setattr(datasets, "DOWNLOADS", datasets.DOWNLOADS)
+    yield
+    for name in [n for n in sys.modules if n.startswith("guided_retraining_plugin_")]:
+        del sys.modules[name]  # loaded again by the next test that loads it

@@ -81,12 +81,15 @@ def test_merge_does_not_modify_its_inputs():
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(REPO / "config/*.yaml")) + glob.glob(str(REPO / "tests/configs/*.yaml"))))
-def test_shipped_configs_do_not_depend_on_the_default(path):
+def test_shipped_configs_do_not_depend_on_the_default(path, clean_registries, monkeypatch):
     """Every shipped and test config gives the same effective config alone as on top of the default study, so
     editing config/config.yaml changes no other study (a key left out would inherit the default's value)."""
     from guided_retraining.config import merge_shifts
+    from guided_retraining.plugins import load_config
 
+    monkeypatch.chdir(REPO)  # a config's plugins: paths relative to the working directory
     alone = load_config_file(path)
+    load_config(alone)  # as the workflow does before its checks (tests/configs/plugins.yaml)
     merge_shifts(alone)  # `shifts`: another name of `attacks`, joined into it before the schema
     validate_schema(alone, SCHEMA_PATH)
     layered = layered_config(REPO, [path])

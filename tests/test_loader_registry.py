@@ -77,10 +77,10 @@ def test_dgn_applies_where_declared_and_the_images_fit_a_generator():
     for loader, options in (("mnist", {}), ("fashion_mnist", {}), ("cifar10", {"grayscale": False})):
         check_semantics(_dgn_config(loader, options), check_data=False)
         assert signature(loader, options=options)[0] in GENERATORS
-    bad = [(("gtsrb", {"size": 28}), "datasets.d.loader: 'gtsrb' has no DGN generator network (attacks g are dgn);"
+    bad = [(("gtsrb", {"size": 28}), "datasets.d.loader: 'gtsrb' has no DGN generator network (attacks g need generators);"
                                      " use mnist, fashion_mnist, cifar10"),
            (("cifar10", {}), "datasets.d.options.grayscale: the DGN generator networks take images of shape"
-                             " (1, 28, 28) or (3, 32, 32), dataset d gives (1, 32, 32) (attacks g are dgn);"
+                             " (1, 28, 28) or (3, 32, 32), dataset d gives (1, 32, 32) (attacks g need generators);"
                              " set grayscale: false"),
            (("mnist", {"size": 32}), "datasets.d.options: the DGN generator networks take images of shape"
                                      " (1, 28, 28) or (3, 32, 32), dataset d gives (1, 32, 32)")]

@@ -52,10 +52,13 @@ def test_architectures():
 
 
 def test_attack_kinds():
-    """The grid's kinds are the attacks' and the shifts'; defences and adv_test take attacks only."""
+    """The grid's kinds are the attacks' and the shifts'; defences and adv_test take the attacks declared for
+    them (dgn, whose generators only the grid trains: neither), the defences also none."""
     assert enums(SCHEMA["$defs"]["attack"]["properties"]["kind"]) == set(ATTACKS) | set(SHIFTS)
-    assert enums(SCHEMA["$defs"]["eval_attack"]["properties"]["kind"]) == set(ATTACKS) | {"none"}
-    assert enums(SCHEMA["$defs"]["test_attack"]["properties"]["kind"]) <= set(ATTACKS)
+    assert enums(SCHEMA["$defs"]["eval_attack"]["properties"]["kind"]) == set(ATTACKS) - {"dgn"} | {"none"}
+    assert enums(SCHEMA["$defs"]["test_attack"]["properties"]["kind"]) == set(ATTACKS) - {"dgn"}
+    assert [k for k, d in ATTACKS.items() if d.needs_generators] == ["dgn"]
+    assert all(d.name == k == d.cls.name for k, d in ATTACKS.items())
     # the README's row lists the attacks (the shift kinds once the README names them too)
     assert set(ATTACKS) <= readme_list("kind", "attacks.NAME") <= set(ATTACKS) | set(SHIFTS)
     shifts_doc = (REPO / "docs/shifts.md").read_text()
@@ -66,3 +69,20 @@ def test_metrics():
     """The schema's metric kinds and option names/types and docs/metrics.md's metric table are the registry's."""
     assert SCHEMA["$defs"]["metric"] == schema_fragment()
     assert readme_table() in METRICS_DOC
+
+
+def test_no_branch_on_a_kind_name_outside_its_own_module():
+    """The code asks a kind's declaration (needs_generators, reads_source, paired, uses), never its name: no
+    comparison with an attack or shift kind's name outside the module declaring it. The adversarial training's
+    own option (defences.adversarial_training.attack: fgsm or pgd, implemented in its module) is its own."""
+    kinds = set(ATTACKS) | set(SHIFTS)
+    compare = re.compile(r"""(==|!=|\bin)\s*\(?["'](%s)["']""" % "|".join(sorted(kinds)))
+    own = {f"src/guided_retraining/attacks/{k}.py" for k in ATTACKS} | {
+        f"src/guided_retraining/shifts/{k}.py" for k in SHIFTS} | {"src/guided_retraining/defences/adversarial_training.py"}
+    files = [*(REPO / "src").rglob("*.py"), *(REPO / "scripts").glob("*.py"), *(REPO / "workflow").rglob("*.smk"),
+             *(REPO / "workflow/lib").glob("*.py"), REPO / "Snakefile"]
+    found = [f"{path.relative_to(REPO)}:{n}: {line.strip()}" for path in files
+             if str(path.relative_to(REPO)) not in own
+             for n, line in enumerate(path.read_text().splitlines(), 1)
+             if compare.search(line) and 'training.get("attack"' not in line]  # the adversarial training's option
+    assert found == []

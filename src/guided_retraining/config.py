@@ -88,7 +88,11 @@ def validate_schema(config: dict, schema_path) -> None:
     """Validate ``config`` against the schema, filling in defaults; raise ConfigError on the first problem."""
     from jsonschema.exceptions import best_match
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    from .kinds import check_uses, schema_enums
+
+    # the enums of kinds (loaders, attacks and shifts, metrics) are the registries', a plugin's names included
+    schema = schema_enums(yaml.safe_load(Path(schema_path).read_text()))
+    check_uses(config)
     errors = list(_validator(schema).iter_errors(config))
     if errors:
         raise ConfigError(_one_line(best_match(errors)))
@@ -265,16 +269,15 @@ def _check_loader_options(name: str, ds: dict, prefix: str = "datasets") -> None
 
 
 def _check_deepcustom(config: dict) -> None:
-    """deepcustom.robust names grid attacks; dgn attacks (settings checked by _check_attacks) only on
-    datasets with a generator network (MNIST-like, colour CIFAR-10)."""
-    dgn = {name: a for name, a in config["attacks"].items() if a["kind"] == "dgn"}
+    """deepcustom.robust names grid attacks; attacks whose kind needs generators (settings checked by
+    _check_attacks; kept off the defences by their declared uses) only on datasets with a generator network
+    (MNIST-like, colour CIFAR-10)."""
+    from .kinds import needs_generators
+
+    dgn = needs_generators(config)
     if dgn:
         for ds_name, ds in config["datasets"].items():
             _check_dgn_applies(ds_name, ds, ", ".join(dgn))
-    for name, attack in (config.get("defences") or {}).get("attacks", {}).items():
-        if attack["kind"] == "dgn":
-            raise ConfigError(f"defences.attacks.{name}.kind: dgn attacks belong to the grid's attacks (their generators"
-                              " are trained by rule train_dgn); compare models against them with deepcustom.robust")
     for name in config.get("deepcustom", {}).get("robust", []):
         if name not in config["attacks"]:
             raise ConfigError(f"deepcustom.robust: {name!r} is not an attack of the grid; choose from "
@@ -303,7 +306,7 @@ def _check_dgn_applies(name: str, ds: dict, attacks: str) -> None:
     if not loader.dgn:
         offered = ", ".join(n for n, d in datasets.LOADERS.items() if d.dgn)
         raise ConfigError(f"datasets.{name}.loader: {ds['loader']!r} has no DGN generator network (attacks "
-                          f"{attacks} are dgn); use {offered}")
+                          f"{attacks} need generators); use {offered}")
     options = ds.get("options", {})
     shape = loader.shape_classes_images(ds.get("root"), options)[0]
     if shape not in GENERATORS:
@@ -312,7 +315,7 @@ def _check_dgn_applies(name: str, ds: dict, attacks: str) -> None:
                     ("options", "leave size out (the dataset's own size) or give one the generators take"))
         raise ConfigError(f"datasets.{name}.{key}: the DGN generator networks take images of shape "
                           f"{' or '.join(map(str, GENERATORS))}, dataset {name} gives {shape} (attacks {attacks} "
-                          f"are dgn); {fix}")
+                          f"need generators); {fix}")
 
 
 def _check_budgets(config: dict, name: str, ds: dict) -> None:
@@ -432,7 +435,7 @@ def _check_shifts(config: dict, check_data: bool = True) -> None:
     """Each shift of the grid against every dataset: its settings, a corruption's image channels, a label
     shift's priors per class, a natural shift's source (same classes and channels; its data on disk)."""
     from . import datasets
-    from .shifts import check_shift, is_shift
+    from .shifts import SHIFTS, check_shift, is_shift
 
     shifts = {n: a for n, a in config["attacks"].items() if is_shift(a["kind"])}
     if shifts and config.get("deepcustom", {}).get("whitebox"):
@@ -446,7 +449,8 @@ def _check_shifts(config: dict, check_data: bool = True) -> None:
         for name, entry in shifts.items():
             where, source_signature = f"attacks.{name}", None
             source = entry.get("source")
-            if entry["kind"] == "natural" and isinstance(source, dict) and source.get("loader") in datasets.LOADERS:
+            reads_source = SHIFTS[entry["kind"]].reads_source
+            if reads_source and isinstance(source, dict) and source.get("loader") in datasets.LOADERS:
                 _check_loader_options(f"{name}.source", {"loader": source["loader"],
                                                          "options": source.get("options") or {}}, prefix="attacks")
                 try:
@@ -455,12 +459,12 @@ def _check_shifts(config: dict, check_data: bool = True) -> None:
                 except (GuidedRetrainingError, OSError) as exc:  # a user's source not on disk
                     if check_data:
                         raise DataError(f"{where}.source: {exc}") from None
-            elif entry["kind"] == "natural" and isinstance(source, dict) and "loader" in source:
+            elif reads_source and isinstance(source, dict) and "loader" in source:
                 raise ConfigError(f"{where}.source.loader: {source['loader']!r} is not a loader; choose one of "
                                   f"{', '.join(datasets.LOADERS)}")
             check_shift(entry, where, shape, n_classes, source_signature)
     for name, entry in shifts.items():
-        if entry["kind"] == "natural" and check_data:
+        if SHIFTS[entry["kind"]].reads_source and check_data:
             try:
                 datasets.check_available(entry["source"]["loader"], entry["source"].get("root"))
             except GuidedRetrainingError as exc:

@@ -6,9 +6,11 @@ naming the stale ones (tests/test_regenerate.py runs it). Each fragment is one `
 a pattern matching the fragment (its first group the text to keep before, its last group the text to
 keep after) and the text the registry gives.
 
-Fragments: the schema's ``loader`` enum (``datasets.LOADERS``), docs/metrics.md's metric table
-(``metrics.registry.readme_table``) docs/figures-and-tables.md's list of tables
-(``table_registry.docs_rows``) and docs/datasets.md's loader table (``datasets.docs_table``).
+Fragments: the schema's ``loader`` enum (``datasets.LOADERS``), its three enums of attack and shift kinds (the
+grid's, ``adv_test``'s and the defences', ``kinds.names``), docs/metrics.md's metric table
+(``metrics.registry.readme_table``), docs/figures-and-tables.md's list of tables (``table_registry.docs_rows``),
+docs/datasets.md's loader table (``datasets.docs_table``) and docs/attacks.md's table of attack and shift kinds
+(``kinds.docs_table``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ SCHEMA = Path("workflow/schemas/config.schema.yaml")
 METRICS_DOC = Path("docs/metrics.md")
 TABLES_DOC = Path("docs/figures-and-tables.md")
 DATASETS_DOC = Path("docs/datasets.md")
+ATTACKS_DOC = Path("docs/attacks.md")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,27 @@ def _loader_enum() -> str:
     return ", ".join(LOADERS)
 
 
+def _kinds(use: str) -> Callable[[], str]:
+    def render() -> str:
+        from .kinds import names
+
+        return ", ".join(names(use))
+    return render
+
+
+def _kinds_table() -> str:
+    from .kinds import docs_table
+
+    return docs_table()
+
+
+def _kind_enum(definition: str, use: str) -> Fragment:
+    """The ``kind`` enum of the schema's ``$defs.<definition>``: the kinds declared for ``use``."""
+    return Fragment(f"the schema's {definition} kind enum", SCHEMA,
+                    rf"^(  {definition}:\n(?:    .*\n)*?      kind: \{{type: string, enum: \[)([^\]]*)(\]\}})",
+                    _kinds(use))
+
+
 def _metric_table() -> str:
     from .metrics.registry import readme_table
 
@@ -72,12 +96,17 @@ def _table_rows() -> str:
 FRAGMENTS = [
     Fragment("the schema's loader enum", SCHEMA, r"^(\s+loader: \{type: string, enum: \[)([^\]]*)(\]\})",
              _loader_enum),
+    _kind_enum("attack", "grid"),
+    _kind_enum("test_attack", "adv_test"),
+    _kind_enum("eval_attack", "defences"),
     Fragment("the docs' metric table", METRICS_DOC,
              r"^()(\| kind \| score \(higher = picked first\) \|.*\n(?:\|.*\n)*)()", _metric_table),
     Fragment("the docs' list of tables", TABLES_DOC,
              r"^(<!-- the tables: generated .*-->\n)((?:.*\n)*?)(<!-- end of the generated tables -->)$", _table_rows),
     Fragment("the docs' loader table", DATASETS_DOC,
              r"^(<!-- the loaders: generated .*-->\n)((?:.*\n)*?)(<!-- end of the generated loaders -->)$", _loader_table),
+    Fragment("the docs' table of attack and shift kinds", ATTACKS_DOC,
+             r"^(<!-- the kinds: generated .*-->\n)((?:.*\n)*?)(<!-- end of the generated kinds -->)$", _kinds_table),
 ]
 
 

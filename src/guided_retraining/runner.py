@@ -53,6 +53,7 @@ def execute(main, job) -> None:
     name = job.output[0] if len(job.output) else job.rule
     log = job_logger(log_path, str(name))
     from .hardware import device_note, set_deterministic
+    from .plugins import load_config
 
     # once per process (a no-op for later jobs): before the job's code touches CUDA or cuBLAS
     set_deterministic(getattr(job.params, "deterministic", _settings["deterministic"]))
@@ -64,6 +65,9 @@ def execute(main, job) -> None:
     if note:
         log.warning(note)
     try:
+        # a plugin's loaders, attack kinds, metrics and tables, before the job reads a registry (the rule's
+        # params plugins / extra_tables; jobs in the Snakemake process have them already: a no-op there)
+        load_config({key: getattr(job.params, key, None) for key in ("plugins", "extra_tables")})
         try:
             main(job, log)
         except RuntimeError as exc:

@@ -10,14 +10,13 @@ and the docs' list of tables (:func:`docs_rows`, rewritten by ``python -m guided
 
 Adding a table to the aggregate is one declaration here and one function of :class:`StudyResults`
 (tests/test_table_registry.py fails while its caption file, its docs row or its rule output is missing).
-A table from outside the package: a module that calls :func:`register`, named in the config's
-``extra_tables`` list (the workflow and the aggregate script import it, :func:`load_extra`); its caption is a
-file path of its own (docs/figures-and-tables.md, "Adding a table").
+A table from outside the package: a module that calls :func:`register`, named in the config's ``plugins``
+(or ``extra_tables``) list (the workflow and the aggregate script import it, :mod:`guided_retraining.plugins`);
+its caption is a file path of its own (docs/figures-and-tables.md, "Adding a table"; docs/plugins.md).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -266,26 +265,24 @@ FIGURES: dict[str, Figure] = {f.name: f for f in [
 
 
 def register(table: Table) -> None:
-    """Add a table declared outside the package (``extra_tables`` in the config); its rule: ``aggregate``,
-    its caption: an absolute path, its name: not one already declared."""
+    """Add a table declared outside the package (a module of the config's ``plugins`` or ``extra_tables``); its
+    rule: ``aggregate``, its caption: an absolute path, its name: not one already declared."""
+    from .plugins import check_new, key
+
+    check_new("table", getattr(table, "name", None), TABLES, table, Table)
     if table.rule != "aggregate" or table.compute is None:
-        raise ConfigError(f"extra_tables: table {table.name!r}: expected rule 'aggregate' and a compute function")
+        raise ConfigError(f"{key()}: table {table.name!r}: expected rule 'aggregate' and a compute function")
     if table.caption is None or not Path(table.caption).is_absolute():
-        raise ConfigError(f"extra_tables: table {table.name!r}: expected caption as an absolute path to an .rst file")
-    known = TABLES.get(table.name)
-    if known is not None and known != table:
-        raise ConfigError(f"extra_tables: table {table.name!r} is already declared")
+        raise ConfigError(f"{key()}: table {table.name!r}: expected caption as an absolute path to an .rst file")
     TABLES[table.name] = table
 
 
 def load_extra(modules: list[str]) -> None:
-    """Import each module of the config's ``extra_tables`` (each calls :func:`register`)."""
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError as e:
-            raise ConfigError(f"extra_tables: cannot import module {name!r} ({e}); expected an importable module"
-                              " that registers tables") from None
+    """Import each module of the config's ``extra_tables`` (each calls :func:`register`); the older name of
+    ``plugins`` (:func:`guided_retraining.plugins.load`)."""
+    from .plugins import load
+
+    load(modules, key="extra_tables")
 
 
 def of_rule(rule: str) -> list[Table]:

@@ -5,7 +5,7 @@
 rule aggregate:
     """The tables declared for it in guided_retraining.table_registry (CSV, JSON provenance and Markdown):
     Tables 3, 4, 5, the retraining time, the cross-attack accuracies, the statistics over repetitions,
-    the adversarial share and the config's extra_tables;
+    the adversarial share and the tables of the config's plugins (and extra_tables);
     Figure 3, the paired differences at fixed budgets, the paired-share heat map, the score distributions
     and the adversarial share per dataset and attack (PNG and PDF). Score distributions and adversarial
     share: repetition 1."""
@@ -46,6 +46,7 @@ rule aggregate:
         metrics=list(config["metrics"]),
         data_points=N_POINTS,
         budgets=BUDGETS,
+        plugins=config.get("plugins", []),
         extra_tables=config.get("extra_tables", []),
         results=lambda w, output: str(Path(output[0]).parents[1]),
     run:

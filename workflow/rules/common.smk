@@ -8,6 +8,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "lib"))
 
 from guided_retraining.model_layers import last_hidden
+from guided_retraining.kinds import needs_generators
+from guided_retraining.plugins import load_config as load_plugins
 from guided_retraining import table_registry
 from guided_retraining.config import (
     check_device_or_exit,
@@ -27,6 +29,9 @@ from jobs import run_script
 # The config: the default study (config/config.yaml beside the Snakefile) overridden by each --configfile,
 # then --config key=value; collections (datasets, attacks, metrics) given later replace, settings sections merge.
 apply_layered_config_or_exit(config, workflow)
+# The config's plugins (and extra_tables): modules registering loaders, attack kinds, metrics and tables of the
+# user's own (guided_retraining.plugins), imported before the checks so that their names are known there.
+config_or_exit(lambda: load_plugins(config))
 
 
 # Schema (types, ranges, unknown keys, defaults) and semantic checks, data on disk included (dry runs too):
@@ -39,8 +44,6 @@ check_or_exit(
     Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
     check_model=False,
 )
-# Result tables declared outside the package (extra_tables: modules that call table_registry.register)
-config_or_exit(lambda: table_registry.load_extra(config.get("extra_tables", [])))
 
 
 # The device is a property of the machine that runs the jobs: checked before the first job of a local
@@ -380,7 +383,8 @@ def defence_outputs():
 
 # Seed 003 (DeepCustom), workflow/rules/deepcustom.smk
 def is_dgn(attack):
-    return config["attacks"][attack]["kind"] == "dgn"
+    """The attack's kind needs generators (its declaration's needs_generators: dgn), trained by rule train_dgn."""
+    return attack in needs_generators(config)
 
 
 def dgn_generators(w):

@@ -124,9 +124,16 @@ class Attack:
         self.settings = settings
 
     @classmethod
-    def allowed_settings(cls) -> list[str]:
+    def setting_defaults(cls) -> dict:
+        """The settings it takes and their defaults: the keyword arguments of ``__init__`` (an attack whose
+        settings live elsewhere overrides this; :meth:`allowed_settings` and ``AttackKind.settings`` read it)."""
         params = inspect.signature(cls.__init__).parameters
-        return [k for k, p in params.items() if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return {k: p.default for k, p in params.items()
+                if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+    @classmethod
+    def allowed_settings(cls) -> list[str]:
+        return list(cls.setting_defaults())
 
     @classmethod
     def check_types(cls, settings: dict) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from .base import IterativeAttack
+from .kind import AttackKind
 
 
 class BIM(IterativeAttack):
@@ -21,3 +22,8 @@ class BIM(IterativeAttack):
         import torchattacks
 
         return torchattacks.BIM(model, eps=self.eps, alpha=self.alpha, steps=self.steps)(x, y)
+
+
+KIND = AttackKind("bim", BIM,
+                  "FGSM steps of size alpha (None: 0.2 * eps), projected into the L-inf eps-ball; deterministic",
+                  "Kurakin, Goodfellow, Bengio 2017")

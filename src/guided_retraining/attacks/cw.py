@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from .base import Attack, check_positive
+from .kind import AttackKind
 
 
 class CW(Attack):
@@ -35,3 +36,9 @@ class CW(Attack):
         import torchattacks
 
         return torchattacks.CW(model, c=self.c, kappa=self.kappa, steps=self.steps, lr=self.lr)(x, y).detach()
+
+
+KIND = AttackKind("cw", CW,
+                  "Carlini-Wagner L2: Adam on the tanh-space distance plus the margin loss (no norm bound); "
+                  "deterministic",
+                  "Carlini, Wagner 2017")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import torch
 
 from .base import Attack, check_positive
+from .kind import AttackKind
 
 
 class DeepFool(Attack):
@@ -106,3 +107,9 @@ class DeepFool(Attack):
             adv[idx] = new
             active[idx[~still]] = False
         return adv.detach()
+
+
+KIND = AttackKind("deepfool", DeepFool,
+                  "the smallest L2 step across the nearest linearised class boundary, iterated (no norm bound; "
+                  "memory_mb bounds the batched Jacobian); deterministic",
+                  "Moosavi-Dezfooli, Fawzi, Frossard 2016")

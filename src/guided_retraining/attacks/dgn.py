@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 
 from .base import Attack, check_positive
+from .kind import AttackKind
 
 
 class DGN(Attack):
@@ -79,3 +80,8 @@ class DGN(Attack):
         if self.generators is None:
             raise RuntimeError("dgn: no generators; train them with fit() or load them with use()")
         return generate(self.generators, x, y, self.settings["epsilon"], self.settings["clipping"])
+
+
+KIND = AttackKind("dgn", DGN,
+                  "DeepCustom's data generator networks, one per class, trained against the original model",
+                  "seed 003 (DeepCustom)", uses=("grid",), needs_generators=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from .base import Attack, check_positive
+from .kind import AttackKind
 
 
 class FGSM(Attack):
@@ -22,3 +23,8 @@ class FGSM(Attack):
         import torchattacks
 
         return torchattacks.FGSM(model, eps=self.eps)(x, y)
+
+
+KIND = AttackKind("fgsm", FGSM,
+                  "one signed-gradient step: L-inf <= eps; deterministic",
+                  "Goodfellow, Shlens, Szegedy 2015")

@@ -13,6 +13,7 @@ import torch
 
 from ._foolbox import basic_iterative
 from .base import IterativeAttack
+from .kind import AttackKind
 
 
 class L1BIM(IterativeAttack):
@@ -21,3 +22,9 @@ class L1BIM(IterativeAttack):
 
     def perturb(self, model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return basic_iterative(model, x, y, self.eps, self.alpha, self.steps, p=self.norm)
+
+
+KIND = AttackKind("l1bim", L1BIM,
+                  "foolbox's L1 basic iterative attack (the study's 'BIM'): L1 <= eps, alpha None: 0.2 * eps;"
+                  " deterministic",
+                  "foolbox 3 (the study's notebooks)")

@@ -9,6 +9,7 @@ foolbox conventions (summed loss, 1e-12 floors).
 
 from __future__ import annotations
 
+from .kind import AttackKind
 from .l1bim import L1BIM
 
 
@@ -17,3 +18,9 @@ class L2BIM(L1BIM):
 
     name = "l2bim"
     norm = 2
+
+
+KIND = AttackKind("l2bim", L2BIM,
+                  "foolbox's L2 basic iterative attack (the study's 'CW'): L2 <= eps, alpha None: 0.2 * eps;"
+                  " deterministic",
+                  "foolbox 3 (the study's notebooks)")

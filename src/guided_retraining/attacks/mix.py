@@ -19,6 +19,7 @@ from torch import nn
 
 from .base import Attack, AttackResult, check_positive
 from .fgsm import FGSM
+from .kind import AttackKind
 from .l1bim import L1BIM
 from .l2bim import L2BIM
 
@@ -69,3 +70,8 @@ class Mix(Attack):
             x_adv[idx], success[idx] = part.x_adv, part.success
             linf[idx], l2[idx], l1[idx] = part.linf, part.l2, part.l1
         return AttackResult(x_adv=x_adv, success=success, linf=linf, l2=l2, l1=l1, kinds=kinds)
+
+
+KIND = AttackKind("mix", Mix,
+                  "the replication package's mix: a seeded third each of l1bim, l2bim and fgsm",
+                  "the study's replication package")

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .base import IterativeAttack
+from .kind import AttackKind
 
 
 def uniform_start(x: torch.Tensor, eps: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -73,3 +74,9 @@ class PGD(IterativeAttack):
         adv = adv + self.alpha * grad.sign()
         delta = torch.clamp(adv - images, min=-self.eps, max=self.eps)
         return torch.clamp(images + delta, min=0, max=1)
+
+
+KIND = AttackKind("pgd", PGD,
+                  "BIM from a seeded uniform random start in the L-inf eps-ball (alpha None: 0.2 * eps; "
+                  "restarts optional)",
+                  "Madry et al. 2018")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import torch
 
+from .kind import AttackKind
 from .pgd import PGD
 
 
@@ -47,3 +48,8 @@ class PGDL2(PGD):
         factor = torch.min(self.eps / delta_norms, torch.ones_like(delta_norms))
         delta = delta * factor.view(shape)
         return torch.clamp(images + delta, min=0, max=1)
+
+
+KIND = AttackKind("pgdl2", PGDL2,
+                  "PGD in the L2 eps-ball, from a seeded random start (alpha None: 0.2 * eps)",
+                  "Madry et al. 2018")

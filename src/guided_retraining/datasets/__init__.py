@@ -14,13 +14,26 @@ from . import arrays, cifar10, digits, fashion_mnist, gtsrb, imagefolder, intel,
 from .base import Loader, RawDataset, Signature, Size, check_images
 from .split import SPLITS, merged_sizes, split, split_sizes
 
-#: The registered loaders by name, in the schema's order (its ``loader`` enum is this list).
+#: The registered loaders by name, in the schema's order (its ``loader`` enum is the package's); :func:`register`
+#: adds a plugin's.
 LOADERS: dict[str, Loader] = {m.LOADER.name: m.LOADER for m in (digits, mnist, fashion_mnist, cifar10, gtsrb, intel,
                                                                  imagefolder, arrays)}
 
 #: Loaders that fetch their data with torchvision when ``download: true`` (their declarations' ``downloads``; intel:
 #: Kaggle only; imagefolder and arrays: the user's own data; digits: embedded).
 DOWNLOADS = frozenset(name for name, declared in LOADERS.items() if declared.downloads)
+
+
+def register(declared: Loader) -> None:
+    """Add a loader declared outside the package (a module of the config's ``plugins``); a name already declared
+    stops the run with one line."""
+    global DOWNLOADS
+    from ..plugins import check_new
+
+    check_new("loader", getattr(declared, "name", None), LOADERS, declared, Loader)
+    LOADERS[declared.name] = declared
+    if declared.downloads:
+        DOWNLOADS = DOWNLOADS | {declared.name}
 
 
 def loader(name: str) -> Loader:
@@ -64,7 +77,8 @@ def signature(name: str, root=None, options: dict | None = None) -> Signature:
 
 
 __all__ = ["DOWNLOADS", "LOADERS", "Loader", "RawDataset", "SPLITS", "Size", "check_available", "check_images", "load", "loader",
-           "merged_sizes", "prepared_sizes", "signature", "split", "split_sizes"]
+           "merged_sizes", "prepared_sizes", "register", "signature", "split", "split_sizes"]
+
 
 
 def docs_table() -> str:
@@ -83,3 +97,4 @@ def docs_table() -> str:
         rows.append(f"| `{name}` | {declared.summary} | `{module}.py` | {size} | {classes} | {options} |"
                     f" {'yes' if declared.downloads else 'no'} | {'yes' if declared.dgn else 'no'} |\n")
     return head + "".join(rows)
+

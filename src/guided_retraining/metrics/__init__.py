@@ -24,11 +24,13 @@ from .mdsa import mdsa
 from .mlsa import mlsa
 from .nns import nns
 from .registry import (LAYER_METRICS, METRIC_KINDS, METRIC_OPTIONS, METRICS, MODEL_METRICS, ORDER_METRICS, READS,
-                       charged_inputs, resolve_options, train_star_inputs)
+                       Metric, Option, charged_inputs, register, resolve_options,
+                       train_star_inputs)
 from .uncertainty import deepgini, least_confidence, margin, random_scores, softmax_entropy
 
 __all__ = [
-    "LAYER_METRICS", "METRICS", "METRIC_KINDS", "METRIC_OPTIONS", "MODEL_METRICS", "ORDER_METRICS", "READS", "Result",
+    "LAYER_METRICS", "METRICS", "METRIC_KINDS", "METRIC_OPTIONS", "MODEL_METRICS", "Metric", "ORDER_METRICS", "Option",
+    "READS", "Result", "register",
     "charged_inputs", "datis", "deepgini", "dsa", "evaluate", "kmnc", "least_confidence", "lsa", "margin", "mc_dropout_variation_ratio",
     "mcp_order", "mdsa", "mlsa", "nbc", "nc", "nns", "prepare", "random_scores", "resolve_options", "score",
     "softmax_entropy", "train_star_inputs",

@@ -351,18 +351,38 @@ METRICS: dict[str, Metric] = {m.kind: m for m in [
            "Shen et al. 2020 (ASE)", _mcp, _PROBS, produces="order"),
 ]}
 
+#: the package's own metric kinds (the schema's enum, docs/metrics.md's table); METRICS also holds a plugin's
 METRIC_KINDS = tuple(METRICS)
 #: Allowed option keys of each metric and their defaults (the study's values).
 METRIC_OPTIONS = {kind: {key: opt.default for key, opt in m.options.items()} for kind, m in METRICS.items()}
-LAYER_METRICS = frozenset(k for k, m in METRICS.items() if "layers" in m.reads)
-MODEL_METRICS = frozenset(k for k, m in METRICS.items() if "model" in m.reads)
-ORDER_METRICS = frozenset(k for k, m in METRICS.items() if m.produces == "order")
+LAYER_METRICS = {k for k, m in METRICS.items() if "layers" in m.reads}
+MODEL_METRICS = {k for k, m in METRICS.items() if "model" in m.reads}
+ORDER_METRICS = {k for k, m in METRICS.items() if m.produces == "order"}
+
+
+def register(m: Metric) -> None:
+    """Add a metric declared outside the package (a module of the config's ``plugins``): its kind not one
+    already declared, its reads among :data:`READS`; one-line ConfigError otherwise."""
+    from ..plugins import check_new, key
+
+    check_new("metric", getattr(m, "kind", None), METRICS, m, Metric)
+    unknown = sorted(set(m.reads) - set(READS))
+    if unknown or m.produces not in ("scores", "order"):
+        raise ConfigError(f"{key()}: metric {m.kind!r}: reads {unknown} unknown (choose from {', '.join(READS)})"
+                          if unknown else f"{key()}: metric {m.kind!r}: produces {m.produces!r}; expected 'scores'"
+                          " or 'order'")
+    METRICS[m.kind] = m
+    METRIC_OPTIONS[m.kind] = {key: opt.default for key, opt in m.options.items()}
+    for kinds, applies in ((LAYER_METRICS, "layers" in m.reads), (MODEL_METRICS, "model" in m.reads),
+                           (ORDER_METRICS, m.produces == "order")):
+        if applies:
+            kinds.add(m.kind)
 
 
 def metric(kind: str, where: str = "metric kind") -> Metric:
     """The registered metric ``kind``; ConfigError naming ``where`` otherwise."""
     if kind not in METRICS:
-        raise ConfigError(f"{where}: unknown metric {kind!r}; choose one of {', '.join(METRIC_KINDS)}")
+        raise ConfigError(f"{where}: unknown metric {kind!r}; choose one of {', '.join(METRICS)}")
     return METRICS[kind]
 
 
@@ -385,7 +405,7 @@ def schema_fragment() -> dict:
     Unknown keys are left to ``resolve_options``, whose message lists the kind's own options."""
     props: dict[str, dict] = {"kind": {"type": "string", "enum": list(METRIC_KINDS)}}
     types: dict[str, set] = {}
-    for m in METRICS.values():
+    for m in (METRICS[k] for k in METRIC_KINDS):
         for key, opt in m.options.items():
             types.setdefault(key, set()).add(opt.json_type())
     for key in sorted(types):
@@ -397,9 +417,9 @@ def schema_fragment() -> dict:
 
 
 def readme_table() -> str:
-    """The metric table of docs/metrics.md (Markdown), one row per registered metric."""
+    """The metric table of docs/metrics.md (Markdown), one row per metric of the package."""
     rows = ["| kind | score (higher = picked first) | reads | options (defaults) | paper |", "|---|---|---|---|---|"]
-    for m in METRICS.values():
+    for m in (METRICS[k] for k in METRIC_KINDS):
         opts = ", ".join(f"`{k}` {_default(o)}" for k, o in m.options.items())
         rows.append(f"| `{m.kind}` | {m.summary} | {', '.join(r for r in READS if r in m.reads) or '—'} | "
                     f"{opts} | {m.paper} |")

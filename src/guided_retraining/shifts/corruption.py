@@ -40,6 +40,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..progress import Progress
+from ..seeding import derive_seed
+from .kind import ShiftKind, SideSets
 from .resize import resize
 
 #: The library's 19 corruptions (``imagecorruptions.get_corruption_names("all")``), by family;
@@ -159,3 +161,32 @@ def corrupt(x: np.ndarray, name: str, severity: int, seed: int, log=None, label:
             np.random.set_state(saved)
             _library.cv2 = cv2
     return resize(out, (h, w), "area" if whole else "bilinear")
+
+
+def check_entry(entry: dict, where: str, shape=None, n_classes: int | None = None, source_signature=None) -> None:
+    """``name`` one of the library's corruptions, ``severity`` 1 to 5, images of 1 or 3 channels
+    (:func:`check_corruption`)."""
+    check_corruption(entry.get("name"), entry.get("severity"), shape[0] if shape else None, where)
+
+
+def side_sets(entry: dict, data, sizes: dict, subset_seed: int, seed: int, log=None, source=None) -> SideSets:
+    """The seeded Adv.Train subset of Train (the attacks': ``subset_seed``), all of Val and all of Test, corrupted
+    (``seed``: each part's noise); ``idx_adv_train`` their rows in Train."""
+    parts = ("train", "val", "test")
+    adv_train_size, n_train = sizes["train"], len(data["x_train"])
+    if adv_train_size > n_train:
+        raise ConfigError(f"adv_train_size: {adv_train_size} exceeds the {n_train} training inputs")
+    idx = np.sort(np.random.default_rng(subset_seed).choice(n_train, size=adv_train_size, replace=False))
+    xs = {"train": data["x_train"][idx], "val": data["x_val"], "test": data["x_test"]}
+    ys = {"train": data["y_train"][idx], "val": data["y_val"], "test": data["y_test"]}
+    severity = int(entry["severity"])
+    out = {p: corrupt(xs[p], entry["name"], severity, derive_seed(seed, p), log,
+                      f"{entry['name']} {severity} on {p}") for p in parts}
+    return SideSets(out["train"], ys["train"], idx.astype(np.int64), out["val"], ys["val"], out["test"],
+                    ys["test"], {"name": entry["name"], "severity": severity,
+                                 "corrupted_at": list(work_size(*data.shape[1:]))})
+
+
+KIND = ShiftKind("corruption", "the seeded Adv.Train subset of Train, all of Val and all of Test, corrupted"
+                 " (imagecorruptions' 19 at severity 1 to 5)", ("name", "severity"), check_entry, side_sets,
+                 paired=True)
