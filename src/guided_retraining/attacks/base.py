@@ -124,15 +124,22 @@ class Attack:
         self.settings = settings
 
     @classmethod
-    def allowed_settings(cls) -> list[str]:
+    def setting_defaults(cls) -> dict:
+        """Each setting's default: the constructor's keyword arguments (an attack taking one settings object
+        overrides this with its fields)."""
         params = inspect.signature(cls.__init__).parameters
-        return [k for k, p in params.items() if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return {k: p.default for k, p in params.items()
+                if k != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+    @classmethod
+    def allowed_settings(cls) -> list[str]:
+        return list(cls.setting_defaults())
 
     @classmethod
     def check_types(cls, settings: dict) -> None:
         """Each setting's type against its default's: a bool for a bool, an integer for an integer,
         a number for a float (or for ``None``, a default computed from others), a string for a string."""
-        defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+        defaults = cls.setting_defaults()
         for key, value in settings.items():
             default = defaults.get(key, inspect.Parameter.empty)
             if isinstance(default, bool):
@@ -159,9 +166,14 @@ class Attack:
                               f"{', '.join(allowed)}")
         cls.check_types(settings)
         try:
-            return cls(**settings)
+            return cls.build(settings)
         except (TypeError, ValueError) as err:
             raise ConfigError(f"attack {cls.name!r}: {err}") from None
+
+    @classmethod
+    def build(cls, settings: dict) -> "Attack":
+        """The attack of checked ``settings`` (an attack taking one settings object overrides this)."""
+        return cls(**settings)
 
     def make_generator(self) -> torch.Generator | None:
         """A CPU generator seeded with the ``seed`` setting (randomised attacks only)."""
