@@ -80,21 +80,11 @@ wildcard_constraints:
     rep=r"\d+",
 
 
-# Variants of another rule (declared with `use rule ... with`) run the other's script.
-VARIANT_OF = {"prepare_repetition": "prepare", "evaluate_transfer": "evaluate_defence"}
-
-
 def run(rule_name, input, output, params, wildcards, threads, log):
-    """Call scripts/<rule>.py's main() in this process (workflow/lib/jobs.py)."""
+    """Call scripts/<rule>.py's main() in this process (workflow/lib/jobs.py; a variant of another rule
+    runs that rule's script: jobs.VARIANT_OF)."""
     run_script(
-        workflow.basedir,
-        VARIANT_OF.get(rule_name, rule_name),
-        input,
-        output,
-        params,
-        wildcards,
-        threads,
-        log,
+        workflow.basedir, rule_name, input, output, params, wildcards, threads, log
     )
 
 
