@@ -46,11 +46,8 @@ PATTERNS = {
     "deepcustom_model": RUN + "/deepcustom/{robust}/model.pt",
     "deepcustom_summary": RUN + "/deepcustom/{robust}/train.json",
     "deepcustom_eval": RUN + "/deepcustom/{robust}/{protocol}_{eval_attack}.json",
-    # tables, figures and the report's pages
-    "table": "tables/{name}.{ext}",
-    "figure": "figures/{name}.{ext}",
-    "report_page": "report/{name}.html",
 }
+# Tables, figures and the report's pages are named by guided_retraining.table_registry (results/tables/<name>.csv ...).
 
 
 class _Keep(dict):
