@@ -113,7 +113,7 @@ rule transfer_inputs:
     """Adversarial Test inputs crafted once against the undefended (original) model (transfer protocol)."""
     input:
         data=data_file,
-        model=rules.train_original.output.model,
+        model=path("original_model"),
     output:
         adversarial=path("transfer_inputs"),
     log:
