@@ -39,3 +39,13 @@ def test_the_comparison_sees_one_changed_digit(tmp_path):
     provenance = changed / "table3.json"
     provenance.write_text(provenance.read_text().replace('"versions": {', '"versions": {"elsewhere": 1, ', 1))
     assert differences(GOLDEN, changed) == ["table3.csv"]
+    timed = changed / "retraining_time.csv"
+    lines = timed.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("seconds")], row[header.index("hh:mm:ss")] = "99.5", "00:01:39"  # another wall time: the same
+    timed.write_text("\n".join([lines[0], ",".join(row)] + lines[2:]) + "\n")
+    assert differences(GOLDEN, changed) == ["table3.csv"]
+    row[header.index("points")] = "4"  # another number of points: a difference
+    timed.write_text("\n".join([lines[0], ",".join(row)] + lines[2:]) + "\n")
+    assert differences(GOLDEN, changed) == ["retraining_time.csv", "table3.csv"]
