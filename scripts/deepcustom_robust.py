@@ -7,7 +7,7 @@ from guided_retraining.errors import DataError
 from guided_retraining.io import load_npz, result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
-from guided_retraining.training import TrainSettings, accuracy
+from guided_retraining.training import FitContext, TrainSettings, accuracy
 
 
 def main(job, log):
@@ -24,8 +24,8 @@ def main(job, log):
         crafter = attack_from_config(p.attack, seed, job.input.generators, data.shape, data.n_classes)
     model = build_model(p.arch, data.shape, data.n_classes, seed=seed)
     losses = adversarial_train(model, data["x_train"], data["y_train"], TrainSettings.from_config(p.train), seed,
-                               AdversarialTraining(alpha_mix=p.alpha_mix), device=p.device, log=log,
-                               label=f"adversarial training on {w.attack}",
+                               AdversarialTraining(alpha_mix=p.alpha_mix),
+                               FitContext(p.device, log, f"adversarial training on {w.attack}"),
                                crafter=crafter, x_adv=x_adv,
                                validation=(data["x_val"], data["y_val"]) if len(data["y_val"]) else None)
     save_state_dict(job.output.model, model.cpu())

@@ -6,7 +6,7 @@ from guided_retraining.defences import AdversarialTraining, adversarial_fit, tra
 from guided_retraining.io import result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
-from guided_retraining.training import TrainSettings, accuracy
+from guided_retraining.training import FitContext, TrainSettings, accuracy
 
 
 def main(job, log):
@@ -19,7 +19,7 @@ def main(job, log):
     validation = (data["x_val"], data["y_val"]) if len(data["y_val"]) else None
     if w.defence == "adversarial_training":
         history = adversarial_fit(model, x, y, settings, seed, AdversarialTraining.from_config(p.settings),
-                                  device=p.device, log=log, validation=validation)
+                                  FitContext(p.device, log, "adversarial training"), validation=validation)
         classifier = model
     else:
         classifier = train_squeezed(model, x, y, settings, seed, size=p.settings["size"], device=p.device, log=log,

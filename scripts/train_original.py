@@ -6,7 +6,7 @@ from guided_retraining.datasets.prepared import load_prepared
 from guided_retraining.io import load_state_dict, result_provenance, save_json, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
-from guided_retraining.training import TrainSettings, accuracy, fit
+from guided_retraining.training import FitContext, TrainSettings, accuracy, fit
 
 
 def main(job, log):
@@ -23,8 +23,9 @@ def main(job, log):
         log.info("original model: the given weights %s (not trained)", weights)
     else:
         validation = (data["x_val"], data["y_val"]) if len(data["y_val"]) else None
-        history = fit(model, data["x_train"], data["y_train"], settings, seed, p.device, log, "train original",
-                      validation=validation, batch_size_eval=p.batch_size_eval).as_dict()
+        history = fit(model, data["x_train"], data["y_train"], settings, seed,
+                      FitContext(p.device, log, "train original"), validation=validation,
+                      batch_size_eval=p.batch_size_eval).as_dict()
     acc = {f"acc_{part}": accuracy(model, data[f"x_{part}"], data[f"y_{part}"], p.batch_size_eval, p.device)
            for part in ("train", "val", "test")}
     log.info("original model: %s", acc)

@@ -90,6 +90,18 @@ def test_dgn_settings_are_declared_and_checked():
     with pytest.raises(ConfigError, match="unknown setting"):
         make_attack("dgn", loss="lrp", eps=0.3)  # the dgn setting is epsilon (the seed's name)
     assert make_attack("dgn", seed=3, loss="nce").settings["seed"] == 3
+    # the settings are one DGNSettings: its fields are the allowed settings, typed and checked as the config's
+    from guided_retraining.attacks import DGN
+    from guided_retraining.deepcustom.generators import DGNSettings
+
+    with pytest.raises(ConfigError, match="epochs: expected an integer"):
+        make_attack("dgn", epochs=1.5)
+    with pytest.raises(ConfigError, match="custom_loss_constant must be in"):
+        make_attack("dgn", custom_loss_constant=2)
+    attack = make_attack("dgn", seed=3, loss="nce", epsilon=1)
+    assert attack.config == DGNSettings(loss="nce", epsilon=1.0, seed=3)
+    assert type(attack.settings["epsilon"]) is float and attack.settings["epochs"] == 150
+    assert list(attack.settings) == DGN.allowed_settings() == [f for f in DGNSettings.__dataclass_fields__]
 
 
 @needs_mnist
@@ -197,10 +209,11 @@ def tiny_conv_target():
 
 
 def suspicious_loss(target, layers, masks, reduction):
-    from guided_retraining.deepcustom.generators import DGNLoss
+    from guided_retraining.deepcustom.generators import DGNLoss, DGNSettings
 
-    return DGNLoss("suspiciousness", target, 0, 0.3, 1.0, layers, masks, suspicious_weight=0.5, normal_weight=0.01,
-                   suspicious_reduction=reduction)
+    settings = DGNSettings(loss="suspiciousness", epsilon=0.3, custom_loss_constant=1.0, suspicious_weight=0.5,
+                           normal_weight=0.01, suspicious_reduction=reduction)
+    return DGNLoss(settings, target, 0, layers, masks)
 
 
 def test_suspiciousness_loss_reduces_as_the_seeds_code_on_a_conv_target():
@@ -230,20 +243,20 @@ def test_suspiciousness_loss_averages_over_the_batch_on_a_dense_target_as_the_se
 
 
 def test_nce_loss_is_the_seeds_original_loss_unless_the_coverage_extension_is_asked_for():
-    from guided_retraining.deepcustom.generators import DGNLoss
+    from guided_retraining.deepcustom.generators import DGNLoss, DGNSettings
     from guided_retraining.errors import ConfigError
 
     target = tiny_conv_target()
     layers = ["conv1", "dense1"]
     x = torch.tensor([[0.2, 0.4], [0.6, 0.1]]).reshape(2, 1, 1, 2)
     x_gen = torch.tensor([[0.3, 0.4], [0.5, 0.0]]).reshape(2, 1, 1, 2)
-    original = float(DGNLoss("original", target, 1, 0.3, 0.5, layers)(x, x_gen))
-    assert float(DGNLoss("nce", target, 1, 0.3, 0.5, layers)(x, x_gen).detach()) == pytest.approx(original)
+    original = float(DGNLoss(DGNSettings(loss="original"), target, 1, layers)(x, x_gen))
+    assert float(DGNLoss(DGNSettings(loss="nce"), target, 1, layers)(x, x_gen).detach()) == pytest.approx(original)
     # coverage: mean sigmoid of the hidden pre-activations of x' (conv maps averaged over space):
     # map 0 means 0.35, 0.25; map 1 0.7, 0.5; dense1 0.3, 0.5
     units = torch.tensor([0.35, 0.7, 0.3, 0.25, 0.5, 0.5])
     coverage = float(torch.sigmoid(units).mean())
-    extended = DGNLoss("nce", target, 1, 0.3, 0.5, layers, coverage_weight=0.2)
+    extended = DGNLoss(DGNSettings(loss="nce", coverage_weight=0.2), target, 1, layers)
     assert float(extended(x, x_gen).detach()) == pytest.approx(original - 0.2 * coverage)
     with pytest.raises(ConfigError, match="coverage_weight applies to loss nce only"):
         make_attack("dgn", loss="lrp", coverage_weight=0.1)

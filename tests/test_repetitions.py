@@ -77,6 +77,22 @@ def test_a_split_per_repetition_is_planned_per_repetition(tmp_path):
     assert not [rule for rule, _ in jobs if rule == "prepare"]
 
 
+def test_a_split_per_repetition_is_made_per_repetition(tmp_path):
+    """prepare_repetition (a variant of prepare: `use rule`) runs prepare's script with the repetition's seed:
+    its own split, with the same sizes as repetition 1's."""
+    def change(c):
+        small(c)
+        c["datasets"]["digits"]["split"]["per_repetition"] = True
+
+    config = write_config(tmp_path / "split.yaml", change)
+    snakemake(tmp_path, "--cores", "1", "results/digits/r1/data.npz", "results/digits/r2/data.npz", configfile=config)
+    first, second = (load_npz(tmp_path / f"results/digits/r{r}/data.npz") for r in (1, 2))
+    assert [len(first[k]) for k in ("y_train", "y_val", "y_test")] == [len(second[k]) for k in ("y_train", "y_val", "y_test")]
+    assert not np.array_equal(first["x_train"], second["x_train"])
+    seeds = [json.loads((tmp_path / f"results/digits/r{r}/data.json").read_text())["seed"] for r in (1, 2)]
+    assert seeds[0] == 0 and seeds[1] != 0
+
+
 def test_selection_never_reads_test(two_reps, tmp_path):
     """A Test with shuffled labels re-runs every job and leaves the selected points unchanged."""
     work = tmp_path / "shuffled"

@@ -165,7 +165,7 @@ def retrain(data, adv: dict, order: np.ndarray, job: RetrainJob, settings, *, or
     from .datasets.prepared import train_star
     from .io import load_state_dict
     from .models import build_model
-    from .training import fit
+    from .training import FitContext, fit
 
     x_star, y_star = train_star(data, adv)
     candidates = pool(order, len(data["x_train"]), job.configuration)
@@ -183,6 +183,6 @@ def retrain(data, adv: dict, order: np.ndarray, job: RetrainJob, settings, *, or
     chosen = np.sort(used)  # the batches depend on the set of inputs, not on the metric's order of it
     # early stopping (patience) watches the validation split (fit stops the run when the split has none)
     validation = (data["x_val"], data["y_val"]) if settings.patience is not None else None
-    fit(model, x_star[chosen], y_star[chosen], settings, seeds["train"], device, log,
-        f"retrain {job.configuration} {job.point}", validation=validation)
+    fit(model, x_star[chosen], y_star[chosen], settings, seeds["train"],
+        FitContext(device, log, f"retrain {job.configuration} {job.point}"), validation=validation)
     return model, used, len(candidates), seeds

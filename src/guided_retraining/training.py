@@ -89,6 +89,16 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0) -> t
     raise ValueError(f"optimizer: expected one of {list(OPTIMIZERS)}, got {name!r}")
 
 
+@dataclass(frozen=True)
+class FitContext:
+    """Where a training runs and how it reports: the device (``cpu``, ``cuda``, ``auto``: see
+    :func:`resolve_device`), the job's log and the label of its progress and log lines."""
+
+    device: str = "cpu"
+    log: logging.Logger | None = None
+    label: str = "train"
+
+
 def train(model: nn.Module, x: np.ndarray, y: np.ndarray, settings: TrainSettings, seed: int, *args,
           **kwargs) -> list[float]:
     """Train ``model`` in place on ``(x, y)``; return the mean loss of each epoch (:func:`fit`'s arguments)."""
@@ -101,14 +111,13 @@ def fit(
     y: np.ndarray,
     settings: TrainSettings,
     seed: int,
-    device: str = "cpu",
-    log: logging.Logger | None = None,
-    label: str = "train",
+    context: FitContext = FitContext(),
     batch_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     batch_size_eval: int = 512,
 ) -> History:
-    """Train ``model`` in place on ``(x, y)``; return its :class:`History`.
+    """Train ``model`` in place on ``(x, y)`` on ``context.device``, reporting to ``context.log`` under
+    ``context.label``; return its :class:`History`.
 
     With ``validation = (x_val, y_val)`` the accuracy on it is logged and recorded after each
     epoch; with ``settings.patience`` too, training stops after ``patience`` epochs without a
@@ -121,6 +130,7 @@ def fit(
     """
     if settings.augment not in AUGMENTATIONS:
         raise ValueError(f"augment: expected one of {list(AUGMENTATIONS)}, got {settings.augment!r}")
+    device, log, label = context.device, context.log, context.label
     if settings.patience is not None and (validation is None or len(validation[1]) == 0):
         from .errors import ConfigError
 

@@ -6,9 +6,10 @@ through :func:`guided_retraining.runner.execute`. With the default profile's ``f
 jobs of a local run are threads of the Snakemake process, so torch is imported once instead of once per
 job; on a cluster each job is its own process and runs the same code.
 
-Alone, ``python scripts/<rule>.py TARGET [--configfile FILE]`` builds the same job object for the job
-that produces ``TARGET`` (see :func:`mock_job`) and runs it, with the Snakefile and library of the
-repository copy the script is in (not those of an installed copy).
+Alone, ``python scripts/<rule>.py TARGET [--configfile FILE]`` runs the job that produces ``TARGET``
+through Snakemake's public API in this process (see :func:`run_target`: that job only, on its inputs as
+they are), with the Snakefile and library of the repository copy the script is in (not those of an
+installed copy).
 
 This is workflow code, not library code (the library imports no Snakemake and knows no rule names):
 it lives beside the rules, in workflow/lib, which workflow/rules/common.smk puts on ``sys.path``.
@@ -22,7 +23,6 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
-from guided_retraining.errors import GuidedRetrainingError
 from guided_retraining.runner import execute
 
 _modules: dict[str, object] = {}
@@ -43,43 +43,52 @@ def load_script(script: Path):
 
 def run_script(basedir, rule, input, output, params, wildcards, threads, log) -> None:
     """Entry point used by every rule's ``run:`` block."""
-    module = load_script(Path(basedir) / "scripts" / f"{rule}.py")
+    module = load_script(Path(basedir) / "scripts" / f"{script_of(rule)}.py")
     job = SimpleNamespace(rule=rule, input=input, output=output, params=params, wildcards=wildcards,
                           threads=threads, log=log)
     execute(module.main, job)
 
 
-def mock_job(target: str, configfiles=None, snakefile=None):
-    """The job object of the job producing ``target``, built from the real workflow (for standalone runs).
+# Rules declared as a variant of another with `use rule ... with:` run the other rule's script.
+VARIANT_OF = {"prepare_repetition": "prepare", "evaluate_transfer": "evaluate_defence"}
 
-    Like PyPSA-Eur's ``mock_snakemake``: the Snakefile is parsed with the given config files,
-    the rule whose output pattern matches ``target`` is found, and its input, output, params
-    and log are expanded for the matched wildcards.
-    """
+
+def script_of(rule: str) -> str:
+    """The entry script (``scripts/<name>.py``) a rule runs: its own, or that of the rule it is a variant of."""
+    return VARIANT_OF.get(rule, rule)
+
+
+def rules_of(script: str) -> set[str]:
+    """The rules that run ``scripts/<script>.py``: the rule of that name and its variants."""
+    return {script} | {rule for rule, base in VARIANT_OF.items() if base == script}
+
+
+def run_target(target: str, rules, configfiles=(), snakefile=None) -> bool:
+    """Run the job producing ``target`` through Snakemake's public API, in this process: the target forced,
+    only ``rules`` allowed (the job's inputs are used as they are on disk, nothing upstream re-runs), one core
+    and Snakemake's debug mode, so a breakpoint in the script stops in your debugger. True when it succeeded."""
     from snakemake.api import SnakemakeApi
-    from snakemake.iocontainers import Wildcards
-    from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
+    from snakemake.settings.types import (ConfigSettings, DAGSettings, ExecutionSettings, OutputSettings,
+                                          ResourceSettings)
 
     snakefile = Path(snakefile or Path(__file__).resolve().parents[2] / "Snakefile").resolve()
-    with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
+    with SnakemakeApi(OutputSettings()) as api:
         workflow_api = api.workflow(
             resource_settings=ResourceSettings(cores=1),
-            config_settings=ConfigSettings(configfiles=[Path(c).resolve() for c in (configfiles or [])]),
+            config_settings=ConfigSettings(configfiles=[Path(c).resolve() for c in configfiles]),
             snakefile=snakefile,
             workdir=Path.cwd(),
         )
-        workflow = workflow_api._workflow
-        for rule in workflow.rules:
-            if not rule.output or rule.name == "all" or not rule.is_producer(target):
-                continue
-            wildcards = rule.get_wildcards(target)
-            input, _mapping, _deps, _incomplete = rule.expand_input(wildcards)
-            output, _ = rule.expand_output(wildcards)
-            params, _ = rule.expand_params(wildcards, input, output, None)
-            log = rule.expand_log(wildcards)
-            return SimpleNamespace(rule=rule.name, input=input, output=output, params=params,
-                                   wildcards=Wildcards(fromdict=wildcards), threads=1, log=log)
-    raise SystemExit(f"no rule of {snakefile} produces {target}")
+        dag_api = workflow_api.dag(DAGSettings(targets={target}, forcetargets=True, allowed_rules=set(rules)))
+        try:
+            # debug: Snakemake runs the job in the main thread with the terminal's stdin (for pdb)
+            debug = sys.stdin is not None and sys.stdin.isatty()
+            dag_api.execute_workflow(executor="local", execution_settings=ExecutionSettings(debug=debug))
+        except Exception as exc:  # Snakemake has logged the job's error; say which target failed
+            print(f"{target}: not made ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                  file=sys.stderr)
+            return False
+    return Path(target).exists()
 
 
 def _use_library_of(root: Path) -> None:
@@ -101,7 +110,6 @@ def _use_library_of(root: Path) -> None:
 def standalone(main) -> None:
     """``python scripts/<rule>.py TARGET [--configfile FILE ...]``: run the job producing TARGET alone."""
     import argparse
-    import inspect
 
     parser = argparse.ArgumentParser(description="Run one job of the workflow alone (for debugging).")
     parser.add_argument("target", help="an output file of this rule, e.g. results/digits/r1/original/model.pt")
@@ -109,8 +117,6 @@ def standalone(main) -> None:
     args = parser.parse_args()
     root = Path(main.__code__.co_filename).resolve().parents[1]  # the copy of the repository the script is in
     _use_library_of(root)
-    job = mock_job(args.target, args.configfile, snakefile=root / "Snakefile")
-    try:
-        execute(main, job)
-    except GuidedRetrainingError as exc:
-        sys.exit(f"{type(exc).__name__}: {exc}")
+    script = Path(main.__code__.co_filename).stem
+    if not run_target(args.target, rules_of(script), args.configfile, snakefile=root / "Snakefile"):
+        sys.exit(1)

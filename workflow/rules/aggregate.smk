@@ -13,20 +13,24 @@ rule aggregate:
         retrain=[
             f for d, a in grid() for rep in REPS for f in retrain_outputs(d, a, rep)
         ],
-        attacks=[f"{R}/{d}/r{rep}/{a}/attack.json" for d, a in grid() for rep in REPS],
+        attacks=[
+            path("attack_summary", dataset=d, rep=rep, attack=a)
+            for d, a in grid()
+            for rep in REPS
+        ],
         scores=[
-            f"{R}/{d}/r{rep}/{a}/scores/{m}.json"
+            path("score_summary", dataset=d, rep=rep, attack=a, metric=m)
             for d, a in grid()
             for rep in REPS
             for m in config["metrics"]
         ],
         score_arrays=[
-            f"{R}/{d}/r1/{a}/scores/{m}.npz"
+            path("scores", dataset=d, rep=1, attack=a, metric=m)
             for d, a in grid()
             for m in config["metrics"]
         ],
         orders=[
-            f"{R}/{d}/r1/{a}/orders/{m}.npz"
+            path("order", dataset=d, rep=1, attack=a, metric=m)
             for d, a in grid()
             for m in config["metrics"]
         ],

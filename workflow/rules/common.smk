@@ -84,7 +84,8 @@ wildcard_constraints:
 
 
 def run(rule_name, input, output, params, wildcards, threads, log):
-    """Call scripts/<rule>.py's main() in this process (workflow/lib/jobs.py)."""
+    """Call scripts/<rule>.py's main() in this process (workflow/lib/jobs.py; a variant of another rule
+    runs that rule's script: jobs.VARIANT_OF)."""
     run_script(
         workflow.basedir, rule_name, input, output, params, wildcards, threads, log
     )
@@ -105,8 +106,8 @@ def rep_seed(w):
 def data_file(w):
     """The prepared split a repetition uses: one for all, or its own with split.per_repetition."""
     if dataset_config(w)["split"].get("per_repetition", False):
-        return f"{R}/{w.dataset}/r{w.rep}/data.npz"
-    return f"{R}/{w.dataset}/data.npz"
+        return path("repetition_data", w)
+    return path("data", w)
 
 
 def dataset_config(w):
@@ -149,7 +150,15 @@ def retrain_points(configuration):
 
 def retrain_outputs(dataset, attack, rep):
     return [
-        f"{R}/{dataset}/r{rep}/{attack}/retrain/{c}/{m}/{p}.json"
+        path(
+            "retrain",
+            dataset=dataset,
+            rep=rep,
+            attack=attack,
+            configuration=c,
+            metric=m,
+            point=p,
+        )
         for c in CONFIGURATIONS
         for m in config["metrics"]
         for p in retrain_points(c)
@@ -193,16 +202,15 @@ def resources_of(kind):
 
 def score_inputs(w):
     """What the metric reads (its registry entry): softmax, layers, labels, the model."""
-    base = f"{R}/{w.dataset}/r{w.rep}/{w.attack}"
     reads = METRICS[metric_kind(w.metric)].reads
-    inputs = {"softmax": f"{base}/activations/softmax.npz"}
+    inputs = {"softmax": path("activations", w, layer="softmax")}
     for layer in metric_layers(w.metric, w.dataset):
-        inputs[f"layer_{layer}"] = f"{base}/activations/{layer}.npz"
+        inputs[f"layer_{layer}"] = path("activations", w, layer=layer)
     if "labels" in reads or "model" in reads:
         inputs["data"] = data_file(w)
     if "model" in reads:
-        inputs["model"] = f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
-        inputs["adversarial"] = f"{base}/adversarial.npz"
+        inputs["model"] = path("original_model", w)
+        inputs["adversarial"] = path("adversarial", w)
     return inputs
 
 
@@ -344,10 +352,13 @@ TRAINED_DEFENCES = ["adversarial_training", "feature_squeezing"]
 def training_models(dataset):
     """Model name -> training JSON (repetition 1) drawn in the training graphs: the original model and,
     with a defences section, the adversarially trained and squeezed models."""
-    models = {"original": f"{R}/{dataset}/r1/original/train.json"}
+    models = {"original": path("original_summary", dataset=dataset, rep=1)}
     if config.get("defences"):
         models.update(
-            {d: f"{R}/{dataset}/r1/defences/{d}/train.json" for d in TRAINED_DEFENCES}
+            {
+                d: path("defence_summary", dataset=dataset, rep=1, defence=d)
+                for d in TRAINED_DEFENCES
+            }
         )
     return models
 
@@ -363,8 +374,8 @@ def training_outputs():
 
 def defence_model(w):
     if w.defence == "none":
-        return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
-    return f"{R}/{w.dataset}/r{w.rep}/defences/{w.defence}/model.pt"
+        return path("original_model", w)
+    return path("defence_model", w)
 
 
 def defence_outputs():
@@ -435,8 +446,8 @@ def deepcustom_outputs():
 
 def deepcustom_model(w):
     if w.robust == "original":
-        return f"{R}/{w.dataset}/r{w.rep}/original/model.pt"
-    return f"{R}/{w.dataset}/r{w.rep}/deepcustom/{w.robust}/model.pt"
+        return path("original_model", w)
+    return path("deepcustom_model", w)
 
 
 # The objectives of test selection (workflow/rules/objectives.smk)

@@ -12,9 +12,9 @@ rule suspiciousness:
     """Hit spectra and Tarantula scores of the original model's hidden neurons per class (validation inputs)."""
     input:
         data=data_file,
-        model=rules.train_original.output.model,
+        model=path("original_model"),
     output:
-        scores=f"{R}/{{dataset}}/r{{rep}}/original/suspiciousness.npz",
+        scores=path("suspiciousness"),
         csv=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.csv",
         md=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.md",
         provenance=f"{R}/tables/suspiciousness_{{dataset}}_r{{rep}}.json",
@@ -25,12 +25,14 @@ rule suspiciousness:
     resources:
         **resources_of("activations"),
     params:
-        code=code_of("suspiciousness"),
-        settings={k: config["deepcustom"][k] for k in ("activation_threshold", "top_k")},
-        arch=arch_param,
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
+        **model_params(
+            "suspiciousness",
+            seed=None,
+            batch_size_eval=True,
+            settings={
+                k: config["deepcustom"][k] for k in ("activation_threshold", "top_k")
+            },
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -39,15 +41,15 @@ rule train_dgn:
     """One DGN generator per class against the original model (a dgn attack's setting)."""
     input:
         data=data_file,
-        model=rules.train_original.output.model,
+        model=path("original_model"),
         suspiciousness=lambda w: (
-            [rules.suspiciousness.output.scores]
+            [path("suspiciousness")]
             if config["attacks"][w.attack].get("loss") == "suspiciousness"
             else []
         ),
     output:
-        generators=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/generators.pt",
-        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/generators.json",
+        generators=path("generators"),
+        summary=path("generators_summary"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/train_dgn.log",
     benchmark:
@@ -56,12 +58,7 @@ rule train_dgn:
     resources:
         **resources_of("train_original"),
     params:
-        code=code_of("train_dgn"),
-        attack=lambda w: config["attacks"][w.attack],
-        arch=arch_param,
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params("train_dgn", attack=config_provider("attacks", "{attack}")),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -72,10 +69,10 @@ rule deepcustom_adv_data:
     """
     input:
         data=data_file,
-        model=rules.train_original.output.model,
+        model=path("original_model"),
         generators=dgn_generators,
     output:
-        adversarial=f"{R}/{{dataset}}/r{{rep}}/deepcustom/adv_train_{{attack}}.npz",
+        adversarial=path("deepcustom_adv_train"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_adv_data_{{attack}}.log",
     benchmark:
@@ -84,13 +81,11 @@ rule deepcustom_adv_data:
     resources:
         **resources_of("attack"),
     params:
-        code=code_of("deepcustom_adv_data"),
-        attack=lambda w: config["attacks"][w.attack],
-        arch=arch_param,
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "deepcustom_adv_data",
+            batch_size_eval=True,
+            attack=config_provider("attacks", "{attack}"),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -103,13 +98,11 @@ rule deepcustom_robust:
         data=data_file,
         generators=lambda w: dgn_generators(w) if not deepcustom_stored() else [],
         stored=lambda w: (
-            [f"{R}/{w.dataset}/r{w.rep}/deepcustom/adv_train_{w.attack}.npz"]
-            if deepcustom_stored()
-            else []
+            [path("deepcustom_adv_train", w)] if deepcustom_stored() else []
         ),
     output:
-        model=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/model.pt",
-        summary=f"{R}/{{dataset}}/r{{rep}}/deepcustom/robust_{{attack}}/train.json",
+        model=path("deepcustom_model", robust="robust_{attack}"),
+        summary=path("deepcustom_summary", robust="robust_{attack}"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_robust_{{attack}}.log",
     benchmark:
@@ -118,17 +111,18 @@ rule deepcustom_robust:
     resources:
         **resources_of("train_original"),
     params:
-        code=code_of("deepcustom_robust"),
-        attack=lambda w: config["attacks"][w.attack],
-        arch=arch_param,
-        train=lambda w: {**dataset_config(w)["train"], **config["deepcustom"]["train"]},
-        alpha_mix=lambda w: config["deepcustom"]["alpha_mix"],
-        adversarial_data=lambda w: config["deepcustom"].get(
-            "adversarial_data", "stored"
+        **model_params(
+            "deepcustom_robust",
+            attack=config_provider("attacks", "{attack}"),
+            train=lambda w: {
+                **dataset_config(w)["train"],
+                **config["deepcustom"]["train"],
+            },
+            alpha_mix=config_provider("deepcustom", "alpha_mix"),
+            adversarial_data=config_provider(
+                "deepcustom", "adversarial_data", default="stored"
+            ),
         ),
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -143,12 +137,12 @@ rule deepcustom_eval:
         model=deepcustom_model,
         generators=lambda w: dgn_generators(w) if w.protocol == "whitebox" else [],
         adversarial=lambda w: (
-            [f"{R}/{w.dataset}/r{w.rep}/{w.eval_attack}/adversarial.npz"]
+            [path("adversarial", w, attack=w.eval_attack)]
             if w.protocol == "transfer"
             else []
         ),
     output:
-        result=f"{R}/{{dataset}}/r{{rep}}/deepcustom/{{robust}}/{{protocol}}_{{eval_attack}}.json",
+        result=path("deepcustom_eval"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/deepcustom_eval_{{robust}}_{{protocol}}_{{eval_attack}}.log",
     benchmark:
@@ -161,13 +155,11 @@ rule deepcustom_eval:
     resources:
         **resources_of("attack"),
     params:
-        code=code_of("deepcustom_eval"),
-        attack=lambda w: config["attacks"][w.eval_attack],
-        arch=arch_param,
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "deepcustom_eval",
+            batch_size_eval=True,
+            attack=config_provider("attacks", "{eval_attack}"),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -178,7 +170,14 @@ rule deepcustom_table:
     """
     input:
         results=lambda w: [
-            f"{R}/{d}/r{rep}/deepcustom/{m}/{protocol}_{a}.json"
+            path(
+                "deepcustom_eval",
+                dataset=d,
+                rep=rep,
+                robust=m,
+                protocol=protocol,
+                eval_attack=a,
+            )
             for protocol in deepcustom_protocols()
             for d in config["datasets"]
             for rep in REPS

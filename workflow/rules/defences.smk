@@ -10,8 +10,8 @@ rule defend:
     input:
         data=data_file,
     output:
-        model=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/model.pt",
-        summary=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/train.json",
+        model=path("defence_model"),
+        summary=path("defence_summary"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/defend_{{defence}}.log",
     benchmark:
@@ -22,13 +22,11 @@ rule defend:
     resources:
         **resources_of("train_original"),
     params:
-        code=code_of("defend"),
-        arch=arch_param,
-        train=lambda w: dataset_config(w)["train"],
-        settings=lambda w: config["defences"][w.defence],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "defend",
+            train=dataset_setting("train"),
+            settings=config_provider("defences", "{defence}"),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -38,20 +36,27 @@ rule defend_guided:
     aggregate.select_on; never Test when the defences are compared on it)."""
     input:
         data=data_file,
-        adversarial=lambda w: f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/adversarial.npz",
-        model=rules.train_original.output.model,
+        adversarial=lambda w: path("adversarial", w, attack=guided_attack()),
+        model=path("original_model"),
         results=lambda w: [
-            f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/retrain/C2/{m}/{p}.json"
+            path(
+                "retrain",
+                w,
+                attack=guided_attack(),
+                configuration="C2",
+                metric=m,
+                point=p,
+            )
             for m in config["metrics"]
             for p in POINTS
         ],
         orders=lambda w: [
-            f"{R}/{w.dataset}/r{w.rep}/{config['defences']['guided_attack']}/orders/{m}.npz"
+            path("order", w, attack=guided_attack(), metric=m)
             for m in config["metrics"]
         ],
     output:
-        model=f"{R}/{{dataset}}/r{{rep}}/defences/guided/model.pt",
-        summary=f"{R}/{{dataset}}/r{{rep}}/defences/guided/train.json",
+        model=path("defence_model", defence="guided"),
+        summary=path("defence_summary", defence="guided"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/defend_guided.log",
     benchmark:
@@ -59,17 +64,15 @@ rule defend_guided:
     resources:
         **resources_of("retrain"),
     params:
-        code=code_of("defend_guided"),
-        attack=lambda w: config["defences"]["guided_attack"],
-        select_on=config["aggregate"]["select_on"],
-        metrics=list(config["metrics"]),
-        arch=arch_param,
-        train=retrain_settings,
-        data_points=N_POINTS,
-        step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "defend_guided",
+            attack=config_provider("defences", "guided_attack"),
+            select_on=config["aggregate"]["select_on"],
+            metrics=list(config["metrics"]),
+            train=retrain_settings,
+            data_points=N_POINTS,
+            step=lambda w: dataset_config(w).get("steps", {}).get("C2"),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -80,7 +83,7 @@ rule evaluate_defence:
         data=data_file,
         model=defence_model,
     output:
-        result=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/eval_{{eval_attack}}.json",
+        result=path("defence_eval"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/evaluate_defence_{{defence}}_{{eval_attack}}.log",
     benchmark:
@@ -92,18 +95,16 @@ rule evaluate_defence:
     resources:
         **resources_of("attack"),
     params:
-        code=code_of("evaluate_defence"),
-        attack=lambda w: config["defences"]["attacks"][w.eval_attack],
-        squeeze=lambda w: (
-            config["defences"]["feature_squeezing"]["size"]
-            if w.defence == "feature_squeezing"
-            else None
+        **model_params(
+            "evaluate_defence",
+            batch_size_eval=True,
+            attack=config_provider("defences", "attacks", "{eval_attack}"),
+            squeeze=lambda w: (
+                config["defences"]["feature_squeezing"]["size"]
+                if w.defence == "feature_squeezing"
+                else None
+            ),
         ),
-        arch=arch_param,
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -112,9 +113,9 @@ rule transfer_inputs:
     """Adversarial Test inputs crafted once against the undefended (original) model (transfer protocol)."""
     input:
         data=data_file,
-        model=rules.train_original.output.model,
+        model=path("original_model"),
     output:
-        adversarial=f"{R}/{{dataset}}/r{{rep}}/defences/transfer/{{eval_attack}}.npz",
+        adversarial=path("transfer_inputs"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/transfer_inputs_{{eval_attack}}.log",
     benchmark:
@@ -125,64 +126,44 @@ rule transfer_inputs:
     resources:
         **resources_of("attack"),
     params:
-        code=code_of("transfer_inputs"),
-        attack=lambda w: config["defences"]["attacks"][w.eval_attack],
-        arch=arch_param,
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "transfer_inputs",
+            batch_size_eval=True,
+            attack=config_provider("defences", "attacks", "{eval_attack}"),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
 
-rule evaluate_transfer:
-    """Accuracy and loss of one defended model on the inputs crafted against the undefended model."""
+use rule evaluate_defence as evaluate_transfer with:
+    """Accuracy and loss of one defended model on the inputs crafted against the undefended model (the same
+    script and params as evaluate_defence, given the transfer inputs)."""
     input:
         data=data_file,
         model=defence_model,
-        transfer=rules.transfer_inputs.output.adversarial,
+        transfer=path("transfer_inputs"),
     output:
-        result=f"{R}/{{dataset}}/r{{rep}}/defences/{{defence}}/transfer_{{eval_attack}}.json",
+        result=path("defence_transfer"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/evaluate_transfer_{{defence}}_{{eval_attack}}.log",
     benchmark:
         f"{R}/benchmarks/{{dataset}}/r{{rep}}/evaluate_transfer_{{defence}}_{{eval_attack}}.tsv"
-    wildcard_constraints:
-        defence="|".join(DEFENCES),
-        eval_attack=r"[A-Za-z0-9_]+",
-    threads: 2
-    resources:
-        **resources_of("attack"),
-    params:
-        code=code_of("evaluate_defence"),
-        attack=lambda w: config["defences"]["attacks"][w.eval_attack],
-        squeeze=lambda w: (
-            config["defences"]["feature_squeezing"]["size"]
-            if w.defence == "feature_squeezing"
-            else None
-        ),
-        arch=arch_param,
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
-    run:
-        run("evaluate_defence", input, output, params, wildcards, threads, log)
 
 
 rule defence_table:
     """The defence x attack accuracy tables (white box; transfer with loss) and one figure per dataset."""
     input:
         results=lambda w: [
-            f"{R}/{d}/r{rep}/defences/{defence}/eval_{a}.json"
+            path("defence_eval", dataset=d, rep=rep, defence=defence, eval_attack=a)
             for d in config["datasets"]
             for rep in REPS
             for defence in DEFENCES
             for a in config["defences"]["attacks"]
         ],
         transfer=lambda w: [
-            f"{R}/{d}/r{rep}/defences/{defence}/transfer_{a}.json"
+            path(
+                "defence_transfer", dataset=d, rep=rep, defence=defence, eval_attack=a
+            )
             for d in config["datasets"]
             for rep in REPS
             for defence in DEFENCES

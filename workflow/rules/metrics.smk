@@ -3,8 +3,8 @@ rule score:
     input:
         unpack(score_inputs),
     output:
-        scores=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/scores/{{metric}}.npz",
-        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/scores/{{metric}}.json",
+        scores=path("scores"),
+        summary=path("score_summary"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/score_{{metric}}.log",
     benchmark:
@@ -12,14 +12,12 @@ rule score:
     resources:
         **resources_of("score"),
     params:
-        code=code_of("score"),
-        kind=lambda w: metric_kind(w.metric),
-        options=lambda w: config["metrics"][w.metric],
-        layers=lambda w: metric_layers(w.metric, w.dataset),
-        arch=arch_param,
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "score",
+            kind=lambda w: metric_kind(w.metric),
+            options=config_provider("metrics", "{metric}"),
+            layers=lambda w: metric_layers(w.metric, w.dataset),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -28,9 +26,9 @@ rule order:
     """Order Train* by descending score, ties in a seeded random order (random: a seeded
     permutation); order strategies (MCP) give their order directly."""
     input:
-        scores=rules.score.output.scores,
+        scores=path("scores"),
     output:
-        order=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/orders/{{metric}}.npz",
+        order=path("order"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/order_{{metric}}.log",
     resources:

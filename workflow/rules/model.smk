@@ -4,8 +4,8 @@ rule train_original:
         data=data_file,
         weights=lambda w: dataset_config(w)["original"].get("weights", []),
     output:
-        model=f"{R}/{{dataset}}/r{{rep}}/original/model.pt",
-        summary=f"{R}/{{dataset}}/r{{rep}}/original/train.json",
+        model=path("original_model"),
+        summary=path("original_summary"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/train_original.log",
     benchmark:
@@ -14,15 +14,13 @@ rule train_original:
     resources:
         **resources_of("train_original"),
     params:
-        code=code_of("train_original"),
-        arch=arch_param,
-        train=lambda w: dataset_config(w)["train"],
-        original=lambda w: dataset_config(w)["original"],
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        allow_chance=lambda w: dataset_config(w)["allow_chance_original"],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "train_original",
+            batch_size_eval=True,
+            train=dataset_setting("train"),
+            original=dataset_setting("original"),
+            allow_chance=dataset_setting("allow_chance_original"),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -31,11 +29,11 @@ rule attack:
     """Adv.Train (a seeded subset of Train) and Adv.Test (all of Test) against the original model."""
     input:
         data=data_file,
-        model=rules.train_original.output.model,
+        model=path("original_model"),
         generators=lambda w: dgn_generators(w),
     output:
-        adversarial=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/adversarial.npz",
-        summary=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/attack.json",
+        adversarial=path("adversarial"),
+        summary=path("attack_summary"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/attack.log",
     benchmark:
@@ -44,14 +42,12 @@ rule attack:
     resources:
         **resources_of("attack"),
     params:
-        code=code_of("attack"),
-        attack=lambda w: config["attacks"][w.attack],
-        arch=arch_param,
-        adv_train_size=lambda w: dataset_config(w)["adv_train_size"],
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
-        seed=rep_seed,
+        **model_params(
+            "attack",
+            batch_size_eval=True,
+            attack=config_provider("attacks", "{attack}"),
+            adv_train_size=dataset_setting("adv_train_size"),
+        ),
     run:
         run(rule, input, output, params, wildcards, threads, log)
 
@@ -60,10 +56,10 @@ rule activations:
     """Activations of one layer (or the softmax outputs) of the original model over Train*."""
     input:
         data=data_file,
-        adversarial=rules.attack.output.adversarial,
-        model=rules.train_original.output.model,
+        adversarial=path("adversarial"),
+        model=path("original_model"),
     output:
-        activations=f"{R}/{{dataset}}/r{{rep}}/{{attack}}/activations/{{layer}}.npz",
+        activations=path("activations"),
     log:
         f"{R}/logs/{{dataset}}/r{{rep}}/{{attack}}/activations_{{layer}}.log",
     benchmark:
@@ -72,10 +68,6 @@ rule activations:
     resources:
         **resources_of("activations"),
     params:
-        code=code_of("activations"),
-        arch=arch_param,
-        batch_size_eval=lambda w: dataset_config(w)["batch_size_eval"],
-        device=config["device"],
-        deterministic=config["deterministic"],
+        **model_params("activations", seed=None, batch_size_eval=True),
     run:
         run(rule, input, output, params, wildcards, threads, log)

@@ -7,7 +7,7 @@ rule objectives:
     and budget); one table, one heat map per objective and dataset."""
     input:
         softmax=[
-            f"{R}/{d}/r{rep}/{a}/activations/softmax.npz"
+            path("activations", dataset=d, rep=rep, attack=a, layer="softmax")
             for d, a, rep in objectives_cases()
         ],
         data=[
@@ -15,15 +15,24 @@ rule objectives:
             for d, a, rep in objectives_cases()
         ],
         adversarial=[
-            f"{R}/{d}/r{rep}/{a}/adversarial.npz" for d, a, rep in objectives_cases()
+            path("adversarial", dataset=d, rep=rep, attack=a)
+            for d, a, rep in objectives_cases()
         ],
         orders=[
-            f"{R}/{d}/r{rep}/{a}/orders/{m}.npz"
+            path("order", dataset=d, rep=rep, attack=a, metric=m)
             for d, a, rep in objectives_cases()
             for m in config["metrics"]
         ],
         retrain=[
-            f"{R}/{d}/r{rep}/{a}/retrain/{c}/{m}/{b}.json"
+            path(
+                "retrain",
+                dataset=d,
+                rep=rep,
+                attack=a,
+                configuration=c,
+                metric=m,
+                point=b,
+            )
             for d, a, rep in objectives_cases()
             for c in CONFIGURATIONS
             for m in config["metrics"]

@@ -14,7 +14,7 @@ rule summary:
             for name in REPORT_FIGURES
         ],
         scores=[
-            f"{R}/{d}/r1/{a}/scores/{m}.npz"
+            path("scores", dataset=d, rep=1, attack=a, metric=m)
             for d, a in grid()
             for m in config["metrics"]
         ],

@@ -139,7 +139,7 @@ class Attack:
     def check_types(cls, settings: dict) -> None:
         """Each setting's type against its default's: a bool for a bool, an integer for an integer,
         a number for a float (or for ``None``, a default computed from others), a string for a string."""
-        defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+        defaults = cls.setting_defaults()
         for key, value in settings.items():
             default = defaults.get(key, inspect.Parameter.empty)
             if isinstance(default, bool):
@@ -166,9 +166,14 @@ class Attack:
                               f"{', '.join(allowed)}")
         cls.check_types(settings)
         try:
-            return cls(**settings)
+            return cls.build(settings)
         except (TypeError, ValueError) as err:
             raise ConfigError(f"attack {cls.name!r}: {err}") from None
+
+    @classmethod
+    def build(cls, settings: dict) -> "Attack":
+        """The attack of checked ``settings`` (an attack taking one settings object overrides this)."""
+        return cls(**settings)
 
     def make_generator(self) -> torch.Generator | None:
         """A CPU generator seeded with the ``seed`` setting (randomised attacks only)."""

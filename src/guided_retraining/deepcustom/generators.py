@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -63,6 +64,52 @@ from ..training import resolve_device, shuffled_batches
 
 LOSSES = ("original", "lrp", "nce", "suspiciousness")
 SUSPICIOUS_REDUCTIONS = ("seed", "mean")
+
+
+@dataclass(frozen=True)
+class DGNSettings:
+    """A dgn attack's settings: its config entry (``attacks.NAME: {kind: dgn, ...}``) less ``kind``, passed whole
+    to the attack, the loss and the training. The seed's values are the defaults (module docstring); each value
+    is checked and converted to its field's type when the object is made (a ValueError names the setting)."""
+
+    loss: str = "original"
+    epsilon: float = 0.3
+    custom_loss_constant: float = 0.5
+    clipping: bool = True
+    mis_classification_check: bool = False
+    k: int = 20
+    epochs: int = 150
+    batch_size: int = 100
+    lr: float = 1e-4
+    decay_step: int = 1000
+    decay_rate: float = 0.9
+    suspicious_weight: float = 0.5
+    normal_weight: float = 0.5
+    suspicious_reduction: str = "seed"
+    coverage_weight: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.suspicious_reduction not in SUSPICIOUS_REDUCTIONS:
+            raise ValueError(f"suspicious_reduction must be one of {', '.join(SUSPICIOUS_REDUCTIONS)}, "
+                             f"got {self.suspicious_reduction!r}")
+        if self.coverage_weight < 0:
+            raise ValueError(f"coverage_weight must be >= 0, got {self.coverage_weight!r}")
+        if self.coverage_weight and self.loss != "nce":
+            raise ValueError("coverage_weight applies to loss nce only (the project's coverage term), "
+                             f"got loss {self.loss!r}")
+        for key in ("epsilon", "k", "epochs", "batch_size", "lr", "decay_step", "decay_rate"):
+            value = getattr(self, key)
+            if value is None or not value > 0:
+                raise ValueError(f"{key} must be > 0, got {value!r}")
+        if not 0.0 <= self.custom_loss_constant <= 1.0:
+            raise ValueError(f"custom_loss_constant must be in [0, 1], got {self.custom_loss_constant!r}")
+        for f in fields(self):  # ints as int, floats as float, flags as bool (the config may give 1 for 1.0)
+            convert = {"int": int, "float": float, "bool": bool}.get(f.type)
+            if convert is not None:
+                object.__setattr__(self, f.name, convert(getattr(self, f.name)))
 
 
 def _up(cin: int, cout: int, kernel: int, stride: int) -> nn.Sequential:
@@ -169,22 +216,17 @@ def preactivations(model: nn.Module, x: torch.Tensor, layers: list[str],
 
 
 class DGNLoss:
-    """The loss of the generator of class ``cls`` (see the module docstring); ``masks`` are the relevant
-    pixels (lrp: (C, H, W)) or the suspicious units (suspiciousness: {layer: (C, units)})."""
+    """The loss of the generator of class ``cls`` (see the module docstring) with the attack's ``settings``
+    (loss, epsilon, custom_loss_constant, the suspiciousness weights and reduction, coverage_weight);
+    ``masks`` are the relevant pixels (lrp: (C, H, W)) or the suspicious units (suspiciousness: {layer: (C, units)})."""
 
-    def __init__(self, kind: str, target: nn.Module, cls: int, epsilon: float, constant: float,
-                 layers: list[str], masks=None, suspicious_weight: float = 0.5, normal_weight: float = 0.5,
-                 coverage_weight: float = 0.0, suspicious_reduction: str = "seed"):
-        if kind not in LOSSES:
-            raise ConfigError(f"dgn: loss must be one of {', '.join(LOSSES)}, got {kind!r}")
-        if suspicious_reduction not in SUSPICIOUS_REDUCTIONS:
-            raise ConfigError(f"dgn: suspicious_reduction must be one of {', '.join(SUSPICIOUS_REDUCTIONS)}, "
-                              f"got {suspicious_reduction!r}")
-        self.coverage_weight, self.reduction = float(coverage_weight), suspicious_reduction
+    def __init__(self, settings: DGNSettings, target: nn.Module, cls: int, layers: list[str], masks=None):
+        kind = settings.loss
+        self.coverage_weight, self.reduction = settings.coverage_weight, settings.suspicious_reduction
         self.kind, self.target, self.cls = kind, target, int(cls)
-        self.eps, self.c = float(epsilon), float(constant)
+        self.eps, self.c = settings.epsilon, settings.custom_loss_constant
         self.layers = layers
-        self.theta, self.gamma = float(suspicious_weight), float(normal_weight)
+        self.theta, self.gamma = settings.suspicious_weight, settings.normal_weight
         if kind == "lrp":
             self.relevant = torch.from_numpy(np.asarray(masks[cls], bool))
         if kind == "suspiciousness":
@@ -239,11 +281,13 @@ class DGNLoss:
         return susp, normal
 
 
-def train_generator(net: nn.Module, x: np.ndarray, loss: DGNLoss, epochs: int, batch_size: int, lr: float,
-                    decay_step: int, decay_rate: float, seed: int, device: str = "cpu",
-                    progress: Progress | None = None) -> list[float]:
-    """Train one generator in place on ``x`` (inputs of one class); return each epoch's mean loss.
+def train_generator(net: nn.Module, x: np.ndarray, loss: DGNLoss, settings: DGNSettings, seed: int,
+                    device: str = "cpu", progress: Progress | None = None) -> list[float]:
+    """Train one generator in place on ``x`` (inputs of one class) with the settings' epochs, batch size,
+    learning rate and its decay; return each epoch's mean loss.
     Batch order from ``torch.Generator(seed)``; the target model is frozen (no gradient to its weights)."""
+    epochs, batch_size, lr = settings.epochs, settings.batch_size, settings.lr
+    decay_step, decay_rate = settings.decay_step, settings.decay_rate
     dev = resolve_device(device)
     net.to(dev).train()
     loss.target.to(dev).eval()
@@ -341,22 +385,21 @@ def load_generators(path, shape, n_classes: int) -> list[nn.Module]:
     return nets
 
 
-def fit_generators(target: nn.Module, x: np.ndarray, y: np.ndarray, n_classes: int, settings: dict, seed: int,
+def fit_generators(target: nn.Module, x: np.ndarray, y: np.ndarray, n_classes: int, settings: DGNSettings,
                    masks=None, device: str = "cpu", log: logging.Logger | None = None) -> tuple[list[nn.Module], list[list[float]]]:
-    """Train one generator per class on the inputs of that class (``settings``: the dgn attack's settings)."""
+    """Train one generator per class on the inputs of that class (``settings``: the dgn attack's; class c's
+    generator starts from seed ``settings.seed + c`` and draws its batches with ``settings.seed + 1000 + c``)."""
     from .suspiciousness import hidden_layers
 
     layers = hidden_layers(target)
-    steps = sum(settings["epochs"] * -(-int((y == c).sum()) // settings["batch_size"]) for c in range(n_classes))
-    progress = Progress(steps, f"DGN generators ({settings['loss']} loss)", log)
+    seed = settings.seed
+    steps = sum(settings.epochs * -(-int((y == c).sum()) // settings.batch_size) for c in range(n_classes))
+    progress = Progress(steps, f"DGN generators ({settings.loss} loss)", log)
     nets, losses = [], []
     for c in range(n_classes):
         net = build_generator(x.shape[1:], seed=seed + c)
-        loss = DGNLoss(settings["loss"], target, c, settings["epsilon"], settings["custom_loss_constant"], layers,
-                       masks, settings["suspicious_weight"], settings["normal_weight"],
-                       settings.get("coverage_weight", 0.0), settings.get("suspicious_reduction", "seed"))
-        losses.append(train_generator(net, x[y == c], loss, settings["epochs"], settings["batch_size"], settings["lr"],
-                                      settings["decay_step"], settings["decay_rate"], seed + 1000 + c, device, progress))
+        loss = DGNLoss(settings, target, c, layers, masks)
+        losses.append(train_generator(net, x[y == c], loss, settings, seed + 1000 + c, device, progress))
         nets.append(net.cpu().eval())
         if log:
             log.info("class %d: %d inputs, loss %.4f -> %.4f", c, int((y == c).sum()), losses[-1][0] if losses[-1] else float("nan"),

@@ -21,7 +21,6 @@ generator seeded ``seed + 2``. No global random state is used.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -32,7 +31,7 @@ from ..attacks.base import Attack
 from ..attacks.fgsm import FGSM
 from ..attacks.pgd import PGD
 from ..errors import ConfigError, DataError
-from ..training import History, TrainSettings, fit
+from ..training import FitContext, History, TrainSettings, fit
 
 ATTACKS = ("fgsm", "pgd")
 
@@ -78,9 +77,7 @@ def adversarial_fit(
     settings: TrainSettings,
     seed: int,
     adversarial: AdversarialTraining = AdversarialTraining(),
-    device: str = "cpu",
-    log: logging.Logger | None = None,
-    label: str = "adversarial training",
+    context: FitContext = FitContext(label="adversarial training"),
     crafter: Attack | None = None,
     x_adv: np.ndarray | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
@@ -97,7 +94,7 @@ def adversarial_fit(
     attack, eps, alpha_mix = adversarial.attack, adversarial.eps, adversarial.alpha_mix
     attack_steps, attack_alpha = adversarial.attack_steps, adversarial.attack_alpha
     if x_adv is not None:
-        return _fit_on_stored(model, x, y, x_adv, settings, seed, alpha_mix, device, log, label, validation)
+        return _fit_on_stored(model, x, y, x_adv, settings, seed, alpha_mix, context, validation)
     if crafter is not None:
         pass
     elif attack == "fgsm":
@@ -117,11 +114,11 @@ def adversarial_fit(
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     y = np.ascontiguousarray(y, dtype=np.int64)
-    return fit(model, x, y, settings, seed, device, log, label, batch_loss=mixed_loss, validation=validation)
+    return fit(model, x, y, settings, seed, context, batch_loss=mixed_loss, validation=validation)
 
 
 def _fit_on_stored(model: nn.Module, x: np.ndarray, y: np.ndarray, x_adv: np.ndarray, settings: TrainSettings,
-                   seed: int, alpha_mix: float, device: str, log, label: str, validation) -> History:
+                   seed: int, alpha_mix: float, context: FitContext, validation) -> History:
     """Goodfellow's mix with stored adversarial inputs: the batches are drawn as :func:`fit` draws them
     (the same seed gives the same batches; ``validation`` as :func:`fit`'s), each clean input paired with
     its stored counterpart."""
@@ -143,5 +140,5 @@ def _fit_on_stored(model: nn.Module, x: np.ndarray, y: np.ndarray, x_adv: np.nda
 
     x = np.ascontiguousarray(x, dtype=np.float32)
     # the labels' place carries each input's index, so the loss finds its stored counterpart and label
-    return fit(model, x, np.arange(len(x), dtype=np.int64), settings, seed, device, log, label, batch_loss=stored_loss,
+    return fit(model, x, np.arange(len(x), dtype=np.int64), settings, seed, context, batch_loss=stored_loss,
                validation=validation)

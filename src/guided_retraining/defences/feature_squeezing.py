@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..training import TrainSettings, fit
+from ..training import FitContext, TrainSettings, fit
 
 
 def _symmetric_index(n: int, before: int, after: int, device) -> torch.Tensor:
@@ -111,7 +111,7 @@ def train_squeezed(
     """
     if validation is not None:
         validation = (median_filter(validation[0], size), validation[1])
-    history = fit(model, median_filter(x, size), y, settings, seed, device=device, log=log, label=label,
+    history = fit(model, median_filter(x, size), y, settings, seed, FitContext(device, log, label),
                   validation=validation)
     wrapped = MedianFilterModel(model, size)
     wrapped.history, wrapped.losses = history, history.losses
