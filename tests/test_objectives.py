@@ -159,6 +159,9 @@ def test_overview_names_the_best_metric_and_counts_intervals_above_and_below_zer
     fewer = pd.concat([view, view.assign(attack="b", n=2)], ignore_index=True)
     cells = objectives.overview_markdown(fewer)
     assert "(n = 2)" in cells.iloc[0]["b"] and "(n =" not in cells.iloc[0]["a"]
+    one = objectives.overview(objectives.objectives_table(_values({"good": [0.6], "random": [0.5]}, "apfd")))
+    cell = objectives.overview_markdown(one).iloc[0]["a"]
+    assert cell == "good +0.100 (n/a: no interval from 1 repetition); 0 above, 0 below 0 of 1" and "nan" not in cell
 
 
 def test_without_random_the_table_says_so():

@@ -13,9 +13,10 @@ pytestmark = pytest.mark.workflow
 
 # the report's Tables, in the order it lists them: the study's Tables 3, 4, 5, the statistics, then the rest
 TABLES = ["table3", "table4", "table5", "statistics", "statistics_pairs", "retraining_time", "adversarial_share",
-          "cross_attack", "objectives"]
+          "cross_attack", "objectives", "objectives_overview"]
 LABELS = ["1. Table 3", "2. Table 4", "3. Table 5", "4. Statistics over repetitions", "5. Every metric against every",
-          "6. Retraining time", "7. Adversarial share", "8. Accuracy on the Adv.Test", "9. Objectives"]
+          "6. Retraining time", "7. Adversarial share", "8. Accuracy on the Adv.Test", "9. Objectives",
+          "10. Which metric for which attack or shift"]
 FIGURES = 5  # per dataset and attack (REPORT_FIGURES)
 OBJECTIVE_FIGURES = 3  # per dataset: fault detection, estimation, retraining
 _MISSING = [name for name in ("chromium", "chromedriver") if shutil.which(name) is None]
@@ -87,7 +88,7 @@ def test_landing_page_is_the_summary(browser, report, tiny_run):
     for line in read_key_lines(tiny_run / "results/summary.md"):  # the key lines, visible as text
         assert line.replace("`", "")[:80] in text
     assert "Warning (dsa)" in text
-    # counted from what the report holds: 9 tables; 5 figures per dataset and attack, 3 objectives heat maps
+    # counted from what the report holds: 10 tables; 5 figures per dataset and attack, 3 objectives heat maps
     # per dataset and the training graph
     assert f"This report holds {len(TABLES)} table(s) and {FIGURES + OBJECTIVE_FIGURES + 1} figure(s)." in text
     menu = [e.text for e in browser.find_elements(By.XPATH, "//span[contains(text(), ' ')]")

@@ -29,19 +29,28 @@ def pinned_version() -> str:
     return re.search(r'SLURM_PLUGIN_VERSION="\$\{SLURM_PLUGIN_VERSION:-([0-9.]+)\}"', text).group(1)
 
 
+VARIANT = re.compile(r"^use rule (\w+) as (\w+)", re.M)
+
+
 def device_rules() -> set[str]:
-    """Rules whose params take the config's device (the ones that can use a GPU)."""
+    """Rules whose params take the config's device (the ones that can use a GPU): those built on
+    ``model_params`` (workflow/rules/params.smk, which passes ``device``) or passing ``device`` themselves, and
+    the ``use rule ... as`` variants of those."""
     rules = set()
-    for smk in (REPO / "workflow/rules").glob("*.smk"):
-        for m in re.finditer(r"^rule (\w+):(.*?)(?=^rule |\Z)", smk.read_text(), re.S | re.M):
-            if 'device=config["device"]' in m.group(2):
+    texts = [smk.read_text() for smk in (REPO / "workflow/rules").glob("*.smk")]
+    for text in texts:
+        for m in re.finditer(r"^rule (\w+):(.*?)(?=^rule |^use rule |\Z)", text, re.S | re.M):
+            if "model_params(" in m.group(2) or re.search(r"\bdevice=", m.group(2)):
                 rules.add(m.group(1))
+    for text in texts:
+        rules |= {variant for base, variant in VARIANT.findall(text) if base in rules}
     return rules
 
 
 def all_rules() -> set[str]:
-    return {m.group(1) for smk in (REPO / "workflow/rules").glob("*.smk")
-            for m in re.finditer(r"^rule (\w+):", smk.read_text(), re.M)}
+    texts = [smk.read_text() for smk in (REPO / "workflow/rules").glob("*.smk")]
+    return ({m.group(1) for text in texts for m in re.finditer(r"^rule (\w+):", text, re.M)}
+            | {variant for text in texts for _, variant in VARIANT.findall(text)})
 
 
 def documented_examples() -> list[tuple[str, dict]]:

@@ -362,7 +362,9 @@ def overview_markdown(frame):
 
     def cell(r):
         fewer = f" (n = {r['n']})" if int(r["n"]) < most else ""
-        return (f"{r['best']} {r['gain_mean']:+.3f} [{r['gain_ci_low']:+.3f}, {r['gain_ci_high']:+.3f}]{fewer};"
+        interval = (f"[{r['gain_ci_low']:+.3f}, {r['gain_ci_high']:+.3f}]" if pd.notna(r["gain_ci_low"])
+                    else f"(n/a: no interval from {r['n']} repetition{'s' if int(r['n']) != 1 else ''})")
+        return (f"{r['best']} {r['gain_mean']:+.3f} {interval}{fewer};"
                 f" {r['better_by_ci']} above, {r['worse_by_ci']} below 0 of {r['compared']}")
 
     keys = ["dataset", "objective", "scope", "endpoint"]

@@ -461,7 +461,11 @@ OBJECTIVE_BUDGETS = [budget_point(b) for b in config_budgets(config)]
 
 def objectives_outputs():
     """The objectives table (CSV, Markdown) and one heat map per objective and dataset (PNG, PDF)."""
-    return [f"{R}/tables/{t}.{ext}" for t in ("objectives", "objectives_overview") for ext in ("csv", "json", "md")] + [
+    return [
+        f"{R}/tables/{t}.{ext}"
+        for t in ("objectives", "objectives_overview")
+        for ext in ("csv", "json", "md")
+    ] + [
         f"{R}/figures/objectives_{o}_{d}.{ext}"
         for o, d in objectives_figures()
         for ext in ("png", "pdf")
