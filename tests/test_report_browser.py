@@ -14,8 +14,9 @@ pytestmark = pytest.mark.workflow
 # the report's Tables, in the order it lists them: the study's Tables 3, 4, 5, the statistics, then the rest
 TABLES = ["table3", "table4", "table5", "statistics", "statistics_pairs", "retraining_time", "adversarial_share",
           "cross_attack", "objectives", "objectives_overview"]
-LABELS = ["1. Table 3", "2. Table 4", "3. Table 5", "4. Statistics over repetitions", "5. Every metric against every",
-          "6. Retraining time", "7. Adversarial share", "8. Accuracy on the Adv.Test", "9. Objectives",
+# numbered to the width of the largest number (10 tables: 01 to 10), so the report's menu sorts them in order
+LABELS = ["01. Table 3", "02. Table 4", "03. Table 5", "04. Statistics over repetitions", "05. Every metric against every",
+          "06. Retraining time", "07. Adversarial share", "08. Accuracy on the Adv.Test", "09. Objectives",
           "10. Which metric for which attack or shift"]
 FIGURES = 5  # per dataset and attack (REPORT_FIGURES)
 OBJECTIVE_FIGURES = 3  # per dataset: fault detection, estimation, retraining
