@@ -134,3 +134,18 @@ def test_a_tiny_study_runs_with_a_plugins_loader_attack_metric_and_table(tmp_pat
     table = (tmp_path / "results/tables/toy_accuracy.csv").read_text().splitlines()
     assert table[0] == "dataset,attack,metric,models,mean_acc"
     assert [row.split(",")[:4] for row in table[1:]] == [["d3", "noise", "norm", "1"], ["d3", "noise", "random", "1"]]
+
+
+def test_an_attack_kind_named_as_a_shift_kind_stops_before_the_config_is_read(clean_registries, tmp_path):
+    """attacks.register cannot see the shifts (a layer above it); the config check names the clash in one line."""
+    from guided_retraining.config import validate_schema
+
+    clash = tmp_path / "clash.py"
+    clash.write_text("from guided_retraining import attacks\n\n\n"
+                     "class Natural(attacks.FGSM):\n    name = 'natural'\n\n\n"
+                     "attacks.register(attacks.AttackKind('natural', Natural, 'an FGSM named as a shift kind'))\n")
+    plugins.load_config({"plugins": [str(clash)]})
+    with pytest.raises(ConfigError) as exc:
+        validate_schema({}, REPO / "workflow/schemas/config.schema.yaml")
+    assert one_line(exc) == ("plugins: attack kind 'natural' is already declared as a shift kind; choose another"
+                             " name")

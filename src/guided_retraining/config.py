@@ -88,7 +88,9 @@ def validate_schema(config: dict, schema_path) -> None:
     """Validate ``config`` against the schema, filling in defaults; raise ConfigError on the first problem."""
     from jsonschema.exceptions import best_match
 
-    from .kinds import check_uses, schema_enums
+    from .kinds import check_distinct, check_uses, schema_enums
+
+    check_distinct()
 
     # the enums of kinds (loaders, attacks and shifts, metrics) are the registries', a plugin's names included
     schema = schema_enums(yaml.safe_load(Path(schema_path).read_text()))

@@ -47,6 +47,17 @@ def schema_enums(schema: dict) -> dict:
     return schema
 
 
+def check_distinct() -> None:
+    """An attack kind a plugin registered under a shift kind's name (``attacks.register`` cannot see the shifts,
+    a layer above it): one line before the config is read, naming the key the plugins come from."""
+    from .errors import ConfigError
+    from .plugins import key
+
+    both = sorted(set(attacks.ATTACKS) & set(shifts.SHIFTS))
+    if both:
+        raise ConfigError(f"{key()}: attack kind {both[0]!r} is already declared as a shift kind; choose another name")
+
+
 def check_uses(config: dict) -> None:
     """A kind declared, but not for where the config uses it (``adv_test``, ``defences.attacks``): one line naming
     the key and where the kind may stand (run before the schema, whose enums would only say "not allowed")."""
