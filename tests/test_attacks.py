@@ -175,3 +175,21 @@ def test_pgd_restarts_keep_the_first_run_that_fools_and_retry_the_others(digits)
     assert five.linf.max() <= 0.03 + 1e-6
     with pytest.raises(ConfigError, match="restarts"):
         make_attack("pgd", restarts=2, random_start=False)
+
+
+@pytest.mark.parametrize("kind", [k for k, d in ATTACKS.items() if d.ranges()])
+def test_every_declared_range_is_checked_in_one_line(kind):
+    """Each attack kind's RANGES (docs/attacks.md's table shows them): a value just outside a range stops the
+    attack's making with one line naming the setting; the defaults lie inside."""
+    declared = ATTACKS[kind]
+    declared.make()  # the defaults are in range
+    for key, rule in declared.ranges().items():
+        op, bound = rule.split()
+        outside = float(bound) if op == ">" else float(bound) - 1
+        value = int(outside) if isinstance(declared.settings()[key], int) else outside
+        if key == "restarts":  # restarts > 1 needs random_start; 0 is outside on its own
+            value = 0
+        with pytest.raises(ConfigError) as exc:
+            declared.make(**{key: value})
+        message = str(exc.value)
+        assert "\n" not in message and f"{key} must be {rule}" in message and "got" in message, message

@@ -86,9 +86,11 @@ def needs_generators(config: dict) -> dict[str, dict]:
 
 def docs_table() -> str:
     """The table of grid kinds in docs/attacks.md (Markdown): one row per attack and shift kind of the package."""
-    rows = ["| kind | what it makes | settings (defaults) | used in | source |", "|---|---|---|---|---|"]
+    rows = ["| kind | what it makes | settings (defaults, ranges) | used in | source |", "|---|---|---|---|---|"]
     for kind in attacks.ATTACKS.values():
-        settings = ", ".join(f"`{k}` {_default(v)}" for k, v in kind.settings().items())
+        ranges = kind.ranges()
+        settings = ", ".join(f"`{k}` {_default(v)}" + (f" ({ranges[k]})" if k in ranges else "")
+                             for k, v in kind.settings().items())
         uses = ", ".join(kind.uses) + (" (generators trained first)" if kind.needs_generators else "")
         rows.append(f"| `{kind.name}` | {kind.summary} | {settings or '—'} | {uses} | {kind.paper} |")
     for kind in shifts.SHIFTS.values():

@@ -9,6 +9,8 @@ generator per run, so the same seed gives bit-identical adversarial inputs on th
 
 from __future__ import annotations
 
+import operator
+
 import inspect
 import logging
 from dataclasses import dataclass, field
@@ -119,8 +121,12 @@ class Attack:
 
     name = "attack"
     randomized = False
+    #: each setting's range ("> 0", ">= 0", ">= 1"): checked when the attack is made (one line naming the
+    #: setting; a config's entry is checked before any job) and shown in docs/attacks.md's table of kinds
+    RANGES: dict[str, str] = {}
 
     def __init__(self, **settings):
+        check_ranges(self.RANGES, settings)
         self.settings = settings
 
     @classmethod
@@ -237,9 +243,11 @@ class IterativeAttack(Attack):
     def __init__(self, eps: float = 0.05, alpha: float | None = None, steps: int = 10):
         self._set_steps(eps, alpha, steps)
 
+    RANGES = {"eps": "> 0", "alpha": "> 0", "steps": "> 0"}
+
     def _set_steps(self, eps: float, alpha: float | None, steps: int, **more) -> None:
         alpha = default_alpha(eps, alpha)
-        check_positive(eps=eps, alpha=alpha, steps=steps)
+        check_ranges(self.RANGES, {"eps": eps, "alpha": alpha, "steps": steps})
         self.eps, self.alpha, self.steps = float(eps), alpha, int(steps)
         super().__init__(eps=self.eps, alpha=self.alpha, steps=self.steps, **more)
 
@@ -249,10 +257,23 @@ def default_alpha(eps: float, alpha: float | None, rel_stepsize: float = 0.2) ->
     return float(rel_stepsize * eps if alpha is None else alpha)
 
 
+_COMPARE = {">": operator.gt, ">=": operator.ge}
+
+
+def check_ranges(ranges: dict[str, str], values: dict) -> None:
+    """Each value of ``values`` whose key has a range in ``ranges`` (``"> 0"``, ``">= 1"``: a comparison and
+    a bound) within it; ValueError naming the first one outside."""
+    for key, rule in ranges.items():
+        if key in values:
+            op, bound = rule.split()
+            value = values[key]
+            if value is None or not _COMPARE[op](value, float(bound)):
+                raise ValueError(f"{key} must be {rule}, got {value!r}")
+
+
 def check_positive(**values) -> None:
-    for key, value in values.items():
-        if value is None or not value > 0:
-            raise ValueError(f"{key} must be > 0, got {value!r}")
+    """Each value > 0 (for an attack of a plugin that checks in its constructor)."""
+    check_ranges({key: "> 0" for key in values}, values)
 
 
 def input_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

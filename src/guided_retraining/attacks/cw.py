@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import torch
 
-from .base import Attack, check_positive
+from .base import Attack
 from .kind import AttackKind
 
 
 class CW(Attack):
     name = "cw"
+    RANGES = {"c": "> 0", "steps": "> 0", "lr": "> 0", "kappa": ">= 0"}
 
     def __init__(self, c: float = 1.0, kappa: float = 0.0, steps: int = 50, lr: float = 0.01):
-        check_positive(c=c, steps=steps, lr=lr)
-        if kappa < 0:
-            raise ValueError(f"kappa must be >= 0, got {kappa!r}")
         super().__init__(c=float(c), kappa=float(kappa), steps=int(steps), lr=float(lr))
         self.c, self.kappa, self.steps, self.lr = float(c), float(kappa), int(steps), float(lr)
 

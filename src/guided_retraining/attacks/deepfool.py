@@ -26,17 +26,15 @@ from __future__ import annotations
 
 import torch
 
-from .base import Attack, check_positive
+from .base import Attack
 from .kind import AttackKind
 
 
 class DeepFool(Attack):
     name = "deepfool"
+    RANGES = {"steps": "> 0", "memory_mb": "> 0", "overshoot": ">= 0"}
 
     def __init__(self, steps: int = 50, overshoot: float = 0.02, batched: bool = True, memory_mb: float = 1024.0):
-        check_positive(steps=steps, memory_mb=memory_mb)
-        if overshoot < 0:
-            raise ValueError(f"overshoot must be >= 0, got {overshoot!r}")
         super().__init__(steps=int(steps), overshoot=float(overshoot), batched=bool(batched),
                          memory_mb=float(memory_mb))
         self.steps, self.overshoot, self.batched = int(steps), float(overshoot), bool(batched)

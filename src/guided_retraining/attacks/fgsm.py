@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import torch
 
-from .base import Attack, check_positive
+from .base import Attack
 from .kind import AttackKind
 
 
 class FGSM(Attack):
     name = "fgsm"
+    RANGES = {"eps": "> 0"}
 
     def __init__(self, eps: float = 0.05):
-        check_positive(eps=eps)
         super().__init__(eps=eps)
         self.eps = float(eps)
 

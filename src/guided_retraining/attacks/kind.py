@@ -8,8 +8,8 @@ workflow trains generators for it (``needs_generators``: rule ``train_dgn``) and
 docs/attacks.md.
 
 The settings are the attack class's own keyword arguments: their names and defaults (whose types are the
-settings' types) in its ``__init__`` signature, their ranges checked by its constructor
-(:meth:`Attack.from_settings` turns both into one-line :class:`~guided_retraining.errors.ConfigError`).
+settings' types) in its ``__init__`` signature, their ranges in its ``RANGES`` (checked by ``Attack.__init__``;
+:meth:`Attack.from_settings` turns both into one-line :class:`~guided_retraining.errors.ConfigError`).
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ class AttackKind:
     def settings(self) -> dict[str, object]:
         """The settings it takes and their defaults (the class's keyword arguments, ``Attack.setting_defaults``)."""
         return self.cls.setting_defaults()
+
+    def ranges(self) -> dict[str, str]:
+        """Each setting's range (the class's ``RANGES``: ``"> 0"``, ``">= 1"``), checked when the attack is made."""
+        return dict(getattr(self.cls, "RANGES", {}))
 
     def make(self, seed: int | None = None, **settings):
         """The attack with ``settings`` (ConfigError naming the setting otherwise); ``seed`` goes to attacks

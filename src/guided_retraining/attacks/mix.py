@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .base import Attack, AttackResult, check_positive
+from .base import Attack, AttackResult
 from .fgsm import FGSM
 from .kind import AttackKind
 from .l1bim import L1BIM
@@ -28,9 +28,9 @@ KINDS = ("l1bim", "l2bim", "fgsm")
 
 class Mix(Attack):
     name = "mix"
+    RANGES = {"eps": "> 0", "steps": "> 0"}
 
     def __init__(self, eps: float = 0.05, steps: int = 10, seed: int = 0):
-        check_positive(eps=eps, steps=steps)
         super().__init__(eps=float(eps), steps=int(steps), seed=int(seed))
         self.eps, self.steps, self.seed = float(eps), int(steps), int(seed)
 

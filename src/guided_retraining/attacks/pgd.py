@@ -31,6 +31,7 @@ def uniform_start(x: torch.Tensor, eps: float, generator: torch.Generator | None
 class PGD(IterativeAttack):
     name = "pgd"
     randomized = True
+    RANGES = {"eps": "> 0", "alpha": "> 0", "steps": "> 0", "restarts": ">= 1"}
 
     def __init__(self, eps: float = 0.05, alpha: float | None = None, steps: int = 10, random_start: bool = True,
                  seed: int = 0, restarts: int = 1):
