@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from guided_retraining import attacks, datasets, metrics, table_registry
-from guided_retraining.attacks.base import Attack, check_positive
+from guided_retraining.attacks.base import Attack
 from guided_retraining.datasets.base import RawDataset, Size
 from guided_retraining.metrics.registry import Metric, Option
 
@@ -52,9 +52,9 @@ class UniformNoise(Attack):
 
     name = "uniform_noise"
     randomized = True
+    RANGES = {"eps": "> 0"}
 
     def __init__(self, eps: float = 0.1, seed: int = 0):
-        check_positive(eps=eps)
         super().__init__(eps=float(eps), seed=int(seed))
         self.eps = float(eps)
 
