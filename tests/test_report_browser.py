@@ -57,7 +57,8 @@ def _click(driver, by, locator):
         d.find_element(by, locator).click()
         return True
 
-    WebDriverWait(driver, 10, poll_frequency=0.2,
+    # 30 s: the report's menu is drawn by its scripts, slower on a loaded 2-core machine (10 s timed out once)
+    WebDriverWait(driver, 30, poll_frequency=0.2,
                   ignored_exceptions=[ElementClickInterceptedException, StaleElementReferenceException]).until(click)
 
 
