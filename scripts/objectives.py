@@ -16,6 +16,7 @@ from guided_retraining import objectives, plots, table_registry, tables
 from guided_retraining.errors import ConfigError, DataError
 from guided_retraining.io import load_json, load_npz
 from guided_retraining.retraining import budget_size, is_budget, pool
+from guided_retraining.table_files import shift_label
 
 # the two pools an order is judged on: the scored set and its new inputs (the configurations whose pools they are)
 POOLS = (("Train*", "C1"), ("Adv.Train", "C3"))
@@ -60,14 +61,14 @@ def main(job, log):
     wide = objectives.overview_markdown(overview)  # one column per attack or shift: a shift's says so
     tables.write(overview, out / "tables/objectives_overview.csv", out / "tables/objectives_overview.md",
                  table_registry.TABLES["objectives_overview"].heading, p.source,
-                 wide.rename(columns={a: f"{a} ({k})" for a, k in p.shifts.items()}), p.shifts)
+                 wide.rename(columns=lambda a: shift_label(a, p.shifts)), p.shifts)
     names = {"fault_detection": "fault detection", "estimation": "performance estimation (abs. error)",
              "retraining": "retraining guidance (Test* accuracy)"}
     for objective in objectives.OBJECTIVES:
         for dataset in dict.fromkeys(d for d, _ in p.grid):
             sub = table[(table["objective"] == objective) & (table["dataset"] == dataset)]
             # a shift's column says so: "noise2 (corruption)"
-            sub = sub.assign(attack=sub["attack"].map(lambda a: f"{a} ({p.shifts[a]})" if a in p.shifts else a))
+            sub = sub.assign(attack=sub["attack"].map(lambda a: shift_label(a, p.shifts)))
             paths = [out / f"figures/objectives_{objective}_{dataset}.{ext}" for ext in ("png", "pdf")]
             plots.objectives_heatmap(sub, f"{names[objective]}: {dataset}\npaired gain over random (mean over"
                                      f" {len(p.reps)} repetition(s); * Holm p < 0.05)", paths)

@@ -103,13 +103,19 @@ def new_inputs_column(shifts: dict[str, str], names) -> str:
     return "attack" if n == 0 else "shift" if n == len(names) else "attack or shift"
 
 
+def shift_label(name: str, shifts: dict[str, str] | None) -> str:
+    """How a table names a row's or column's new inputs: a shift's name followed by its kind
+    (``noise2 (corruption)``), an attack's name as it is."""
+    return f"{name} ({shifts[name]})" if shifts and name in shifts else name
+
+
 def label_shifts(frame: pd.DataFrame, shifts: dict[str, str] | None) -> pd.DataFrame:
     """``frame`` (a table for reading) with its ``attack`` column named by :func:`new_inputs_column` and each
     shift's name followed by its kind (``noise2 (corruption)``); unchanged when no row is a shift."""
     if not shifts or "attack" not in frame.columns or not frame["attack"].isin(list(shifts)).any():
         return frame
     header = new_inputs_column(shifts, frame["attack"])
-    labelled = frame["attack"].map(lambda a: f"{a} ({shifts[a]})" if a in shifts else a)
+    labelled = frame["attack"].map(lambda a: shift_label(a, shifts))
     return frame.assign(attack=labelled).rename(columns={"attack": header})
 
 
