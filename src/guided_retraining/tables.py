@@ -324,10 +324,9 @@ def write(frame: pd.DataFrame, csv_path, md_path, title: str, source: str, markd
             frame.to_csv(fh, index=False, lineterminator="\n")
     save_json(json_path(csv_path), provenance(frame, csv_path, md_path, title, source))
     md = markdown if markdown is not None else frame
-    has_shifts = bool(shifts) and "attack" in md.columns and bool(md["attack"].isin(list(shifts)).any())
-    md = label_shifts(md, shifts)
-    body = md.to_markdown(index=False, floatfmt=".4f") if not md.empty else "(no rows)"
-    note = footnote(title, body, shifts=has_shifts)
+    labelled = label_shifts(md, shifts)  # the same frame when no row is a shift
+    body = labelled.to_markdown(index=False, floatfmt=".4f") if not labelled.empty else "(no rows)"
+    note = footnote(title, body, shifts=labelled is not md)
     with atomic_path(md_path) as tmp:
         tmp.write_text(f"# {title}\n\nSource: `{source}`\n\n{body}\n" + (f"\n{note}\n" if note else ""))
 

@@ -9,7 +9,6 @@ generator per run, so the same seed gives bit-identical adversarial inputs on th
 
 from __future__ import annotations
 
-import operator
 
 import inspect
 import logging
@@ -21,6 +20,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..progress import Progress
+from ..ranges import check_ranges
 
 
 def perturbation_norms(x: np.ndarray, x_adv: np.ndarray) -> dict[str, np.ndarray]:
@@ -255,20 +255,6 @@ class IterativeAttack(Attack):
 def default_alpha(eps: float, alpha: float | None, rel_stepsize: float = 0.2) -> float:
     """foolbox's step size: ``alpha`` if given, else ``rel_stepsize * eps``."""
     return float(rel_stepsize * eps if alpha is None else alpha)
-
-
-_COMPARE = {">": operator.gt, ">=": operator.ge}
-
-
-def check_ranges(ranges: dict[str, str], values: dict) -> None:
-    """Each value of ``values`` whose key has a range in ``ranges`` (``"> 0"``, ``">= 1"``: a comparison and
-    a bound) within it; ValueError naming the first one outside."""
-    for key, rule in ranges.items():
-        if key in values:
-            op, bound = rule.split()
-            value = values[key]
-            if value is None or not _COMPARE[op](value, float(bound)):
-                raise ValueError(f"{key} must be {rule}, got {value!r}")
 
 
 def check_positive(**values) -> None:

@@ -30,6 +30,7 @@ class DGN(Attack):
     ``kind``), whose fields, defaults and checks are the attack's allowed settings."""
 
     name = "dgn"
+    RANGES = DGNSettings.RANGES
 
     def __init__(self, settings: DGNSettings = DGNSettings()):
         super().__init__(**asdict(settings))

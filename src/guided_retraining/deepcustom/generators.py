@@ -60,6 +60,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..progress import Progress
+from ..ranges import check_ranges
 from ..training import resolve_device, shuffled_batches
 
 LOSSES = ("original", "lrp", "nce", "suspiciousness")
@@ -88,6 +89,9 @@ class DGNSettings:
     suspicious_reduction: str = "seed"
     coverage_weight: float = 0.0
     seed: int = 0
+    #: the settings' ranges (not fields: no annotation), also the dgn attack kind's (docs/attacks.md)
+    RANGES = {k: "> 0" for k in ("epsilon", "k", "epochs", "batch_size", "lr", "decay_step", "decay_rate")} | {
+        "coverage_weight": ">= 0"}
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -95,15 +99,10 @@ class DGNSettings:
         if self.suspicious_reduction not in SUSPICIOUS_REDUCTIONS:
             raise ValueError(f"suspicious_reduction must be one of {', '.join(SUSPICIOUS_REDUCTIONS)}, "
                              f"got {self.suspicious_reduction!r}")
-        if self.coverage_weight < 0:
-            raise ValueError(f"coverage_weight must be >= 0, got {self.coverage_weight!r}")
+        check_ranges(self.RANGES, {key: getattr(self, key) for key in self.RANGES})
         if self.coverage_weight and self.loss != "nce":
             raise ValueError("coverage_weight applies to loss nce only (the project's coverage term), "
                              f"got loss {self.loss!r}")
-        for key in ("epsilon", "k", "epochs", "batch_size", "lr", "decay_step", "decay_rate"):
-            value = getattr(self, key)
-            if value is None or not value > 0:
-                raise ValueError(f"{key} must be > 0, got {value!r}")
         if not 0.0 <= self.custom_loss_constant <= 1.0:
             raise ValueError(f"custom_loss_constant must be in [0, 1], got {self.custom_loss_constant!r}")
         for f in fields(self):  # ints as int, floats as float, flags as bool (the config may give 1 for 1.0)
