@@ -1,6 +1,9 @@
 """Library pieces below the workflow: io safety, seeds, models, training, FGSM."""
 
+import gc
 import pickle
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ import torch
 
 from guided_retraining.attacks import FGSM
 from guided_retraining.errors import DataError
-from guided_retraining.io import load_npz, load_state_dict, save_npz, save_state_dict
+from guided_retraining.io import load_npz, load_state_dict, npz_headers, save_npz, save_state_dict
 from guided_retraining.models import build_model
 from guided_retraining.seeding import derive_seed
 from guided_retraining.training import TrainSettings, accuracy, train
@@ -25,6 +28,41 @@ def test_npz_round_trip_and_refusals(tmp_path):
     np.savez(tmp_path / "obj.npz", x=np.array([{"a": 1}], dtype=object))
     with pytest.raises(DataError, match="pickled"):
         load_npz(tmp_path / "obj.npz")
+
+
+def test_npz_reads_in_threads_of_one_process(tmp_path):
+    """A local run's jobs are threads of the Snakemake process, and numpy parses every array header with
+    ast.literal_eval: without io.AST_LOCK, CPython 3.11.7 (CI's) fails here with "SystemError: AST
+    constructor recursion depth mismatch" when a garbage collection hands the GIL to another thread (as a
+    job's torch code does; CI's deepcustom test failed so)."""
+    path = tmp_path / "many.npz"
+    save_npz(path, **{f"a{i}": np.full((2, i + 1), i, dtype=np.float32) for i in range(40)})
+    errors = []
+
+    def hand_over_gil(phase, info):
+        time.sleep(0)
+
+    def reader():
+        try:
+            for _ in range(60):
+                assert load_npz(path)["a39"].tolist() == [[39.0] * 40] * 2
+                assert npz_headers(path)["a7"] == ((2, 8), np.dtype(np.float32))
+        except Exception as exc:  # noqa: BLE001 - collected and compared below
+            errors.append(repr(exc))
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(hand_over_gil)
+    gc.set_threshold(10, 2, 2)
+    try:
+        threads = [threading.Thread(target=reader) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        gc.callbacks.remove(hand_over_gil)
+        gc.set_threshold(*threshold)
+    assert errors == []
 
 
 class _Boom:

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import tempfile
+import threading
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +24,14 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from .errors import DataError
+
+# CPython 3.11.0-3.11.7 and 3.12.0-3.12.1 count the AST constructor's recursion in state shared by all
+# threads: two threads building ASTs at once, with a garbage collection handing the GIL over between them,
+# fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905, fixed by #113035
+# in 3.11.8 and 3.12.2). numpy parses each array's header with ast.literal_eval, and a local run's jobs are
+# threads of the Snakemake process (profiles/default: force-use-threads), so every AST the jobs build
+# (array headers here, tracebacks in guided_retraining.runner) is built holding this lock.
+AST_LOCK = threading.Lock()
 
 PACKAGES = ("guided-retraining", "torch", "torchattacks", "numpy", "scipy", "scikit-learn", "pandas", "snakemake")
 
@@ -59,7 +68,7 @@ def load_npz(path: str | os.PathLike, required: Iterable[str] = (), only: bool =
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with AST_LOCK, np.load(path, allow_pickle=False) as data:  # a member's header is parsed as it is read
             arrays = {k: data[k] for k in data.files if not only or k in required}
     except ValueError as exc:
         if "pickle" in str(exc).lower():
@@ -82,7 +91,8 @@ def npz_headers(path: str | os.PathLike, required: Iterable[str] = ()) -> dict[s
                     version = np.lib.format.read_magic(fh)
                     read = np.lib.format.read_array_header_1_0 if version == (1, 0) \
                         else np.lib.format.read_array_header_2_0
-                    shape, _, dtype = read(fh)
+                    with AST_LOCK:
+                        shape, _, dtype = read(fh)
                 out[member[:-4]] = (tuple(shape), dtype)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a readable .npz file ({exc})") from None

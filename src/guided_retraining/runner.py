@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from .errors import ConfigError, GuidedRetrainingError
+from .io import AST_LOCK
 
 _settings = {"deterministic": True}
 
@@ -76,7 +77,9 @@ def execute(main, job) -> None:
         log.error("%s: %s", type(exc).__name__, exc)
         raise exc.with_traceback(None) from None
     except Exception as exc:
-        log.error("%s: %s\n%s", type(exc).__name__, exc, traceback.format_exc())
+        with AST_LOCK:  # Python 3.11's traceback parses the failing lines (io.AST_LOCK)
+            trace = traceback.format_exc()
+        log.error("%s: %s\n%s", type(exc).__name__, exc, trace)
         raise
     finally:
         log.info("done in %.2f s (cpu %.2f s)", time.perf_counter() - start, time.thread_time() - cpu)
