@@ -29,8 +29,10 @@ from .errors import DataError
 # threads: two threads building ASTs at once, with a garbage collection handing the GIL over between them,
 # fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905, fixed by #113035
 # in 3.11.8 and 3.12.2). numpy parses each array's header with ast.literal_eval, and a local run's jobs are
-# threads of the Snakemake process (profiles/default: force-use-threads), so every AST the jobs build
-# (array headers here, tracebacks in guided_retraining.runner) is built holding this lock.
+# threads of the Snakemake process (profiles/default: force-use-threads), so every AST our code builds in
+# a job (array headers here, a failed job's traceback in guided_retraining.runner) is built holding this
+# lock. Not covered: Snakemake formats a failed job's traceback again in that job's thread, which on these
+# Python versions can still break a parse of another job still running (after a failure, on the way out).
 AST_LOCK = threading.Lock()
 
 PACKAGES = ("guided-retraining", "torch", "torchattacks", "numpy", "scipy", "scikit-learn", "pandas", "snakemake")
